@@ -1,0 +1,205 @@
+"""The one exception tree of strands-agents-portkey.
+
+Every error the gateway raises is a :class:`GatewayError`. Provider and HTTP errors are mapped
+into it once, at the boundary where they happen (the transport for network failures, the adapter
+for a provider's error body); nothing else in the code base inspects raw provider errors.
+
+::
+
+    GatewayError                         status_code, provider, option_index, code
+    ├── ConfigurationError (ValueError)  bad config / client_args / model config; .path names the field
+    ├── InvalidRequestError (ValueError) a request that cannot be sent (missing model, bad messages)
+    ├── UpstreamError                    the provider answered with an error status
+    │   ├── BadRequestError              400, 422 and other 4xx not listed below
+    │   │   └── ContextWindowExceededError   the prompt does not fit the model's context
+    │   ├── AuthenticationError          401, 403
+    │   ├── NotFoundError                404 (unknown model or path)
+    │   ├── RateLimitError               429 (throttling); .retry_after in seconds when given
+    │   ├── OverloadedError              529, or 503 "overloaded" (throttling)
+    │   └── ServerError                  5xx
+    ├── UpstreamConnectionError          could not reach the provider (refused, DNS, TLS, reset)
+    ├── RequestTimeoutError              an attempt exceeded its timeout (status 408, as Portkey)
+    ├── MalformedResponseError           the provider's answer could not be parsed (non-JSON, bad SSE)
+    ├── StreamInterruptedError           a stream broke or ended early after chunks were delivered
+    └── RequestCancelledError            the caller cancelled the request
+
+Throttling (:class:`RateLimitError`, :class:`OverloadedError`) and context overflow
+(:class:`ContextWindowExceededError`) are the classes Strands acts on; the codec turns them into
+``ModelThrottledException`` and ``ContextWindowOverflowException`` with ``__cause__`` kept.
+
+Messages never contain credentials: adapters scrub known secret values from upstream text before
+an error is built (see :func:`scrub`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+__all__ = [
+    "AuthenticationError",
+    "BadRequestError",
+    "ConfigurationError",
+    "ContextWindowExceededError",
+    "GatewayError",
+    "InvalidRequestError",
+    "MalformedResponseError",
+    "NotFoundError",
+    "OverloadedError",
+    "RateLimitError",
+    "RequestCancelledError",
+    "RequestTimeoutError",
+    "ServerError",
+    "StreamInterruptedError",
+    "UpstreamConnectionError",
+    "UpstreamError",
+    "scrub",
+]
+
+_REDACTED = "[REDACTED]"
+
+
+def scrub(text: str, secrets: Iterable[str]) -> str:
+    """Replace every occurrence of each secret (and its ``Bearer`` form) in ``text``."""
+    for secret in secrets:
+        if secret and len(secret) >= 4:
+            text = text.replace(secret, _REDACTED)
+    return text
+
+
+class GatewayError(Exception):
+    """Root of every error raised by the gateway.
+
+    Attributes:
+        message: A clean, human-readable explanation (no credentials).
+        status_code: The HTTP status the error corresponds to (Portkey's conventions), if any.
+        provider: The provider that produced the error, if any.
+        option_index: The config path of the target that failed (``config.targets[1]``), if any.
+        code: The provider's machine-readable error code (``context_length_exceeded``), if any.
+    """
+
+    default_status: int | None = None
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status_code: int | None = None,
+        provider: str | None = None,
+        option_index: str | None = None,
+        code: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.status_code = status_code if status_code is not None else self.default_status
+        self.provider = provider
+        self.option_index = option_index
+        self.code = code
+
+    def __str__(self) -> str:
+        where = []
+        if self.provider:
+            where.append(f"provider={self.provider}")
+        if self.status_code is not None:
+            where.append(f"status={self.status_code}")
+        if self.option_index:
+            where.append(f"target={self.option_index}")
+        return f"{self.message} ({', '.join(where)})" if where else self.message
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({str(self)!r})"
+
+
+class ConfigurationError(GatewayError, ValueError):
+    """A config, ``client_args`` or model setting is invalid. ``path`` names the field."""
+
+    def __init__(self, message: str, *, path: str | None = None) -> None:
+        super().__init__(f"{path}: {message}" if path else message)
+        self.path = path
+
+
+class InvalidRequestError(GatewayError, ValueError):
+    """A request the gateway refuses to send. ``path`` names the field (``request.model``)."""
+
+    default_status = 400
+
+    def __init__(self, message: str, *, path: str | None = None) -> None:
+        super().__init__(f"{path}: {message}" if path else message)
+        self.path = path
+
+
+class UpstreamError(GatewayError):
+    """The provider answered with an error status."""
+
+
+class BadRequestError(UpstreamError):
+    """The provider rejected the request (400, 422, other 4xx)."""
+
+    default_status = 400
+
+
+class ContextWindowExceededError(BadRequestError):
+    """The prompt (plus ``max_tokens``) exceeds the model's context window."""
+
+
+class AuthenticationError(UpstreamError):
+    """The credential was refused (401) or lacks permission (403)."""
+
+    default_status = 401
+
+
+class NotFoundError(UpstreamError):
+    """The model or endpoint does not exist at this provider (404)."""
+
+    default_status = 404
+
+
+class RateLimitError(UpstreamError):
+    """The provider throttled the request (429). ``retry_after`` is in seconds, when sent."""
+
+    default_status = 429
+
+    def __init__(self, message: str, *, retry_after: float | None = None, **kwargs: object) -> None:
+        super().__init__(message, **kwargs)  # type: ignore[arg-type]
+        self.retry_after = retry_after
+
+
+class OverloadedError(UpstreamError):
+    """The provider is overloaded (529, or a 503 that says so); treated as throttling."""
+
+    default_status = 529
+
+
+class ServerError(UpstreamError):
+    """The provider failed (5xx)."""
+
+    default_status = 500
+
+
+class UpstreamConnectionError(GatewayError):
+    """The provider could not be reached (connection refused, DNS, TLS, reset before a response)."""
+
+    default_status = 500
+
+
+class RequestTimeoutError(GatewayError):
+    """An attempt took longer than its timeout (408, as Portkey reports ``request_timeout``)."""
+
+    default_status = 408
+
+
+class MalformedResponseError(GatewayError):
+    """The provider's answer could not be understood (not JSON, not the expected shape, bad SSE)."""
+
+    default_status = 502
+
+
+class StreamInterruptedError(GatewayError):
+    """A stream ended or broke before it was complete. Never reported as a finished answer."""
+
+    default_status = 502
+
+
+class RequestCancelledError(GatewayError):
+    """The caller cancelled the request (e.g. a Strands ``cancel_signal``)."""
+
+    default_status = 499

@@ -1,0 +1,1 @@
+"""Provider adapters: pure translators between canonical types and each provider's HTTP API."""

@@ -1,0 +1,95 @@
+"""The adapter protocol: how a provider's wire format is translated, and nothing more.
+
+An adapter is pure: it builds an :class:`~strands_portkey.types.HttpRequest` from a canonical
+:class:`~strands_portkey.types.ChatRequest` and a :class:`Target`, parses a complete response,
+parses a stream incrementally, and maps an error status to the error tree. It never sends
+anything, sleeps, retries or reads credentials from a vault: the gateway does those.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from ..errors import UpstreamError
+from ..types import ChatChunk, ChatRequest, ChatResponse, HttpRequest, HttpResponse, Secret
+
+__all__ = ["Adapter", "StreamParser", "Target"]
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """Everything an adapter needs to address one upstream.
+
+    Attributes:
+        provider: The provider id as written in the config (``openai``, ``groq``, ``portkey``...).
+        base_url: The base URL the endpoint path is appended to (``custom_host`` wins).
+        api_key: The provider credential, if the provider needs one.
+        headers: Extra headers for this target (``x-portkey-*`` for Portkey's gateway,
+            ``OpenAI-Organization``...). Values may be secrets; adapters list them in
+            ``HttpRequest.secrets`` when they are.
+        options: Provider-specific settings (Azure ``api_version``, AWS region...).
+    """
+
+    provider: str
+    base_url: str
+    api_key: Secret | None = None
+    headers: Mapping[str, str] = field(default_factory=dict)
+    options: Mapping[str, Any] = field(default_factory=dict)
+
+    def __repr__(self) -> str:
+        key = "set" if self.api_key else "none"
+        return f"Target(provider={self.provider!r}, base_url={self.base_url!r}, api_key={key})"
+
+
+class StreamParser(Protocol):
+    """Incremental parser of one streamed response.
+
+    ``feed`` takes raw bytes exactly as they arrive (any split) and returns the complete chunks
+    they finish; ``close`` is called at end of input and raises
+    :class:`~strands_portkey.errors.StreamInterruptedError` when the stream was not complete
+    (e.g. no ``[DONE]`` and no finish reason). A provider error event inside the stream is raised
+    from ``feed`` as the mapped :class:`~strands_portkey.errors.GatewayError`.
+    """
+
+    def feed(self, data: bytes) -> list[ChatChunk]:
+        """Parse more bytes; return the chunks they complete."""
+        ...
+
+    def close(self) -> list[ChatChunk]:
+        """End of input: return any final chunk, or raise if the stream was cut short."""
+        ...
+
+
+class Adapter(Protocol):
+    """Translate between the canonical types and one provider's HTTP API."""
+
+    name: str
+
+    def build_request(
+        self,
+        request: ChatRequest,
+        target: Target,
+        *,
+        trace_id: str | None = None,
+        metadata: Mapping[str, str] | None = None,
+    ) -> HttpRequest:
+        """The HTTP request for ``request`` at ``target`` (streaming when ``request.stream``).
+
+        ``trace_id`` and ``metadata`` are the caller's; adapters of gateways that understand them
+        (Portkey) forward them, others ignore them.
+        """
+        ...
+
+    def parse_response(self, response: HttpResponse, request: ChatRequest) -> ChatResponse:
+        """A complete 2xx response as a :class:`ChatResponse` (``route`` left unset)."""
+        ...
+
+    def stream_parser(self, request: ChatRequest) -> StreamParser:
+        """A fresh incremental parser for one streamed 2xx response."""
+        ...
+
+    def map_error(self, status_code: int, headers: Mapping[str, str], body: bytes) -> UpstreamError:
+        """The error for a non-2xx response (status, headers lower-cased, raw body)."""
+        ...

@@ -1,0 +1,517 @@
+"""Canonical, provider-neutral types used inside the gateway.
+
+Everything between the Strands codec and the provider adapters speaks these types. They are
+shaped like OpenAI chat completions (the lingua franca of LLM gateways), but typed and small:
+
+* :class:`ChatRequest` -- what is asked: model, messages, tools, tool choice, other parameters.
+* :class:`ChatResponse` -- a complete answer, with :class:`Usage` and :class:`RouteInfo`.
+* :class:`ChatChunk` -- one streamed delta (text, reasoning, tool-call fragments, finish, usage).
+* :class:`HttpRequest` / :class:`HttpResponse` -- what adapters build and parse; only
+  ``transport.py`` turns them into real HTTP.
+* :class:`Secret` -- a credential that never prints itself.
+
+Messages are kept as plain OpenAI-shaped dicts (typed with ``TypedDict``) rather than objects:
+adapters that speak OpenAI pass them through untouched, which keeps the hot path cheap.
+Dataclasses use ``slots`` because one is built per streamed chunk.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal, TypedDict
+
+from typing_extensions import NotRequired
+
+from .errors import InvalidRequestError
+
+__all__ = [
+    "AssistantMessage",
+    "Attempt",
+    "CacheStatus",
+    "ChatChunk",
+    "ChatRequest",
+    "ChatResponse",
+    "Choice",
+    "ChunkChoice",
+    "ContentPart",
+    "Delta",
+    "FinishReason",
+    "FunctionSpec",
+    "HttpRequest",
+    "HttpResponse",
+    "Message",
+    "ResponseMessage",
+    "RouteInfo",
+    "Secret",
+    "SystemMessage",
+    "ToolCall",
+    "ToolCallDelta",
+    "ToolMessage",
+    "ToolSpecJSON",
+    "Usage",
+    "UserMessage",
+]
+
+# --------------------------------------------------------------------------- messages (OpenAI shape)
+
+
+class ContentPart(TypedDict, total=False):
+    """One part of a multi-part message: ``{"type": "text", "text": ...}``, ``image_url``, ``file``."""
+
+    type: str
+    text: str
+    image_url: dict[str, Any]
+    file: dict[str, Any]
+    cache_control: dict[str, Any]
+
+
+class FunctionCallJSON(TypedDict):
+    """The ``function`` member of an OpenAI tool call: arguments are a JSON *string*."""
+
+    name: str
+    arguments: str
+
+
+class ToolCallJSON(TypedDict):
+    """An OpenAI tool call as it appears in an assistant message."""
+
+    id: str
+    type: Literal["function"]
+    function: FunctionCallJSON
+
+
+class SystemMessage(TypedDict):
+    """``{"role": "system", "content": ...}``."""
+
+    role: Literal["system", "developer"]
+    content: str | list[ContentPart]
+
+
+class UserMessage(TypedDict):
+    """``{"role": "user", "content": ...}``."""
+
+    role: Literal["user"]
+    content: str | list[ContentPart]
+
+
+class AssistantMessage(TypedDict):
+    """``{"role": "assistant", "content": ..., "tool_calls"?: [...]}``."""
+
+    role: Literal["assistant"]
+    content: str | list[ContentPart] | None
+    tool_calls: NotRequired[list[ToolCallJSON]]
+    reasoning_content: NotRequired[str]
+
+
+class ToolMessage(TypedDict):
+    """``{"role": "tool", "tool_call_id": ..., "content": ...}``."""
+
+    role: Literal["tool"]
+    tool_call_id: str
+    content: str | list[ContentPart]
+
+
+Message = SystemMessage | UserMessage | AssistantMessage | ToolMessage
+
+
+class FunctionSpec(TypedDict):
+    """The ``function`` member of an OpenAI tool definition."""
+
+    name: str
+    description: NotRequired[str]
+    parameters: dict[str, Any]
+
+
+class ToolSpecJSON(TypedDict):
+    """``{"type": "function", "function": {...}}``."""
+
+    type: Literal["function"]
+    function: FunctionSpec
+
+
+FinishReason = Literal["stop", "length", "tool_calls", "content_filter", "error"]
+CacheStatus = Literal["HIT", "SEMANTIC HIT", "MISS", "SEMANTIC MISS", "REFRESH", "DISABLED"]
+
+_FIRST_CLASS_KEYS = frozenset({"model", "messages", "tools", "tool_choice", "stream"})
+
+# --------------------------------------------------------------------------- request
+
+
+@dataclass(frozen=True, slots=True)
+class ChatRequest:
+    """A chat-completions request, validated once at the gateway's edge.
+
+    ``params`` carries every other body field (``temperature``, ``max_tokens``,
+    ``response_format``, ``stream_options``, ...) unchanged, so nothing a caller sends is lost.
+    """
+
+    model: str
+    messages: list[Message]
+    tools: list[ToolSpecJSON] | None = None
+    tool_choice: str | dict[str, Any] | None = None
+    stream: bool = False
+    params: Mapping[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_body(cls, body: Mapping[str, Any]) -> ChatRequest:
+        """Build a request from an OpenAI-shaped body, naming the offending field on bad input."""
+        if not isinstance(body, Mapping):
+            raise InvalidRequestError(
+                f"a chat request must be a mapping like {{'model': ..., 'messages': [...]}}, "
+                f"got {type(body).__name__}",
+                path="request",
+            )
+        model = body.get("model")
+        if not isinstance(model, str) or not model.strip():
+            raise InvalidRequestError(
+                "'model' is required and must be a non-empty string (e.g. 'gpt-4o')", path="request.model"
+            )
+        messages = body.get("messages")
+        if not isinstance(messages, list) or not messages:
+            raise InvalidRequestError("'messages' must be a non-empty list", path="request.messages")
+        for index, message in enumerate(messages):
+            if not isinstance(message, Mapping) or not isinstance(message.get("role"), str):
+                raise InvalidRequestError(
+                    "each message must be a mapping with a string 'role'", path=f"request.messages[{index}]"
+                )
+        tools = body.get("tools")
+        if tools is not None and not isinstance(tools, list):
+            raise InvalidRequestError("'tools' must be a list", path="request.tools")
+        stream = body.get("stream", False)
+        if not isinstance(stream, bool):
+            raise InvalidRequestError("'stream' must be true or false", path="request.stream")
+        params = {key: value for key, value in body.items() if key not in _FIRST_CLASS_KEYS}
+        return cls(
+            model=model,
+            messages=messages,
+            tools=tools or None,
+            tool_choice=body.get("tool_choice"),
+            stream=stream,
+            params=params,
+        )
+
+    def to_body(self) -> dict[str, Any]:
+        """The OpenAI-shaped JSON body; ``tools`` and ``tool_choice`` are omitted when empty."""
+        body: dict[str, Any] = {"model": self.model, "messages": self.messages}
+        if self.tools:
+            body["tools"] = self.tools
+            if self.tool_choice is not None:
+                body["tool_choice"] = self.tool_choice
+        body.update(self.params)
+        if self.stream:
+            body["stream"] = True
+        return body
+
+    def with_overrides(self, overrides: Mapping[str, Any]) -> ChatRequest:
+        """Apply Portkey ``override_params``: a shallow merge over the body, the override wins."""
+        if not overrides:
+            return self
+        body = self.to_body()
+        body.update(overrides)
+        body["stream"] = self.stream
+        return ChatRequest.from_body(body)
+
+    def with_stream(self, stream: bool) -> ChatRequest:
+        """The same request, streamed or not."""
+        if stream == self.stream:
+            return self
+        return ChatRequest(self.model, self.messages, self.tools, self.tool_choice, stream, self.params)
+
+
+# --------------------------------------------------------------------------- usage and responses
+
+
+@dataclass(frozen=True, slots=True)
+class Usage:
+    """Token counts. Cache counts are those the provider reports (prompt caching), else 0."""
+
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    total_tokens: int = 0
+    cache_read_tokens: int = 0
+    cache_write_tokens: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        """OpenAI ``usage`` object, with cache counts under ``prompt_tokens_details``."""
+        out: dict[str, Any] = {
+            "prompt_tokens": self.prompt_tokens,
+            "completion_tokens": self.completion_tokens,
+            "total_tokens": self.total_tokens,
+        }
+        if self.cache_read_tokens or self.cache_write_tokens:
+            out["prompt_tokens_details"] = {
+                "cached_tokens": self.cache_read_tokens,
+                "cache_write_tokens": self.cache_write_tokens,
+            }
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class ToolCall:
+    """A complete tool call: ``arguments`` is the JSON string the model produced."""
+
+    id: str
+    name: str
+    arguments: str
+
+    def to_dict(self) -> ToolCallJSON:
+        """OpenAI tool-call JSON."""
+        return {"id": self.id, "type": "function", "function": {"name": self.name, "arguments": self.arguments}}
+
+
+@dataclass(frozen=True, slots=True)
+class ResponseMessage:
+    """The assistant message of one choice."""
+
+    content: str | None = None
+    tool_calls: tuple[ToolCall, ...] = ()
+    reasoning: str | None = None
+    reasoning_signature: str | None = None
+    role: Literal["assistant"] = "assistant"
+
+    def to_dict(self) -> dict[str, Any]:
+        """OpenAI message JSON (reasoning as ``reasoning_content``, the common extension)."""
+        out: dict[str, Any] = {"role": self.role, "content": self.content}
+        if self.tool_calls:
+            out["tool_calls"] = [call.to_dict() for call in self.tool_calls]
+        if self.reasoning is not None:
+            out["reasoning_content"] = self.reasoning
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class Choice:
+    """One choice of a complete response."""
+
+    index: int
+    message: ResponseMessage
+    finish_reason: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Attempt:
+    """One upstream call made while serving a request (retries and fallbacks each add one)."""
+
+    option_index: str
+    provider: str
+    status_code: int | None
+    latency_ms: float
+    error_type: str | None = None
+
+
+@dataclass(slots=True)
+class RouteInfo:
+    """How a request was served; mirrors Portkey's ``x-portkey-*`` response headers.
+
+    ``last_used_option_index`` is the JSON path of the leaf that answered (``config``,
+    ``config.targets[1].targets[0]``); ``retry_attempt_count`` is the retries that leaf made
+    (``-1`` when retries ran out); ``cache_status`` is one of :data:`CacheStatus`.
+    """
+
+    trace_id: str
+    provider: str = ""
+    model: str = ""
+    last_used_option_index: str = "config"
+    retry_attempt_count: int = 0
+    cache_status: CacheStatus = "DISABLED"
+    status_code: int | None = None
+    attempts: list[Attempt] = field(default_factory=list)
+
+    def to_headers(self) -> dict[str, str]:
+        """The equivalent ``x-portkey-*`` response headers."""
+        return {
+            "x-portkey-last-used-option-index": self.last_used_option_index,
+            "x-portkey-retry-attempt-count": str(self.retry_attempt_count),
+            "x-portkey-cache-status": self.cache_status,
+            "x-portkey-provider": self.provider,
+            "x-portkey-trace-id": self.trace_id,
+        }
+
+
+@dataclass(slots=True)
+class ChatResponse:
+    """A complete chat completion."""
+
+    id: str
+    model: str
+    choices: tuple[Choice, ...]
+    usage: Usage = field(default_factory=Usage)
+    created: int = 0
+    route: RouteInfo | None = None
+
+    @property
+    def message(self) -> ResponseMessage:
+        """The first choice's message (agents ask for one choice)."""
+        return self.choices[0].message if self.choices else ResponseMessage()
+
+    @property
+    def text(self) -> str:
+        """The first choice's text, or ``""``."""
+        return self.message.content or ""
+
+    @property
+    def finish_reason(self) -> str | None:
+        """The first choice's finish reason."""
+        return self.choices[0].finish_reason if self.choices else None
+
+    def to_dict(self) -> dict[str, Any]:
+        """OpenAI ``chat.completion`` JSON."""
+        return {
+            "id": self.id,
+            "object": "chat.completion",
+            "created": self.created,
+            "model": self.model,
+            "choices": [
+                {"index": c.index, "message": c.message.to_dict(), "finish_reason": c.finish_reason}
+                for c in self.choices
+            ],
+            "usage": self.usage.to_dict(),
+        }
+
+
+# --------------------------------------------------------------------------- streaming
+
+
+@dataclass(frozen=True, slots=True)
+class ToolCallDelta:
+    """A fragment of a streamed tool call; ``index`` groups fragments of one call."""
+
+    index: int
+    id: str | None = None
+    name: str | None = None
+    arguments: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Delta:
+    """What one chunk adds to one choice."""
+
+    content: str | None = None
+    reasoning: str | None = None
+    reasoning_signature: str | None = None
+    tool_calls: tuple[ToolCallDelta, ...] = ()
+    role: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ChunkChoice:
+    """One choice's delta within a chunk."""
+
+    index: int
+    delta: Delta
+    finish_reason: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ChatChunk:
+    """One streamed chunk. A usage-only chunk has no choices and a ``usage``."""
+
+    id: str
+    model: str
+    choices: tuple[ChunkChoice, ...] = ()
+    usage: Usage | None = None
+    created: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        """OpenAI ``chat.completion.chunk`` JSON (for re-emitting as SSE)."""
+        choices = []
+        for choice in self.choices:
+            delta: dict[str, Any] = {}
+            if choice.delta.role is not None:
+                delta["role"] = choice.delta.role
+            if choice.delta.content is not None:
+                delta["content"] = choice.delta.content
+            if choice.delta.reasoning is not None:
+                delta["reasoning_content"] = choice.delta.reasoning
+            if choice.delta.tool_calls:
+                delta["tool_calls"] = [_tool_call_delta_json(t) for t in choice.delta.tool_calls]
+            choices.append({"index": choice.index, "delta": delta, "finish_reason": choice.finish_reason})
+        out: dict[str, Any] = {
+            "id": self.id,
+            "object": "chat.completion.chunk",
+            "created": self.created,
+            "model": self.model,
+            "choices": choices,
+        }
+        if self.usage is not None:
+            out["usage"] = self.usage.to_dict()
+        return out
+
+
+def _tool_call_delta_json(delta: ToolCallDelta) -> dict[str, Any]:
+    function: dict[str, Any] = {"arguments": delta.arguments}
+    if delta.name is not None:
+        function["name"] = delta.name
+    out: dict[str, Any] = {"index": delta.index, "function": function}
+    if delta.id is not None:
+        out["id"] = delta.id
+        out["type"] = "function"
+    return out
+
+
+# --------------------------------------------------------------------------- secrets and HTTP
+
+
+class Secret:
+    """A credential. It never shows its value in ``repr``/``str``; call :meth:`reveal` to use it.
+
+    Kept deliberately tiny: the one place that needs the clear value is the outgoing request.
+    """
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def reveal(self) -> str:
+        """The clear value, for the one outgoing request that needs it."""
+        return self._value
+
+    def __repr__(self) -> str:
+        return "Secret('********')"
+
+    __str__ = __repr__
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret) and other._value == self._value
+
+    def __hash__(self) -> int:
+        return hash(("Secret", self._value))
+
+    def __bool__(self) -> bool:
+        return bool(self._value)
+
+
+@dataclass(frozen=True, slots=True)
+class HttpRequest:
+    """A request an adapter wants sent. ``secrets`` lists credential values to scrub from errors."""
+
+    method: str
+    url: str
+    headers: Mapping[str, str]
+    json: Any = None
+    secrets: tuple[str, ...] = ()
+
+    def body_bytes(self) -> bytes:
+        """The JSON body, compactly encoded."""
+        if self.json is None:
+            return b""
+        return json.dumps(self.json, separators=(",", ":"), ensure_ascii=False).encode()
+
+    def __repr__(self) -> str:
+        return f"HttpRequest({self.method} {self.url.split('?', 1)[0]})"
+
+
+@dataclass(frozen=True, slots=True)
+class HttpResponse:
+    """A complete (non-streamed) response: status, lower-cased headers, raw body."""
+
+    status_code: int
+    headers: Mapping[str, str]
+    content: bytes
+
+    def header(self, name: str) -> str | None:
+        """A header by case-insensitive name."""
+        return self.headers.get(name.lower())

@@ -110,11 +110,16 @@ class GatewayError(Exception):
 
 
 class ConfigurationError(GatewayError, ValueError):
-    """A config, ``client_args`` or model setting is invalid. ``path`` names the field."""
+    """A config, ``client_args`` or model setting is invalid.
+
+    ``path`` names the field (``config.targets[0].weight``); ``reason`` is the message without it,
+    so a caller that knows a longer path can re-raise with ``path=longer, message=reason``.
+    """
 
     def __init__(self, message: str, *, path: str | None = None) -> None:
         super().__init__(f"{path}: {message}" if path else message)
         self.path = path
+        self.reason = message
 
 
 class InvalidRequestError(GatewayError, ValueError):

@@ -1,0 +1,252 @@
+"""``Gateway``: the composition root. It wires a config, adapters, transport and pipeline.
+
+Everything stateful (the HTTP pool, later caches, vaults, balancer state, sinks) belongs to one
+``Gateway`` instance, so two gateways in one process never see each other. The config is parsed
+and validated once, here, at construction: a bad config fails now with the JSON path of the
+offending field, never in the middle of a request.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+import uuid
+from collections.abc import AsyncIterator, Callable, Mapping
+from types import TracebackType
+from typing import Any
+
+from .config.client_args import PortkeyAccess, normalize_metadata, resolve_client_args
+from .config.plan import LeafPlan, iter_leaves
+from .config.resolve import build_plan, parse_config
+from .errors import ConfigurationError, InvalidRequestError
+from .pipeline.base import ChunkStream, Handler, RequestContext
+from .providers import get_adapter, host_spec
+from .providers.base import Adapter, Target
+from .providers.portkey import portkey_headers
+from .routing.executor import Executor
+from .transport import AsyncHTTPTransport, Transport, TransportSettings
+from .types import ChatChunk, ChatRequest, ChatResponse, RouteInfo, Secret
+from .upstream import UpstreamCall
+
+__all__ = ["ChatStream", "Gateway"]
+
+RequestLike = ChatRequest | Mapping[str, Any]
+
+
+class Gateway:
+    """An in-process AI gateway executing a Portkey config.
+
+    Args:
+        config: A Portkey config (dict or JSON string): a leaf such as
+            ``{"provider": "openai", "api_key": "sk-..."}`` or a tree of targets.
+        client_args: Portkey ``AsyncPortkey`` arguments instead of ``config`` (see
+            :mod:`strands_portkey.config.client_args` for where each combination routes).
+        transport: An ``httpx`` async transport to use instead of the network (tests).
+        transport_settings: Connection-pool sizes and timeouts.
+        env: Where provider keys such as ``OPENAI_API_KEY`` are looked up (default ``os.environ``).
+        clock: A monotonic clock in seconds (injected in tests).
+    """
+
+    def __init__(
+        self,
+        config: Mapping[str, Any] | str | None = None,
+        *,
+        client_args: Mapping[str, Any] | None = None,
+        transport: AsyncHTTPTransport | None = None,
+        transport_settings: TransportSettings | None = None,
+        env: Mapping[str, str] | None = None,
+        clock: Callable[[], float] = time.perf_counter,
+    ) -> None:
+        self._env = os.environ if env is None else env
+        self._portkey: PortkeyAccess | None = None
+        self._default_trace_id: str | None = None
+        self._default_metadata: Mapping[str, str] = {}
+        if client_args is not None:
+            if config is not None:
+                raise ConfigurationError("pass either config or client_args, not both", path="config")
+            route = resolve_client_args(client_args, self._env)
+            config = route.config
+            self._portkey = route.portkey
+            self._default_trace_id = route.trace_id
+            self._default_metadata = route.metadata
+        if config is None:
+            raise ConfigurationError(
+                "a Gateway needs a config, e.g. Gateway({'provider': 'openai', 'api_key': '...'}) "
+                "or Gateway(client_args={...})",
+                path="config",
+            )
+        self._transport = Transport(transport, transport_settings)
+        self._clock = clock
+        self._plan = build_plan(parse_config(config))
+        self._leaves = {leaf.path: self._leaf_handler(leaf) for leaf in iter_leaves(self._plan)}
+        self._handler: Handler = Executor(self._plan, self._leaves)
+
+    def __repr__(self) -> str:
+        return f"Gateway(leaves={list(self._leaves.values())!r})"
+
+    # ------------------------------------------------------------------ construction
+
+    def _leaf_handler(self, leaf: LeafPlan) -> UpstreamCall:
+        adapter, target = self._resolve_target(leaf)
+        return UpstreamCall(
+            path=leaf.path,
+            adapter=adapter,
+            target=target,
+            transport=self._transport,
+            override_params=leaf.override_params,
+            timeout_ms=leaf.request_timeout_ms,
+            clock=self._clock,
+        )
+
+    def _resolve_target(self, leaf: LeafPlan) -> tuple[Adapter, Target]:
+        if leaf.provider is None and leaf.virtual_key is None:
+            raise ConfigurationError(
+                "a target needs a 'provider' (e.g. 'openai') or a 'virtual_key'", path=leaf.path
+            )
+        if leaf.provider == "portkey" or leaf.provider is None:
+            return get_adapter("portkey"), self._portkey_target(leaf)
+        try:
+            adapter = get_adapter(leaf.provider)
+        except ConfigurationError as error:
+            raise ConfigurationError(error.reason, path=f"{leaf.path}.provider") from None
+        return adapter, self._direct_target(leaf)
+
+    def _direct_target(self, leaf: LeafPlan) -> Target:
+        assert leaf.provider is not None
+        spec = host_spec(leaf.provider)
+        base_url = leaf.custom_host or (spec.base_url if spec else None)
+        if not base_url:
+            raise ConfigurationError(
+                f"provider {leaf.provider!r} has no default URL: set 'custom_host'", path=f"{leaf.path}.custom_host"
+            )
+        api_key = leaf.api_key
+        if api_key is None and spec is not None and spec.api_key_env and self._env.get(spec.api_key_env):
+            api_key = Secret(self._env[spec.api_key_env])
+        if api_key is None and spec is not None and spec.requires_key and not leaf.custom_host:
+            raise ConfigurationError(
+                f"no API key for provider {leaf.provider!r}: set 'api_key' on the target "
+                f"(client_args 'Authorization') or the {spec.api_key_env} environment variable",
+                path=f"{leaf.path}.api_key",
+            )
+        headers = {}
+        if leaf.extras.get("openai_organization"):
+            headers["openai-organization"] = str(leaf.extras["openai_organization"])
+        if leaf.extras.get("openai_project"):
+            headers["openai-project"] = str(leaf.extras["openai_project"])
+        return Target(provider=leaf.provider, base_url=base_url.rstrip("/"), api_key=api_key, headers=headers)
+
+    def _portkey_target(self, leaf: LeafPlan) -> Target:
+        portkey = self._portkey or PortkeyAccess(
+            base_url="https://api.portkey.ai/v1",
+            api_key=Secret(self._env["PORTKEY_API_KEY"]) if self._env.get("PORTKEY_API_KEY") else None,
+        )
+        if leaf.virtual_key is not None and portkey.api_key is None and self._portkey is None:
+            raise ConfigurationError(
+                f"virtual key {leaf.virtual_key!r} is not in the local vault, and no Portkey api_key was "
+                "given to resolve it through Portkey's gateway",
+                path=f"{leaf.path}.virtual_key",
+            )
+        forwarded: dict[str, Any] = dict(portkey.forwarded) if leaf.provider == "portkey" else {}
+        if leaf.virtual_key is not None:
+            forwarded["virtual_key"] = leaf.virtual_key
+        return Target(
+            provider="portkey",
+            base_url=(leaf.custom_host if leaf.provider == "portkey" and leaf.custom_host else portkey.base_url),
+            api_key=portkey.api_key,
+            headers=portkey_headers(forwarded),
+        )
+
+    # ------------------------------------------------------------------ requests
+
+    def _context(self, trace_id: str | None, metadata: Mapping[str, Any] | None) -> RequestContext:
+        merged = dict(self._default_metadata)
+        if metadata:
+            merged.update(normalize_metadata(metadata, path="metadata"))
+        return RequestContext(trace_id=trace_id or self._default_trace_id or uuid.uuid4().hex, metadata=merged)
+
+    async def chat(
+        self, request: RequestLike, *, trace_id: str | None = None, metadata: Mapping[str, Any] | None = None
+    ) -> ChatResponse:
+        """Answer ``request`` (an OpenAI-shaped body or a ChatRequest) whole; ``.route`` says how."""
+        chat_request = _as_request(request).with_stream(False)
+        return await self._handler.chat(chat_request, self._context(trace_id, metadata))
+
+    def stream(
+        self, request: RequestLike, *, trace_id: str | None = None, metadata: Mapping[str, Any] | None = None
+    ) -> ChatStream:
+        """Answer ``request`` as a stream: ``async with gw.stream(body) as s: async for chunk in s``."""
+        chat_request = _as_request(request).with_stream(True)
+        return ChatStream(self._handler, chat_request, self._context(trace_id, metadata))
+
+    async def aclose(self) -> None:
+        """Close pooled connections."""
+        await self._transport.aclose()
+
+    async def __aenter__(self) -> Gateway:
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.aclose()
+
+
+def _as_request(request: RequestLike) -> ChatRequest:
+    if isinstance(request, ChatRequest):
+        return request
+    if isinstance(request, Mapping):
+        return ChatRequest.from_body(request)
+    raise InvalidRequestError(
+        f"expected a ChatRequest or an OpenAI-shaped dict, got {type(request).__name__}", path="request"
+    )
+
+
+class ChatStream:
+    """A streamed answer. Opened by ``async with`` (errors before the first chunk raise there).
+
+    Iterating without ``async with`` opens it on first use and closes it at the end.
+    ``route`` is filled once the stream is open.
+    """
+
+    def __init__(self, handler: Handler, request: ChatRequest, context: RequestContext) -> None:
+        self._handler = handler
+        self._request = request
+        self._context = context
+        self._stream: ChunkStream | None = None
+
+    @property
+    def route(self) -> RouteInfo:
+        """How this request was served (the leaf, retries, cache status, trace id)."""
+        return self._context.route
+
+    async def open(self) -> ChatStream:
+        """Send the request and wait until the stream is committed (first chunk read)."""
+        if self._stream is None:
+            self._stream = await self._handler.open_stream(self._request, self._context)
+        return self
+
+    async def __aenter__(self) -> ChatStream:
+        return await self.open()
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.aclose()
+
+    def __aiter__(self) -> AsyncIterator[ChatChunk]:
+        return self._iterate()
+
+    async def _iterate(self) -> AsyncIterator[ChatChunk]:
+        if self._stream is None:
+            await self.open()
+        assert self._stream is not None
+        try:
+            async for chunk in self._stream:
+                yield chunk
+        finally:
+            await self.aclose()
+
+    async def aclose(self) -> None:
+        """Close the upstream connection (idempotent)."""
+        if self._stream is not None:
+            await self._stream.aclose()

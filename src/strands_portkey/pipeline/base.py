@@ -1,0 +1,58 @@
+"""The one interface every stage of the request pipeline implements.
+
+A :class:`Handler` answers a request either whole (:meth:`Handler.chat`) or as a stream
+(:meth:`Handler.open_stream`). The upstream call at a leaf is a handler; the router is a
+handler over leaves; caching, guardrails and recording wrap a handler and are handlers
+themselves. Stages therefore compose without knowing each other.
+
+Streaming contract: ``open_stream`` returns only once the stream is *committed* -- the upstream
+accepted the request and its first chunk has been read. Retries and fallbacks can act until
+then, never after: a failure past that point is raised to the caller as an error, never turned
+into a silent, truncated success.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from ..types import ChatChunk, ChatRequest, ChatResponse, RouteInfo
+
+__all__ = ["ChunkStream", "Handler", "RequestContext"]
+
+
+@dataclass(slots=True)
+class RequestContext:
+    """Per-request facts every stage may read, and the route they fill in."""
+
+    trace_id: str
+    metadata: Mapping[str, str] = field(default_factory=dict)
+    route: RouteInfo = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.route = RouteInfo(trace_id=self.trace_id)
+
+
+class ChunkStream(Protocol):
+    """A committed stream of canonical chunks. Always closed, by iteration end or ``aclose``."""
+
+    def __aiter__(self) -> AsyncIterator[ChatChunk]:
+        """Iterate the chunks; raises a GatewayError if the stream breaks."""
+        ...
+
+    async def aclose(self) -> None:
+        """Release the connection (idempotent)."""
+        ...
+
+
+class Handler(Protocol):
+    """A pipeline stage."""
+
+    async def chat(self, request: ChatRequest, context: RequestContext) -> ChatResponse:
+        """Answer ``request`` whole."""
+        ...
+
+    async def open_stream(self, request: ChatRequest, context: RequestContext) -> ChunkStream:
+        """Answer ``request`` as a stream, committed (first chunk read) before returning."""
+        ...

@@ -1,0 +1,196 @@
+"""The leaf of the pipeline: one call to one upstream, through its adapter and the transport.
+
+This is the boundary where an upstream's failures become gateway errors, exactly once:
+network failures are mapped by the transport, error statuses and error events by the adapter,
+and here every error is tagged with the provider and option path and scrubbed of the
+credentials the request carried. Each call adds an :class:`~strands_portkey.types.Attempt` to
+the request's :class:`~strands_portkey.types.RouteInfo`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Callable, Mapping
+from typing import Any
+
+from .errors import GatewayError, RequestTimeoutError, scrub
+from .pipeline.base import RequestContext
+from .providers.base import Adapter, StreamParser, Target
+from .transport import StreamHandle, Transport
+from .types import Attempt, ChatChunk, ChatRequest, ChatResponse, HttpRequest
+
+__all__ = ["UpstreamCall", "UpstreamStream"]
+
+
+def _tag(error: GatewayError, secrets: tuple[str, ...], provider: str, path: str) -> GatewayError:
+    """Scrub credentials from an error and say where it happened."""
+    if secrets:
+        error.message = scrub(error.message, secrets)
+        error.args = (error.message,)
+    error.provider = error.provider or provider
+    error.option_index = error.option_index or path
+    return error
+
+
+class UpstreamStream:
+    """A committed upstream stream: chunks read ahead at commit, then the rest as it arrives."""
+
+    def __init__(self, handle: StreamHandle, parser: StreamParser, on_error: Callable[[GatewayError], None]):
+        self._handle = handle
+        self._parser = parser
+        self._on_error = on_error
+        self._body = handle.iter_bytes()
+        self._ahead: list[ChatChunk] = []
+        self._ended = False
+        self._closed = False
+
+    async def read_ahead(self) -> None:
+        """Read until at least one chunk is parsed (or the stream ends): the commit point."""
+        try:
+            while not self._ahead and not self._ended:
+                data = await anext(self._body, None)
+                if data is None:
+                    self._ended = True
+                    self._ahead.extend(self._parser.close())
+                else:
+                    self._ahead.extend(self._parser.feed(data))
+        except GatewayError as error:
+            self._on_error(error)
+            raise
+
+    def __aiter__(self) -> AsyncIterator[ChatChunk]:
+        return self._chunks()
+
+    async def _chunks(self) -> AsyncIterator[ChatChunk]:
+        parser = self._parser
+        try:
+            ahead, self._ahead = self._ahead, []
+            for chunk in ahead:
+                yield chunk
+            if not self._ended:
+                async for data in self._body:
+                    for chunk in parser.feed(data):
+                        yield chunk
+                self._ended = True
+                for chunk in parser.close():
+                    yield chunk
+        except GatewayError as error:
+            self._on_error(error)
+            raise
+        finally:
+            await self.aclose()
+
+    async def aclose(self) -> None:
+        """Release the connection (idempotent)."""
+        if not self._closed:
+            self._closed = True
+            await self._handle.aclose()
+
+
+class UpstreamCall:
+    """A :class:`~strands_portkey.pipeline.base.Handler` calling one target once per request."""
+
+    def __init__(
+        self,
+        *,
+        path: str,
+        adapter: Adapter,
+        target: Target,
+        transport: Transport,
+        override_params: Mapping[str, Any] | None = None,
+        timeout_ms: float | None = None,
+        clock: Callable[[], float] = time.perf_counter,
+    ) -> None:
+        self.path = path
+        self.adapter = adapter
+        self.target = target
+        self._transport = transport
+        self._overrides = override_params or {}
+        self._timeout = timeout_ms / 1000 if timeout_ms else None
+        self._clock = clock
+
+    def __repr__(self) -> str:
+        return f"UpstreamCall(path={self.path!r}, target={self.target!r})"
+
+    def _build(self, request: ChatRequest, context: RequestContext, stream: bool) -> tuple[ChatRequest, HttpRequest]:
+        prepared = request.with_overrides(self._overrides).with_stream(stream)
+        http = self.adapter.build_request(
+            prepared, self.target, trace_id=context.trace_id, metadata=context.metadata
+        )
+        return prepared, http
+
+    def _record(self, context: RequestContext, started: float, status: int | None, error: str | None) -> None:
+        route = context.route
+        latency_ms = (self._clock() - started) * 1000
+        route.attempts.append(Attempt(self.path, self.target.provider, status, latency_ms, error))
+        route.last_used_option_index = self.path
+        route.provider = self.target.provider
+        route.status_code = status
+
+    def _fail(self, context: RequestContext, started: float, error: GatewayError, secrets: tuple[str, ...]) -> None:
+        _tag(error, secrets, self.target.provider, self.path)
+        self._record(context, started, error.status_code, type(error).__name__)
+
+    def _error_for(self, status: int, headers: Mapping[str, str], body: bytes, secrets: tuple[str, ...]) -> GatewayError:
+        if secrets:
+            body = scrub(body.decode("utf-8", "replace"), secrets).encode()
+        return self.adapter.map_error(status, headers, body)
+
+    async def chat(self, request: ChatRequest, context: RequestContext) -> ChatResponse:
+        """Send once and return the parsed response, or raise the mapped error."""
+        prepared, http = self._build(request, context, stream=False)
+        started = self._clock()
+        try:
+            response = await self._transport.send(http, timeout=self._timeout)
+            if not 200 <= response.status_code < 300:
+                raise self._error_for(response.status_code, response.headers, response.content, http.secrets)
+            result = self.adapter.parse_response(response, prepared)
+        except GatewayError as error:
+            self._fail(context, started, error, http.secrets)
+            raise
+        self._record(context, started, response.status_code, None)
+        context.route.model = result.model or prepared.model
+        result.route = context.route
+        return result
+
+    async def open_stream(self, request: ChatRequest, context: RequestContext) -> UpstreamStream:
+        """Send, check the status, and read up to the first chunk before returning."""
+        prepared, http = self._build(request, context, stream=True)
+        started = self._clock()
+        try:
+            opening = self._open(prepared, http, context, started)
+            stream = await (opening if self._timeout is None else asyncio.wait_for(opening, self._timeout))
+        except asyncio.TimeoutError:
+            error = RequestTimeoutError(f"no first chunk within the timeout of {self._timeout_label()}")
+            self._fail(context, started, error, http.secrets)
+            raise error from None
+        except GatewayError as error:
+            self._fail(context, started, error, http.secrets)
+            raise
+        return stream
+
+    def _timeout_label(self) -> str:
+        return f"{(self._timeout or 0) * 1000:.0f} ms"
+
+    async def _open(
+        self, prepared: ChatRequest, http: HttpRequest, context: RequestContext, started: float
+    ) -> UpstreamStream:
+        handle = await self._transport.open_stream(http)
+        try:
+            if not 200 <= handle.status_code < 300:
+                body = await handle.read()
+                raise self._error_for(handle.status_code, handle.headers, body, http.secrets)
+            secrets = http.secrets
+
+            def on_error(error: GatewayError) -> None:
+                _tag(error, secrets, self.target.provider, self.path)
+
+            stream = UpstreamStream(handle, self.adapter.stream_parser(prepared), on_error)
+            await stream.read_ahead()
+        except BaseException:
+            await handle.aclose()
+            raise
+        self._record(context, started, handle.status_code, None)
+        context.route.model = prepared.model
+        return stream

@@ -117,7 +117,8 @@ class Gateway:
         base_url = leaf.custom_host or (spec.base_url if spec else None)
         if not base_url:
             raise ConfigurationError(
-                f"provider {leaf.provider!r} has no default URL: set 'custom_host'", path=f"{leaf.path}.custom_host"
+                f"provider {leaf.provider!r} has no default URL: set 'custom_host'",
+                path=f"{leaf.path}.custom_host",
             )
         api_key = leaf.api_key
         if api_key is None and spec is not None and spec.api_key_env and self._env.get(spec.api_key_env):
@@ -151,7 +152,9 @@ class Gateway:
             forwarded["virtual_key"] = leaf.virtual_key
         return Target(
             provider="portkey",
-            base_url=(leaf.custom_host if leaf.provider == "portkey" and leaf.custom_host else portkey.base_url),
+            base_url=(
+                leaf.custom_host if leaf.provider == "portkey" and leaf.custom_host else portkey.base_url
+            ),
             api_key=portkey.api_key,
             headers=portkey_headers(forwarded),
         )
@@ -162,7 +165,9 @@ class Gateway:
         merged = dict(self._default_metadata)
         if metadata:
             merged.update(normalize_metadata(metadata, path="metadata"))
-        return RequestContext(trace_id=trace_id or self._default_trace_id or uuid.uuid4().hex, metadata=merged)
+        return RequestContext(
+            trace_id=trace_id or self._default_trace_id or uuid.uuid4().hex, metadata=merged
+        )
 
     async def chat(
         self, request: RequestLike, *, trace_id: str | None = None, metadata: Mapping[str, Any] | None = None

@@ -73,10 +73,12 @@ class StreamHandle:
         try:
             return await self._response.aread()
         except httpx.HTTPError as error:
-            raise StreamInterruptedError(f"error body from {_where(self._request)} was cut: {error}") from error
+            raise StreamInterruptedError(
+                f"error body from {_where(self._request)} was cut: {error}"
+            ) from error
 
     async def iter_bytes(self) -> AsyncIterator[bytes]:
-        """Body bytes (content-encoding undone) as they arrive; a broken connection raises StreamInterruptedError."""
+        """Body bytes (content-encoding undone) as they arrive; a broken connection raises."""
         try:
             async for data in self._response.aiter_bytes():
                 yield data
@@ -145,25 +147,18 @@ class Transport:
                 response = await asyncio.wait_for(client.send(self._build(client, request)), timeout)
         except asyncio.TimeoutError as error:
             raise RequestTimeoutError(
-                f"request to {_where(request)} exceeded its timeout of {timeout * 1000:.0f} ms"
+                f"request to {_where(request)} exceeded its timeout of {(timeout or 0) * 1000:.0f} ms"
             ) from error
         except httpx.HTTPError as error:
             raise _map_send_error(error, request) from error
         headers = {k.lower(): v for k, v in response.headers.items()}
         return HttpResponse(response.status_code, headers, response.content)
 
-    async def open_stream(self, request: HttpRequest, *, timeout: float | None = None) -> StreamHandle:
-        """Send and return once the status and headers are in. ``timeout`` bounds that wait."""
+    async def open_stream(self, request: HttpRequest) -> StreamHandle:
+        """Send and return once the status and headers are in (the caller bounds the wait)."""
         client = self._client()
-        sending = client.send(self._build(client, request), stream=True)
         try:
-            response = await (sending if timeout is None else asyncio.wait_for(sending, timeout))
-        except asyncio.TimeoutError as error:
-            raise RequestTimeoutError(
-                f"request to {_where(request)} exceeded its timeout of {timeout * 1000:.0f} ms"
-                if timeout is not None
-                else f"request to {_where(request)} timed out"
-            ) from error
+            response = await client.send(self._build(client, request), stream=True)
         except httpx.HTTPError as error:
             raise _map_send_error(error, request) from error
         return StreamHandle(response, request)

@@ -12,7 +12,9 @@ shaped like OpenAI chat completions (the lingua franca of LLM gateways), but typ
 
 Messages are kept as plain OpenAI-shaped dicts (typed with ``TypedDict``) rather than objects:
 adapters that speak OpenAI pass them through untouched, which keeps the hot path cheap.
-Dataclasses use ``slots`` because one is built per streamed chunk.
+Dataclasses use ``slots``; the per-chunk ones are not ``frozen`` because a frozen dataclass's
+``__init__`` costs about a microsecond more, and one is built per streamed chunk. Treat them as
+read-only all the same.
 """
 
 from __future__ import annotations
@@ -258,7 +260,11 @@ class ToolCall:
 
     def to_dict(self) -> ToolCallJSON:
         """OpenAI tool-call JSON."""
-        return {"id": self.id, "type": "function", "function": {"name": self.name, "arguments": self.arguments}}
+        return {
+            "id": self.id,
+            "type": "function",
+            "function": {"name": self.name, "arguments": self.arguments},
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -374,7 +380,7 @@ class ChatResponse:
 # --------------------------------------------------------------------------- streaming
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class ToolCallDelta:
     """A fragment of a streamed tool call; ``index`` groups fragments of one call."""
 
@@ -384,7 +390,7 @@ class ToolCallDelta:
     arguments: str = ""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Delta:
     """What one chunk adds to one choice."""
 
@@ -395,7 +401,7 @@ class Delta:
     role: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class ChunkChoice:
     """One choice's delta within a chunk."""
 
@@ -404,7 +410,7 @@ class ChunkChoice:
     finish_reason: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class ChatChunk:
     """One streamed chunk. A usage-only chunk has no choices and a ``usage``."""
 

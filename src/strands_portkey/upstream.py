@@ -113,7 +113,9 @@ class UpstreamCall:
     def __repr__(self) -> str:
         return f"UpstreamCall(path={self.path!r}, target={self.target!r})"
 
-    def _build(self, request: ChatRequest, context: RequestContext, stream: bool) -> tuple[ChatRequest, HttpRequest]:
+    def _build(
+        self, request: ChatRequest, context: RequestContext, stream: bool
+    ) -> tuple[ChatRequest, HttpRequest]:
         prepared = request.with_overrides(self._overrides).with_stream(stream)
         http = self.adapter.build_request(
             prepared, self.target, trace_id=context.trace_id, metadata=context.metadata
@@ -128,11 +130,15 @@ class UpstreamCall:
         route.provider = self.target.provider
         route.status_code = status
 
-    def _fail(self, context: RequestContext, started: float, error: GatewayError, secrets: tuple[str, ...]) -> None:
+    def _fail(
+        self, context: RequestContext, started: float, error: GatewayError, secrets: tuple[str, ...]
+    ) -> None:
         _tag(error, secrets, self.target.provider, self.path)
         self._record(context, started, error.status_code, type(error).__name__)
 
-    def _error_for(self, status: int, headers: Mapping[str, str], body: bytes, secrets: tuple[str, ...]) -> GatewayError:
+    def _error_for(
+        self, status: int, headers: Mapping[str, str], body: bytes, secrets: tuple[str, ...]
+    ) -> GatewayError:
         if secrets:
             body = scrub(body.decode("utf-8", "replace"), secrets).encode()
         return self.adapter.map_error(status, headers, body)

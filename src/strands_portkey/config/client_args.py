@@ -39,14 +39,52 @@ PORTKEY_HOSTED_URL = "https://api.portkey.ai/v1"
 
 # Arguments of portkey-ai 2.3.4's AsyncPortkey (keyword names, as users write them).
 ASYNC_PORTKEY_ARGS = frozenset(
-    """api_key base_url virtual_key websocket_base_url webhook_secret config provider trace_id metadata
-    cache_namespace debug cache_force_refresh custom_host forward_headers instrumentation openai_project
-    openai_organization aws_secret_access_key aws_access_key_id aws_session_token aws_region
-    vertex_project_id vertex_region workers_ai_account_id azure_resource_name azure_deployment_id
-    azure_api_version azure_endpoint_name huggingface_base_url http_client request_timeout
-    strict_open_ai_compliance anthropic_beta anthropic_version mistral_fim_completion
-    vertex_storage_bucket_name provider_file_name provider_model aws_s3_bucket aws_s3_object_key
-    aws_bedrock_model fireworks_account_id calculate_audio_duration Authorization""".split()
+    [
+        "api_key",
+        "base_url",
+        "virtual_key",
+        "websocket_base_url",
+        "webhook_secret",
+        "config",
+        "provider",
+        "trace_id",
+        "metadata",
+        "cache_namespace",
+        "debug",
+        "cache_force_refresh",
+        "custom_host",
+        "forward_headers",
+        "instrumentation",
+        "openai_project",
+        "openai_organization",
+        "aws_secret_access_key",
+        "aws_access_key_id",
+        "aws_session_token",
+        "aws_region",
+        "vertex_project_id",
+        "vertex_region",
+        "workers_ai_account_id",
+        "azure_resource_name",
+        "azure_deployment_id",
+        "azure_api_version",
+        "azure_endpoint_name",
+        "huggingface_base_url",
+        "http_client",
+        "request_timeout",
+        "strict_open_ai_compliance",
+        "anthropic_beta",
+        "anthropic_version",
+        "mistral_fim_completion",
+        "vertex_storage_bucket_name",
+        "provider_file_name",
+        "provider_model",
+        "aws_s3_bucket",
+        "aws_s3_object_key",
+        "aws_bedrock_model",
+        "fireworks_account_id",
+        "calculate_audio_duration",
+        "Authorization",
+    ]
 )
 _STRING_ARGS = ("api_key", "base_url", "virtual_key", "provider", "trace_id", "custom_host", "Authorization")
 _LOCAL_ONLY = frozenset({"config", "base_url", "trace_id", "metadata", "http_client"})
@@ -106,7 +144,9 @@ def resolve_client_args(client_args: Mapping[str, Any], env: Mapping[str, str] |
 def _route_config(args: Mapping[str, Any], portkey: PortkeyAccess) -> Mapping[str, Any]:
     config = args.get("config")
     if _is_saved_config_id(config):
-        _require_portkey_key(portkey, "a saved config id ('pc-...') is stored at Portkey", "client_args.config")
+        _require_portkey_key(
+            portkey, "a saved config id ('pc-...') is stored at Portkey", "client_args.config"
+        )
         return {"provider": "portkey"}
     if config is not None:
         return parse_config(config, path="client_args.config")
@@ -157,7 +197,9 @@ def _validated(client_args: Mapping[str, Any]) -> Mapping[str, Any]:
         if not isinstance(key, str):
             raise ConfigurationError(f"keys must be strings, got {key!r}", path="client_args")
         if key in _STRING_ARGS and value is not None and not isinstance(value, str):
-            raise ConfigurationError(f"expected a string, got {type(value).__name__}", path=f"client_args.{key}")
+            raise ConfigurationError(
+                f"expected a string, got {type(value).__name__}", path=f"client_args.{key}"
+            )
     unknown = sorted(set(client_args) - ASYNC_PORTKEY_ARGS)
     if unknown:
         warnings.warn(
@@ -170,7 +212,9 @@ def _validated(client_args: Mapping[str, Any]) -> Mapping[str, Any]:
     if forward is not None and not (isinstance(forward, list) and all(isinstance(h, str) for h in forward)):
         raise ConfigurationError("expected a list of header names", path="client_args.forward_headers")
     timeout = client_args.get("request_timeout")
-    if timeout is not None and (isinstance(timeout, bool) or not isinstance(timeout, int | float) or timeout <= 0):
+    if timeout is not None and (
+        isinstance(timeout, bool) or not isinstance(timeout, int | float) or timeout <= 0
+    ):
         raise ConfigurationError(
             f"expected a positive number of milliseconds, got {timeout!r}", path="client_args.request_timeout"
         )

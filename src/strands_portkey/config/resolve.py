@@ -21,10 +21,26 @@ from .plan import LeafPlan, PlanNode, StrategyPlan
 __all__ = ["build_plan", "parse_config"]
 
 _LEAF_KEYS = frozenset(
-    {"provider", "api_key", "virtual_key", "custom_host", "override_params", "request_timeout", "name", "weight"}
+    {
+        "provider",
+        "api_key",
+        "virtual_key",
+        "custom_host",
+        "override_params",
+        "request_timeout",
+        "name",
+        "weight",
+    }
 )
 _EXTRA_KEYS = frozenset({"openai_organization", "openai_project", "forward_headers", "on_status_codes"})
-_NOT_YET = ("retry", "cache", "before_request_hooks", "after_request_hooks", "input_guardrails", "output_guardrails")
+_NOT_YET = (
+    "retry",
+    "cache",
+    "before_request_hooks",
+    "after_request_hooks",
+    "input_guardrails",
+    "output_guardrails",
+)
 
 
 def parse_config(config: Mapping[str, Any] | str, *, path: str = "config") -> Mapping[str, Any]:
@@ -58,7 +74,8 @@ def _node(
         if key in node:
             raise ConfigurationError(
                 f"'{key}' is not supported by this version of the gateway yet; remove it or route "
-                "through Portkey's gateway", path=f"{path}.{key}"
+                "through Portkey's gateway",
+                path=f"{path}.{key}",
             )
     params = {**inherited_params, **_mapping(node, "override_params", path)}
     timeout = _number(node, "request_timeout", path, inherited_timeout)

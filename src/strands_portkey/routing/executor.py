@@ -39,4 +39,3 @@ class Executor:
     async def open_stream(self, request: ChatRequest, context: RequestContext) -> ChunkStream:
         """Open a committed stream from the chosen leaf."""
         return await self._leaf_for(self._plan).open_stream(request, context)
-

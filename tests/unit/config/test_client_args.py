@@ -85,7 +85,9 @@ def test_unknown_client_args_warn() -> None:
 
 
 def test_reprs_hide_secrets() -> None:
-    route = resolve_client_args({"api_key": "pk-canary-9876", "Authorization": "Bearer sk-canary-5432"}, env={})
+    route = resolve_client_args(
+        {"api_key": "pk-canary-9876", "Authorization": "Bearer sk-canary-5432"}, env={}
+    )
     text = repr(route)
     assert "pk-canary-9876" not in text
     assert "sk-canary-5432" not in text

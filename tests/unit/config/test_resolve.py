@@ -55,7 +55,10 @@ def test_single_strategy_inherits_override_params_shallowly_and_timeout_and_host
         ({"strategy": {"mode": "single"}, "targets": ["x"]}, "config.targets[0]: expected an object"),
         ({"provider": 3}, "config.provider: expected a string"),
         ({"provider": "openai", "override_params": []}, "config.override_params: expected an object"),
-        ({"provider": "openai", "request_timeout": "5"}, "config.request_timeout: expected a positive number"),
+        (
+            {"provider": "openai", "request_timeout": "5"},
+            "config.request_timeout: expected a positive number",
+        ),
         ({"provider": "openai", "request_timeout": 0}, "config.request_timeout: expected a positive number"),
         (
             {"strategy": {"mode": "fallback"}, "targets": [{"provider": "openai"}]},

@@ -1,0 +1,281 @@
+"""``PortkeyModel``: a Strands ``Model`` whose every call goes through a :class:`Gateway`.
+
+The model is thin on purpose: Strands messages become a canonical request (``_strands_codec``),
+the gateway routes it (fallbacks, retries, caches... per its config), and canonical chunks
+become Strands stream events again. Errors are mapped once, here, to what Strands acts on:
+throttling -> ``ModelThrottledException`` (the agent retries), context overflow ->
+``ContextWindowOverflowException`` (the conversation manager trims), the rest unchanged.
+
+``self.config`` is a plain dict on purpose: Strands reads ``model.config.get("model_id")``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import threading
+import time
+import warnings
+from collections.abc import AsyncGenerator, Awaitable, Mapping
+from typing import Any, TypeVar, cast
+
+from pydantic import BaseModel, ValidationError
+from strands.event_loop.streaming import process_stream
+from strands.models import Model
+from strands.models.model import BaseModelConfig
+from strands.tools import convert_pydantic_to_tool_spec
+from strands.types.content import Messages, SystemContentBlock
+from strands.types.exceptions import StructuredOutputException
+from strands.types.streaming import StreamEvent
+from strands.types.tools import ToolChoice, ToolSpec
+from typing_extensions import Unpack, override
+
+from ._strands_codec import StreamConverter, response_to_events, to_chat_request, to_strands_exception
+from .errors import ConfigurationError, GatewayError, RequestCancelledError
+from .gateway import ChatStream, Gateway
+from .types import ChatRequest, RouteInfo
+
+__all__ = ["PortkeyModel"]
+
+T = TypeVar("T", bound=BaseModel)
+_T = TypeVar("_T")
+
+_CANCEL_POLL_SECONDS = 0.02
+
+
+class PortkeyModel(Model):
+    """A Strands model provider routed through Portkey's config semantics, executed in-process.
+
+    Args:
+        client_args: Portkey ``AsyncPortkey`` arguments (``api_key``, ``virtual_key``,
+            ``provider``, ``Authorization``, ``config``, ``trace_id``, ``metadata``...), as in
+            Portkey's docs. Mutually exclusive with ``gateway``.
+        gateway: A :class:`Gateway` to route through (shared by several models if you like; it
+            is never closed by the model).
+        **model_config: ``model_id`` (required), ``params`` (body fields such as
+            ``temperature``), ``stream`` (default True), ``context_window_limit``.
+    """
+
+    class PortkeyConfig(BaseModelConfig, total=False):
+        """Model settings; a plain dict at run time (Strands calls ``config.get``)."""
+
+        model_id: str
+        params: dict[str, Any] | None
+        stream: bool
+
+    def __init__(
+        self,
+        client_args: Mapping[str, Any] | None = None,
+        *,
+        gateway: Gateway | None = None,
+        **model_config: Unpack[PortkeyConfig],
+    ) -> None:
+        if client_args is not None and gateway is not None:
+            raise ConfigurationError("pass either client_args or gateway, not both", path="PortkeyModel")
+        _check_config(dict(model_config), require_model_id=True)
+        self.config = cast(PortkeyModel.PortkeyConfig, dict(model_config))
+        self._gateway = gateway if gateway is not None else Gateway(client_args=client_args or {})
+        self.last_route: RouteInfo | None = None
+
+    def __repr__(self) -> str:
+        return f"PortkeyModel(model_id={self.config.get('model_id')!r}, gateway={self._gateway!r})"
+
+    @property
+    def gateway(self) -> Gateway:
+        """The gateway this model routes through."""
+        return self._gateway
+
+    @override
+    def update_config(self, **model_config: Unpack[PortkeyConfig]) -> None:  # type: ignore[override]
+        """Change settings at run time (e.g. ``model_id``, ``params``); unknown keys warn."""
+        _check_config(dict(model_config), require_model_id=False)
+        self.config.update(model_config)
+
+    @override
+    def get_config(self) -> PortkeyConfig:
+        """The current settings (the same dict Strands reads)."""
+        return self.config
+
+    @override
+    async def stream(
+        self,
+        messages: Messages,
+        tool_specs: list[ToolSpec] | None = None,
+        system_prompt: str | None = None,
+        *,
+        tool_choice: ToolChoice | None = None,
+        system_prompt_content: list[SystemContentBlock] | None = None,
+        invocation_state: dict[str, Any] | None = None,
+        cancel_signal: threading.Event | None = None,
+        **kwargs: Any,
+    ) -> AsyncGenerator[StreamEvent, None]:
+        """Stream one model turn as Strands events; see the module docstring for errors."""
+        request = to_chat_request(
+            messages,
+            model_id=self.config["model_id"],
+            tool_specs=tool_specs,
+            system_prompt=system_prompt,
+            system_prompt_content=system_prompt_content,
+            tool_choice=tool_choice,
+            params=self.config.get("params"),
+            stream=self.config.get("stream", True),
+        )
+        try:
+            if self.config.get("stream", True):
+                async for event in self._stream_events(request, cancel_signal):
+                    yield event
+            else:
+                for event in await self._chat_events(request, cancel_signal):
+                    yield event
+        except RequestCancelledError:
+            return  # ends without messageStop: Strands reports stop_reason "cancelled"
+        except GatewayError as error:
+            mapped = to_strands_exception(error)
+            if mapped is error:
+                raise
+            raise mapped from error
+
+    async def _stream_events(
+        self, request: ChatRequest, cancel_signal: threading.Event | None
+    ) -> AsyncGenerator[StreamEvent, None]:
+        started = time.perf_counter()
+        converter = StreamConverter()
+        stream = self._gateway.stream(request)
+        self.last_route = stream.route
+        await _until_cancelled(stream.open(), cancel_signal, stream)
+        async with _closing_on_cancel(stream, cancel_signal):
+            async for chunk in stream:
+                if cancel_signal is not None and cancel_signal.is_set():
+                    raise RequestCancelledError("cancelled by the caller")
+                for event in converter.feed(chunk):
+                    yield event
+        for event in converter.finish(int((time.perf_counter() - started) * 1000)):
+            yield event
+
+    async def _chat_events(
+        self, request: ChatRequest, cancel_signal: threading.Event | None
+    ) -> list[StreamEvent]:
+        started = time.perf_counter()
+        response = await _until_cancelled(self._gateway.chat(request), cancel_signal, None)
+        self.last_route = response.route
+        return response_to_events(response, int((time.perf_counter() - started) * 1000))
+
+    @override
+    async def structured_output(
+        self, output_model: type[T], prompt: Messages, system_prompt: str | None = None, **kwargs: Any
+    ) -> AsyncGenerator[dict[str, T | Any], None]:
+        """Force the output model's tool, validate its input, and yield ``{"output": instance}`` last.
+
+        Raises:
+            StructuredOutputException: the model did not call the tool, or its arguments do not
+                validate against ``output_model``.
+        """
+        tool_spec = convert_pydantic_to_tool_spec(output_model)
+        name = tool_spec["name"]
+        forced = cast(ToolChoice, {"tool": {"name": name}})
+        events = self.stream(prompt, [tool_spec], system_prompt, tool_choice=forced, **kwargs)
+        stop: Any = None
+        async for event in process_stream(events):
+            if "stop" in event:
+                stop = event["stop"]
+            yield cast(dict[str, Any], event)
+        yield {"output": _validated_output(output_model, name, stop)}
+
+
+def _validated_output(output_model: type[T], name: str, stop: Any) -> T:
+    message = stop[1] if stop else {"content": []}
+    inputs = [
+        block["toolUse"]["input"]
+        for block in message["content"]
+        if block.get("toolUse", {}).get("name") == name
+    ]
+    if not inputs:
+        raise StructuredOutputException(
+            f"the model did not call the {name!r} structured-output tool "
+            f"(stop reason: {stop[0] if stop else None})"
+        )
+    try:
+        return output_model.model_validate(inputs[-1])
+    except ValidationError as error:
+        raise StructuredOutputException(
+            f"the model's {name!r} output does not match the schema: {error}"
+        ) from error
+
+
+async def _until_cancelled(
+    awaitable: Awaitable[_T], cancel_signal: threading.Event | None, stream: ChatStream | None
+) -> _T:
+    """Await ``awaitable``, abandoning it (and closing ``stream``) if ``cancel_signal`` is set."""
+    if cancel_signal is None:
+        return await awaitable
+    task = asyncio.ensure_future(awaitable)
+    while True:
+        done, _ = await asyncio.wait({task}, timeout=_CANCEL_POLL_SECONDS)
+        if done:
+            return task.result()
+        if cancel_signal.is_set():
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, GatewayError):
+                await task
+            if stream is not None:
+                await stream.aclose()
+            raise RequestCancelledError("cancelled by the caller")
+
+
+@contextlib.asynccontextmanager
+async def _closing_on_cancel(
+    stream: ChatStream, cancel_signal: threading.Event | None
+) -> AsyncGenerator[None, None]:
+    """Close ``stream`` as soon as ``cancel_signal`` is set, even while a read is pending.
+
+    A closed connection makes the pending read fail; that failure is reported as a cancellation.
+    """
+    if cancel_signal is None:
+        yield
+        return
+
+    async def watch() -> None:
+        # A threading.Event (set from any thread) cannot be awaited; poll it.
+        while not cancel_signal.is_set():  # noqa: ASYNC110
+            await asyncio.sleep(_CANCEL_POLL_SECONDS)
+        await stream.aclose()
+
+    watcher = asyncio.ensure_future(watch())
+    try:
+        yield
+    except GatewayError:
+        if cancel_signal.is_set():
+            raise RequestCancelledError("cancelled by the caller") from None
+        raise
+    finally:
+        watcher.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await watcher
+        await stream.aclose()
+
+
+def _check_config(config: dict[str, Any], *, require_model_id: bool) -> None:
+    """Validate model settings: a clear error for bad values, a warning for unknown keys."""
+    valid = set(PortkeyModel.PortkeyConfig.__annotations__) | set(BaseModelConfig.__annotations__)
+    unknown = sorted(set(config) - valid)
+    if unknown:
+        warnings.warn(
+            f"Invalid configuration parameters: {unknown}. Valid parameters are: {sorted(valid)}.",
+            UserWarning,
+            stacklevel=3,
+        )
+    if require_model_id or "model_id" in config:
+        model_id = config.get("model_id")
+        if not isinstance(model_id, str) or not model_id.strip():
+            raise ConfigurationError(
+                "model_id is required and must be a non-empty string, "
+                "e.g. PortkeyModel(model_id='gpt-4o', ...)",
+                path="model_id",
+            )
+    params = config.get("params")
+    if params is not None and not isinstance(params, Mapping):
+        raise ConfigurationError(
+            f"expected a dict of body fields, got {type(params).__name__}", path="params"
+        )
+    if "stream" in config and not isinstance(config["stream"], bool):
+        raise ConfigurationError("expected True or False", path="stream")

@@ -24,7 +24,7 @@ from collections.abc import Awaitable, Callable
 
 import httpx
 
-CHUNKS = 32
+SHORT, LONG = 8, 64
 COMPLETION = json.dumps(
     {
         "id": "bench",
@@ -37,25 +37,31 @@ COMPLETION = json.dumps(
         "usage": {"prompt_tokens": 5, "completion_tokens": 2, "total_tokens": 7},
     }
 ).encode()
-STREAM = (
-    b"".join(
-        b"data: "
-        + json.dumps(
-            {
-                "id": "bench",
-                "model": "bench",
-                "choices": [{"index": 0, "delta": {"content": f"tok{i} "}, "finish_reason": None}],
-            }
-        ).encode()
-        + b"\n\n"
-        for i in range(CHUNKS - 1)
-    )
-    + b"data: "
-    + json.dumps(
-        {"id": "bench", "model": "bench", "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]}
-    ).encode()
-    + b"\n\ndata: [DONE]\n\n"
-)
+
+
+def _stream_body(chunks: int) -> bytes:
+    """A realistic SSE answer of ``chunks`` chunks (the last carries the finish reason)."""
+
+    def event(delta: dict[str, str], finish: str | None) -> bytes:
+        return (
+            b"data: "
+            + json.dumps(
+                {
+                    "id": "chatcmpl-bench",
+                    "object": "chat.completion.chunk",
+                    "created": 1,
+                    "model": "bench",
+                    "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
+                }
+            ).encode()
+            + b"\n\n"
+        )
+
+    body = b"".join(event({"content": f"tok{i} "}, None) for i in range(chunks - 1))
+    return body + event({}, "stop") + b"data: [DONE]\n\n"
+
+
+STREAMS = {SHORT: _stream_body(SHORT), LONG: _stream_body(LONG)}
 
 
 # --------------------------------------------------------------------------- upstream process
@@ -71,10 +77,11 @@ async def _serve(port: int) -> None:
                     if line.lower().startswith(b"content-length:"):
                         length = int(line.split(b":", 1)[1])
                 body = await reader.readexactly(length)
-                streaming = b'"stream":true' in body
-                payload, kind = (
-                    (STREAM, b"text/event-stream") if streaming else (COMPLETION, b"application/json")
-                )
+                request = json.loads(body)
+                if request.get("stream"):
+                    payload, kind = STREAMS[request.get("max_tokens", SHORT)], b"text/event-stream"
+                else:
+                    payload, kind = COMPLETION, b"application/json"
                 writer.write(
                     b"HTTP/1.1 200 OK\r\ncontent-type: "
                     + kind
@@ -129,16 +136,23 @@ async def _paired(
     return base_us, test_us
 
 
-def _report(name: str, base: list[float], test: list[float], per: int = 1) -> dict[str, float]:
-    added50 = _pct(test, 0.5) - _pct(base, 0.5)
-    added99 = _pct(test, 0.99) - _pct(base, 0.99)
+def _report(name: str, base: list[float], test: list[float]) -> dict[str, float]:
+    added = {"p50": _pct(test, 0.5) - _pct(base, 0.5), "p99": _pct(test, 0.99) - _pct(base, 0.99)}
     print(
-        f"{name:<34} direct p50 {_pct(base, 0.5):8.0f} us  p99 {_pct(base, 0.99):8.0f} us | "
-        f"via p50 {_pct(test, 0.5):8.0f} us  p99 {_pct(test, 0.99):8.0f} us | "
-        f"added p50 {added50:7.0f} us  p99 {added99:7.0f} us"
-        + (f" | per chunk p50 {added50 / per:5.1f} us" if per > 1 else "")
+        f"{name:<40} direct p50 {_pct(base, 0.5):7.0f} p99 {_pct(base, 0.99):7.0f} | "
+        f"via p50 {_pct(test, 0.5):7.0f} p99 {_pct(test, 0.99):7.0f} | "
+        f"added p50 {added['p50']:6.0f} p99 {added['p99']:6.0f}   (us)"
     )
-    return {"added_p50": added50, "added_p99": added99}
+    return added
+
+
+def _per_chunk(name: str, short: dict[str, float], long: dict[str, float]) -> None:
+    per50 = (long["p50"] - short["p50"]) / (LONG - SHORT)
+    per99 = (long["p99"] - short["p99"]) / (LONG - SHORT)
+    print(
+        f"{name:<40} added per chunk: p50 {per50:5.1f} us, p99 {per99:5.1f} us "
+        f"(slope between {SHORT}- and {LONG}-chunk streams)"
+    )
 
 
 def _import_time(runs: int = 7) -> tuple[float, float]:
@@ -166,29 +180,44 @@ async def _bench(n: int, base_url: str) -> None:
         async def direct() -> None:
             (await client.post(url, json=body, headers=headers)).json()
 
-        async def direct_stream() -> None:
-            async with client.stream("POST", url, json={**body, "stream": True}, headers=headers) as response:
-                async for _ in response.aiter_bytes():
-                    pass
+        def direct_stream(chunks: int) -> Callable[[], Awaitable[None]]:
+            async def call() -> None:
+                payload = {**body, "stream": True, "max_tokens": chunks}
+                async with client.stream("POST", url, json=payload, headers=headers) as response:
+                    async for _ in response.aiter_bytes():
+                        pass
+
+            return call
 
         async def via_chat() -> None:
             await gateway.chat(body)
 
-        async def via_stream() -> None:
-            async with gateway.stream(body) as stream:
-                async for _ in stream:
+        def via_stream(chunks: int) -> Callable[[], Awaitable[None]]:
+            async def call() -> None:
+                async with gateway.stream({**body, "max_tokens": chunks}) as stream:
+                    async for _ in stream:
+                        pass
+
+            return call
+
+        def via_model(chunks: int) -> Callable[[], Awaitable[None]]:
+            model.update_config(params={"max_tokens": chunks})
+
+            async def call() -> None:
+                async for _ in model.stream(messages):  # type: ignore[arg-type]
                     pass
 
-        async def via_model() -> None:
-            async for _ in model.stream(messages):  # type: ignore[arg-type]
-                pass
+            return call
 
-        print(f"{n} requests per path; stream = {CHUNKS} chunks; upstream {base_url}\n")
+        print(f"{n} requests per path, each interleaved with a direct httpx call; upstream {base_url}\n")
         _report("Gateway.chat", *await _paired(n, direct, via_chat))
-        _report("Gateway.stream", *await _paired(n, direct_stream, via_stream), per=CHUNKS)
-        _report(
-            "PortkeyModel.stream (Strands events)", *await _paired(n, direct_stream, via_model), per=CHUNKS
-        )
+        for name, make in (
+            ("Gateway.stream", via_stream),
+            ("PortkeyModel.stream (Strands events)", via_model),
+        ):
+            short = _report(f"{name}, {SHORT} chunks", *await _paired(n, direct_stream(SHORT), make(SHORT)))
+            long = _report(f"{name}, {LONG} chunks", *await _paired(n, direct_stream(LONG), make(LONG)))
+            _per_chunk(name, short, long)
     await gateway.aclose()
 
 

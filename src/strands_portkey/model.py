@@ -110,6 +110,8 @@ class PortkeyModel(Model):
         **kwargs: Any,
     ) -> AsyncGenerator[StreamEvent, None]:
         """Stream one model turn as Strands events; see the module docstring for errors."""
+        if cancel_signal is not None and cancel_signal.is_set():
+            return  # cancelled before anything was sent: nothing to send, nothing to close
         request = to_chat_request(
             messages,
             model_id=self.config["model_id"],

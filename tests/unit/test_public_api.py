@@ -1,0 +1,43 @@
+import subprocess
+import sys
+
+import strands_portkey
+
+EXPECTED = {
+    "AuthenticationError", "BadRequestError", "ChatChunk", "ChatRequest", "ChatResponse", "ChatStream",
+    "ConfigurationError", "ContextWindowExceededError", "Gateway", "GatewayError", "InvalidRequestError",
+    "MalformedResponseError", "NotFoundError", "OverloadedError", "PortkeyModel", "RateLimitError",
+    "RequestCancelledError", "RequestTimeoutError", "RouteInfo", "ServerError", "StreamInterruptedError",
+    "UpstreamConnectionError", "UpstreamError", "Usage",
+}
+
+
+def test_all_is_pinned() -> None:
+    assert set(strands_portkey.__all__) == EXPECTED
+
+
+def test_every_public_name_resolves() -> None:
+    for name in strands_portkey.__all__:
+        assert getattr(strands_portkey, name) is not None
+
+
+def test_unknown_attribute_is_an_attribute_error() -> None:
+    try:
+        strands_portkey.NotAThing  # noqa: B018
+    except AttributeError as error:
+        assert "NotAThing" in str(error)
+    else:
+        raise AssertionError("expected AttributeError")
+
+
+def test_import_is_lazy_about_strands_and_httpx() -> None:
+    code = "import sys, strands_portkey; print(sorted(m for m in ('strands', 'httpx') if m in sys.modules))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
+def test_every_error_is_a_gateway_error() -> None:
+    for name in strands_portkey.__all__:
+        value = getattr(strands_portkey, name)
+        if isinstance(value, type) and name.endswith("Error"):
+            assert issubclass(value, strands_portkey.GatewayError), name

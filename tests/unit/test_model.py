@@ -19,19 +19,33 @@ from strands.types.exceptions import (
 )
 
 from strands_portkey import ConfigurationError, Gateway, PortkeyModel
-from strands_portkey.errors import BadRequestError, OverloadedError, RateLimitError
+from strands_portkey.errors import BadRequestError, OverloadedError, RateLimitError, StreamInterruptedError
 from tests.unit.conftest import chunk, sse
 
-USAGE = {"id": "c1", "model": "m", "choices": [], "usage": {"prompt_tokens": 7, "completion_tokens": 3,
-                                                            "total_tokens": 10}}
+USAGE = {
+    "id": "c1",
+    "model": "m",
+    "choices": [],
+    "usage": {"prompt_tokens": 7, "completion_tokens": 3, "total_tokens": 10},
+}
 
 
 def tool_call_chunks(*calls: tuple[int, str, str, dict[str, Any]]) -> list[dict[str, Any]]:
     out = []
     for index, call_id, name, args in calls:
         text = json.dumps(args)
-        out.append(chunk(tool_calls=[{"index": index, "id": call_id, "type": "function",
-                                      "function": {"name": name, "arguments": text[:5]}}]))
+        out.append(
+            chunk(
+                tool_calls=[
+                    {
+                        "index": index,
+                        "id": call_id,
+                        "type": "function",
+                        "function": {"name": name, "arguments": text[:5]},
+                    }
+                ]
+            )
+        )
         out.append(chunk(tool_calls=[{"index": index, "function": {"arguments": text[5:]}}]))
     out.append(chunk(finish="tool_calls"))
     return out
@@ -54,8 +68,17 @@ class Script:
         return PortkeyModel(gateway=gateway, model_id="gpt-4o", **config)
 
 
+HI = [{"role": "user", "content": [{"text": "x"}]}]
+
+
+async def drain(events) -> list[dict[str, Any]]:
+    return [event async for event in events]
+
+
 def stream_of(*payloads: dict[str, Any], done: bool = True) -> httpx.Response:
-    return httpx.Response(200, content=sse(*payloads, done=done), headers={"content-type": "text/event-stream"})
+    return httpx.Response(
+        200, content=sse(*payloads, done=done), headers={"content-type": "text/event-stream"}
+    )
 
 
 def error(status: int, message: str, code: str | None = None) -> httpx.Response:
@@ -63,6 +86,7 @@ def error(status: int, message: str, code: str | None = None) -> httpx.Response:
 
 
 # --------------------------------------------------------------------------- configuration
+
 
 def test_config_is_a_plain_dict_that_strands_can_read() -> None:
     model = Script().model(params={"temperature": 0.5})
@@ -113,6 +137,7 @@ def test_context_window_limit_is_honoured() -> None:
 
 # --------------------------------------------------------------------------- agent round trips
 
+
 def test_agent_runs_a_tool_and_finishes() -> None:
     script = Script(
         stream_of(*tool_call_chunks((0, "call_1", "get_weather", {"city": "Paris"})), USAGE),
@@ -144,8 +169,12 @@ def test_agent_runs_a_tool_and_finishes() -> None:
 
 def test_agent_runs_parallel_tools_and_answers_once() -> None:
     script = Script(
-        stream_of(*tool_call_chunks((0, "call_a", "get_weather", {"city": "Paris"}),
-                                    (1, "call_b", "get_weather", {"city": "Rome"}))),
+        stream_of(
+            *tool_call_chunks(
+                (0, "call_a", "get_weather", {"city": "Paris"}),
+                (1, "call_b", "get_weather", {"city": "Rome"}),
+            )
+        ),
         stream_of(chunk("Both sunny."), chunk(finish="stop")),
     )
     cities: list[str] = []
@@ -188,7 +217,7 @@ def test_agent_structured_output_via_forced_tool() -> None:
 
 async def test_model_structured_output_validates() -> None:
     script = Script(stream_of(*tool_call_chunks((0, "c", "Weather", {"city": "Oslo", "celsius": 3}))))
-    events = [e async for e in script.model().structured_output(Weather, [{"role": "user", "content": [{"text": "x"}]}])]
+    events = [e async for e in script.model().structured_output(Weather, HI)]
     assert events[-1] == {"output": Weather(city="Oslo", celsius=3)}
     assert script.bodies[0]["tool_choice"] == {"type": "function", "function": {"name": "Weather"}}
 
@@ -196,7 +225,7 @@ async def test_model_structured_output_validates() -> None:
 async def test_model_structured_output_mismatch_raises_strands_error() -> None:
     script = Script(stream_of(*tool_call_chunks((0, "c", "Weather", {"city": "Oslo", "celsius": "warm"}))))
     with pytest.raises(StructuredOutputException, match="does not match the schema") as info:
-        async for _ in script.model().structured_output(Weather, [{"role": "user", "content": [{"text": "x"}]}]):
+        async for _ in script.model().structured_output(Weather, HI):
             pass
     assert info.value.__cause__ is not None
 
@@ -204,15 +233,16 @@ async def test_model_structured_output_mismatch_raises_strands_error() -> None:
 async def test_model_structured_output_without_tool_call_raises() -> None:
     script = Script(stream_of(chunk("no"), chunk(finish="stop")))
     with pytest.raises(StructuredOutputException, match="did not call"):
-        async for _ in script.model().structured_output(Weather, [{"role": "user", "content": [{"text": "x"}]}]):
+        async for _ in script.model().structured_output(Weather, HI):
             pass
 
 
 # --------------------------------------------------------------------------- stream events
 
+
 async def test_stream_event_sequence_with_real_latency() -> None:
     script = Script(stream_of(chunk("Hi"), chunk(finish="stop"), USAGE))
-    events = [e async for e in script.model().stream([{"role": "user", "content": [{"text": "x"}]}])]
+    events = [e async for e in script.model().stream(HI)]
     assert events[:5] == [
         {"messageStart": {"role": "assistant"}},
         {"contentBlockStart": {"start": {}}},
@@ -227,14 +257,23 @@ async def test_stream_event_sequence_with_real_latency() -> None:
 
 
 async def test_non_streaming_mode_gives_the_same_events() -> None:
-    completion = {"id": "r", "model": "m", "choices": [{"index": 0, "finish_reason": "stop",
-                  "message": {"role": "assistant", "content": "Hi"}}],
-                  "usage": {"prompt_tokens": 7, "completion_tokens": 3, "total_tokens": 10}}
+    completion = {
+        "id": "r",
+        "model": "m",
+        "choices": [{"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": "Hi"}}],
+        "usage": {"prompt_tokens": 7, "completion_tokens": 3, "total_tokens": 10},
+    }
     script = Script(httpx.Response(200, json=completion))
     model = script.model(stream=False)
-    events = [e async for e in model.stream([{"role": "user", "content": [{"text": "x"}]}])]
+    events = [e async for e in model.stream(HI)]
     assert [next(iter(e)) for e in events] == [
-        "messageStart", "contentBlockStart", "contentBlockDelta", "contentBlockStop", "messageStop", "metadata"]
+        "messageStart",
+        "contentBlockStart",
+        "contentBlockDelta",
+        "contentBlockStop",
+        "messageStop",
+        "metadata",
+    ]
     assert "stream" not in script.bodies[0]
     assert model.last_route is not None
     assert model.last_route.status_code == 200
@@ -242,33 +281,49 @@ async def test_non_streaming_mode_gives_the_same_events() -> None:
 
 async def test_system_prompt_content_and_tool_choice_reach_the_request() -> None:
     script = Script(stream_of(chunk("ok"), chunk(finish="stop")))
-    spec = {"name": "f", "description": "d", "inputSchema": {"json": {"type": "object"}},
-            "outputSchema": {"json": {}}}
-    _ = [e async for e in script.model().stream(
-        [{"role": "user", "content": [{"text": "x"}]}], [spec], "ignored",
-        system_prompt_content=[{"text": "Be terse."}], tool_choice={"any": {}})]
+    spec = {
+        "name": "f",
+        "description": "d",
+        "inputSchema": {"json": {"type": "object"}},
+        "outputSchema": {"json": {}},
+    }
+    _ = [
+        e
+        async for e in script.model().stream(
+            HI,
+            [spec],
+            "ignored",
+            system_prompt_content=[{"text": "Be terse."}],
+            tool_choice={"any": {}},
+        )
+    ]
     body = script.bodies[0]
     assert body["messages"][0] == {"role": "system", "content": "Be terse."}
     assert body["tool_choice"] == "required"
-    assert body["tools"] == [{"type": "function", "function": {"name": "f", "description": "d",
-                                                               "parameters": {"type": "object"}}}]
+    assert body["tools"] == [
+        {"type": "function", "function": {"name": "f", "description": "d", "parameters": {"type": "object"}}}
+    ]
 
 
 # --------------------------------------------------------------------------- errors
+
 
 @pytest.mark.parametrize(
     ("response", "strands_error", "cause"),
     [
         (error(429, "Rate limit reached"), ModelThrottledException, RateLimitError),
         (error(529, "Overloaded"), ModelThrottledException, OverloadedError),
-        (error(400, "This model's maximum context length is 8192 tokens", "context_length_exceeded"),
-         ContextWindowOverflowException, BadRequestError),
+        (
+            error(400, "This model's maximum context length is 8192 tokens", "context_length_exceeded"),
+            ContextWindowOverflowException,
+            BadRequestError,
+        ),
     ],
 )
 async def test_request_time_errors_map_to_strands(response, strands_error, cause) -> None:
     model = Script(response).model()
     with pytest.raises(strands_error) as info:
-        async for _ in model.stream([{"role": "user", "content": [{"text": "x"}]}]):
+        async for _ in model.stream(HI):
             pass
     assert isinstance(info.value.__cause__, cause)
 
@@ -276,35 +331,45 @@ async def test_request_time_errors_map_to_strands(response, strands_error, cause
 async def test_other_errors_pass_through_unchanged() -> None:
     model = Script(error(400, "invalid tool schema")).model()
     with pytest.raises(BadRequestError, match="invalid tool schema"):
-        async for _ in model.stream([{"role": "user", "content": [{"text": "x"}]}]):
+        async for _ in model.stream(HI):
             pass
 
 
 async def test_mid_stream_errors_map_to_strands_too() -> None:
     overloaded = {"error": {"message": "Overloaded", "type": "overloaded_error"}}
     model = Script(stream_of(chunk("partial"), overloaded)).model()
-    events = []
-    with pytest.raises(ModelThrottledException) as info:
-        async for event in model.stream([{"role": "user", "content": [{"text": "x"}]}]):
+    events: list[dict[str, Any]] = []
+
+    async def consume() -> None:
+        async for event in model.stream(HI):
             events.append(event)
+
+    with pytest.raises(ModelThrottledException) as info:
+        await consume()
     assert isinstance(info.value.__cause__, OverloadedError)
     assert not any("messageStop" in e for e in events)
 
 
 async def test_cut_stream_is_never_a_finished_answer() -> None:
     model = Script(stream_of(chunk("partial"), done=False)).model()
-    events = []
-    with pytest.raises(Exception, match="ended before it was complete") as info:
-        async for event in model.stream([{"role": "user", "content": [{"text": "x"}]}]):
+    events: list[dict[str, Any]] = []
+
+    async def consume() -> None:
+        async for event in model.stream(HI):
             events.append(event)
-    assert type(info.value).__name__ == "StreamInterruptedError"
+
+    with pytest.raises(StreamInterruptedError, match="ended before it was complete"):
+        await consume()
     assert not any("messageStop" in e for e in events)
 
 
 def test_agent_retries_a_throttled_turn() -> None:
     script = Script(error(429, "Rate limit reached"), stream_of(chunk("fine"), chunk(finish="stop")))
-    agent = Agent(model=script.model(), callback_handler=None,
-                  retry_strategy=ModelRetryStrategy(initial_delay=0, max_attempts=3))
+    agent = Agent(
+        model=script.model(),
+        callback_handler=None,
+        retry_strategy=ModelRetryStrategy(initial_delay=0, max_attempts=3),
+    )
     assert str(agent("hi")).strip() == "fine"
     assert len(script.bodies) == 2
 
@@ -313,8 +378,7 @@ async def test_cancel_signal_set_before_the_call_sends_nothing_and_ends_quietly(
     script = Script()
     cancel = threading.Event()
     cancel.set()
-    events = [e async for e in script.model().stream([{"role": "user", "content": [{"text": "x"}]}],
-                                                     cancel_signal=cancel)]
+    events = [e async for e in script.model().stream(HI, cancel_signal=cancel)]
     assert not any("messageStop" in e for e in events)
 
 
@@ -322,7 +386,7 @@ async def test_cancel_signal_between_chunks_stops_the_stream() -> None:
     script = Script(stream_of(chunk("a"), chunk("b"), chunk("c"), chunk(finish="stop")))
     cancel = threading.Event()
     events = []
-    async for event in script.model().stream([{"role": "user", "content": [{"text": "x"}]}], cancel_signal=cancel):
+    async for event in script.model().stream(HI, cancel_signal=cancel):
         events.append(event)
         if "contentBlockDelta" in event:
             cancel.set()

@@ -1,14 +1,35 @@
 import subprocess
 import sys
 
+import pytest
+
 import strands_portkey
 
 EXPECTED = {
-    "AuthenticationError", "BadRequestError", "ChatChunk", "ChatRequest", "ChatResponse", "ChatStream",
-    "ConfigurationError", "ContextWindowExceededError", "Gateway", "GatewayError", "InvalidRequestError",
-    "MalformedResponseError", "NotFoundError", "OverloadedError", "PortkeyModel", "RateLimitError",
-    "RequestCancelledError", "RequestTimeoutError", "RouteInfo", "ServerError", "StreamInterruptedError",
-    "UpstreamConnectionError", "UpstreamError", "Usage",
+    "AuthenticationError",
+    "BadRequestError",
+    "ChatChunk",
+    "ChatRequest",
+    "ChatResponse",
+    "ChatStream",
+    "ConfigurationError",
+    "ContextWindowExceededError",
+    "Gateway",
+    "GatewayError",
+    "InvalidRequestError",
+    "MalformedResponseError",
+    "NotFoundError",
+    "OverloadedError",
+    "PortkeyModel",
+    "RateLimitError",
+    "RequestCancelledError",
+    "RequestTimeoutError",
+    "RouteInfo",
+    "ServerError",
+    "StreamInterruptedError",
+    "UpstreamConnectionError",
+    "UpstreamError",
+    "Usage",
 }
 
 
@@ -22,12 +43,8 @@ def test_every_public_name_resolves() -> None:
 
 
 def test_unknown_attribute_is_an_attribute_error() -> None:
-    try:
+    with pytest.raises(AttributeError, match="NotAThing"):
         strands_portkey.NotAThing  # noqa: B018
-    except AttributeError as error:
-        assert "NotAThing" in str(error)
-    else:
-        raise AssertionError("expected AttributeError")
 
 
 def test_import_is_lazy_about_strands_and_httpx() -> None:

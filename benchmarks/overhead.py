@@ -123,17 +123,16 @@ async def _timed(call: Callable[[], Awaitable[object]]) -> float:
     return (time.perf_counter() - start) * 1e6
 
 
-async def _paired(
-    n: int, base: Callable[[], Awaitable[object]], test: Callable[[], Awaitable[object]]
-) -> tuple[list[float], list[float]]:
+async def _interleaved(n: int, *calls: Callable[[], Awaitable[object]]) -> list[list[float]]:
+    """Run ``calls`` round-robin ``n`` times (after a warm-up) so they all see the same noise."""
     for _ in range(50):
-        await base()
-        await test()
-    base_us, test_us = [], []
+        for call in calls:
+            await call()
+    timings: list[list[float]] = [[] for _ in calls]
     for _ in range(n):
-        base_us.append(await _timed(base))
-        test_us.append(await _timed(test))
-    return base_us, test_us
+        for samples, call in zip(timings, calls, strict=True):
+            samples.append(await _timed(call))
+    return timings
 
 
 def _report(name: str, base: list[float], test: list[float]) -> dict[str, float]:
@@ -171,7 +170,6 @@ async def _bench(n: int, base_url: str) -> None:
 
     body = {"model": "bench", "messages": [{"role": "user", "content": "hi"}]}
     gateway = Gateway({"provider": "openai", "api_key": "sk-bench", "custom_host": base_url})
-    model = PortkeyModel(gateway=gateway, model_id="bench")
     messages = [{"role": "user", "content": [{"text": "hi"}]}]
     async with httpx.AsyncClient() as client:
         url = f"{base_url}/chat/completions"
@@ -201,7 +199,7 @@ async def _bench(n: int, base_url: str) -> None:
             return call
 
         def via_model(chunks: int) -> Callable[[], Awaitable[None]]:
-            model.update_config(params={"max_tokens": chunks})
+            model = PortkeyModel(gateway=gateway, model_id="bench", params={"max_tokens": chunks})
 
             async def call() -> None:
                 async for _ in model.stream(messages):  # type: ignore[arg-type]
@@ -210,13 +208,16 @@ async def _bench(n: int, base_url: str) -> None:
             return call
 
         print(f"{n} requests per path, each interleaved with a direct httpx call; upstream {base_url}\n")
-        _report("Gateway.chat", *await _paired(n, direct, via_chat))
+        _report("Gateway.chat", *await _interleaved(n, direct, via_chat))
         for name, make in (
             ("Gateway.stream", via_stream),
             ("PortkeyModel.stream (Strands events)", via_model),
         ):
-            short = _report(f"{name}, {SHORT} chunks", *await _paired(n, direct_stream(SHORT), make(SHORT)))
-            long = _report(f"{name}, {LONG} chunks", *await _paired(n, direct_stream(LONG), make(LONG)))
+            base_short, test_short, base_long, test_long = await _interleaved(
+                n, direct_stream(SHORT), make(SHORT), direct_stream(LONG), make(LONG)
+            )
+            short = _report(f"{name}, {SHORT} chunks", base_short, test_short)
+            long = _report(f"{name}, {LONG} chunks", base_long, test_long)
             _per_chunk(name, short, long)
     await gateway.aclose()
 

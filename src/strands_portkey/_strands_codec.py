@@ -54,15 +54,8 @@ from .errors import (
     OverloadedError,
     RateLimitError,
 )
-from .types import (
-    AssistantMessage,
-    ChatRequest,
-    ContentPart,
-    Message,
-    ToolCallJSON,
-    ToolMessage,
-    ToolSpecJSON,
-)
+from .messages import AssistantMessage, ContentPart, Message, ToolCallJSON, ToolMessage, ToolSpecJSON
+from .types import ChatRequest
 
 __all__ = [
     "StreamConverter",

@@ -25,8 +25,9 @@ from .providers.base import Adapter, Target
 from .providers.portkey import portkey_headers
 from .routing.executor import Executor
 from .transport import AsyncHTTPTransport, Transport, TransportSettings
-from .types import ChatChunk, ChatRequest, ChatResponse, RouteInfo, Secret
+from .types import ChatChunk, ChatRequest, ChatResponse, RouteInfo
 from .upstream import UpstreamCall
+from .wire import Secret
 
 __all__ = ["ChatStream", "Gateway"]
 

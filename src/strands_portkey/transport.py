@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import httpx
 
 from .errors import GatewayError, RequestTimeoutError, StreamInterruptedError, UpstreamConnectionError
-from .types import HttpRequest, HttpResponse
+from .wire import HttpRequest, HttpResponse
 
 __all__ = ["AsyncHTTPTransport", "StreamHandle", "Transport", "TransportSettings"]
 

@@ -6,9 +6,6 @@ shaped like OpenAI chat completions (the lingua franca of LLM gateways), but typ
 * :class:`ChatRequest` -- what is asked: model, messages, tools, tool choice, other parameters.
 * :class:`ChatResponse` -- a complete answer, with :class:`Usage` and :class:`RouteInfo`.
 * :class:`ChatChunk` -- one streamed delta (text, reasoning, tool-call fragments, finish, usage).
-* :class:`HttpRequest` / :class:`HttpResponse` -- what adapters build and parse; only
-  ``transport.py`` turns them into real HTTP.
-* :class:`Secret` -- a credential that never prints itself.
 
 Messages are kept as plain OpenAI-shaped dicts (typed with ``TypedDict``) rather than objects:
 adapters that speak OpenAI pass them through untouched, which keeps the hot path cheap.
@@ -19,14 +16,22 @@ read-only all the same.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal, TypedDict
-
-from typing_extensions import NotRequired
+from typing import Any, Literal
 
 from .errors import InvalidRequestError
+from .messages import (
+    AssistantMessage,
+    ContentPart,
+    FunctionSpec,
+    Message,
+    SystemMessage,
+    ToolCallJSON,
+    ToolMessage,
+    ToolSpecJSON,
+    UserMessage,
+)
 
 __all__ = [
     "AssistantMessage",
@@ -41,12 +46,9 @@ __all__ = [
     "Delta",
     "FinishReason",
     "FunctionSpec",
-    "HttpRequest",
-    "HttpResponse",
     "Message",
     "ResponseMessage",
     "RouteInfo",
-    "Secret",
     "SystemMessage",
     "ToolCall",
     "ToolCallDelta",
@@ -55,83 +57,6 @@ __all__ = [
     "Usage",
     "UserMessage",
 ]
-
-# --------------------------------------------------------------------------- messages (OpenAI shape)
-
-
-class ContentPart(TypedDict, total=False):
-    """One part of a multi-part message: ``{"type": "text", "text": ...}``, ``image_url``, ``file``."""
-
-    type: str
-    text: str
-    image_url: dict[str, Any]
-    file: dict[str, Any]
-    cache_control: dict[str, Any]
-
-
-class FunctionCallJSON(TypedDict):
-    """The ``function`` member of an OpenAI tool call: arguments are a JSON *string*."""
-
-    name: str
-    arguments: str
-
-
-class ToolCallJSON(TypedDict):
-    """An OpenAI tool call as it appears in an assistant message."""
-
-    id: str
-    type: Literal["function"]
-    function: FunctionCallJSON
-
-
-class SystemMessage(TypedDict):
-    """``{"role": "system", "content": ...}``."""
-
-    role: Literal["system", "developer"]
-    content: str | list[ContentPart]
-
-
-class UserMessage(TypedDict):
-    """``{"role": "user", "content": ...}``."""
-
-    role: Literal["user"]
-    content: str | list[ContentPart]
-
-
-class AssistantMessage(TypedDict):
-    """``{"role": "assistant", "content": ..., "tool_calls"?: [...]}``."""
-
-    role: Literal["assistant"]
-    content: str | list[ContentPart] | None
-    tool_calls: NotRequired[list[ToolCallJSON]]
-    reasoning_content: NotRequired[str]
-
-
-class ToolMessage(TypedDict):
-    """``{"role": "tool", "tool_call_id": ..., "content": ...}``."""
-
-    role: Literal["tool"]
-    tool_call_id: str
-    content: str | list[ContentPart]
-
-
-Message = SystemMessage | UserMessage | AssistantMessage | ToolMessage
-
-
-class FunctionSpec(TypedDict):
-    """The ``function`` member of an OpenAI tool definition."""
-
-    name: str
-    description: NotRequired[str]
-    parameters: dict[str, Any]
-
-
-class ToolSpecJSON(TypedDict):
-    """``{"type": "function", "function": {...}}``."""
-
-    type: Literal["function"]
-    function: FunctionSpec
-
 
 FinishReason = Literal["stop", "length", "tool_calls", "content_filter", "error"]
 CacheStatus = Literal["HIT", "SEMANTIC HIT", "MISS", "SEMANTIC MISS", "REFRESH", "DISABLED"]
@@ -455,69 +380,3 @@ def _tool_call_delta_json(delta: ToolCallDelta) -> dict[str, Any]:
         out["id"] = delta.id
         out["type"] = "function"
     return out
-
-
-# --------------------------------------------------------------------------- secrets and HTTP
-
-
-class Secret:
-    """A credential. It never shows its value in ``repr``/``str``; call :meth:`reveal` to use it.
-
-    Kept deliberately tiny: the one place that needs the clear value is the outgoing request.
-    """
-
-    __slots__ = ("_value",)
-
-    def __init__(self, value: str) -> None:
-        self._value = value
-
-    def reveal(self) -> str:
-        """The clear value, for the one outgoing request that needs it."""
-        return self._value
-
-    def __repr__(self) -> str:
-        return "Secret('********')"
-
-    __str__ = __repr__
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, Secret) and other._value == self._value
-
-    def __hash__(self) -> int:
-        return hash(("Secret", self._value))
-
-    def __bool__(self) -> bool:
-        return bool(self._value)
-
-
-@dataclass(frozen=True, slots=True)
-class HttpRequest:
-    """A request an adapter wants sent. ``secrets`` lists credential values to scrub from errors."""
-
-    method: str
-    url: str
-    headers: Mapping[str, str]
-    json: Any = None
-    secrets: tuple[str, ...] = ()
-
-    def body_bytes(self) -> bytes:
-        """The JSON body, compactly encoded."""
-        if self.json is None:
-            return b""
-        return json.dumps(self.json, separators=(",", ":"), ensure_ascii=False).encode()
-
-    def __repr__(self) -> str:
-        return f"HttpRequest({self.method} {self.url.split('?', 1)[0]})"
-
-
-@dataclass(frozen=True, slots=True)
-class HttpResponse:
-    """A complete (non-streamed) response: status, lower-cased headers, raw body."""
-
-    status_code: int
-    headers: Mapping[str, str]
-    content: bytes
-
-    def header(self, name: str) -> str | None:
-        """A header by case-insensitive name."""
-        return self.headers.get(name.lower())

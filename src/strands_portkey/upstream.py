@@ -18,7 +18,8 @@ from .errors import GatewayError, RequestTimeoutError, scrub
 from .pipeline.base import RequestContext
 from .providers.base import Adapter, StreamParser, Target
 from .transport import StreamHandle, Transport
-from .types import Attempt, ChatChunk, ChatRequest, ChatResponse, HttpRequest
+from .types import Attempt, ChatChunk, ChatRequest, ChatResponse
+from .wire import HttpRequest
 
 __all__ = ["UpstreamCall", "UpstreamStream"]
 

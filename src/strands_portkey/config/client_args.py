@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import ConfigurationError
-from ..types import Secret
+from ..wire import Secret
 from .resolve import parse_config
 
 __all__ = ["PORTKEY_HOSTED_URL", "ClientRoute", "PortkeyAccess", "normalize_metadata", "resolve_client_args"]

@@ -9,7 +9,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from ..types import Secret
+from ..wire import Secret
 
 __all__ = ["LeafPlan", "PlanNode", "StrategyPlan", "iter_leaves"]
 

@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..errors import ConfigurationError
-from ..types import Secret
+from ..wire import Secret
 from .plan import LeafPlan, PlanNode, StrategyPlan
 
 __all__ = ["build_plan", "parse_config"]

@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from ..errors import UpstreamError
-from ..types import ChatChunk, ChatRequest, ChatResponse, HttpRequest, HttpResponse, Secret
+from ..types import ChatChunk, ChatRequest, ChatResponse
+from ..wire import HttpRequest, HttpResponse, Secret
 
 __all__ = ["Adapter", "StreamParser", "Target"]
 

@@ -29,37 +29,27 @@ from ..types import (
     Choice,
     ChunkChoice,
     Delta,
-    HttpRequest,
-    HttpResponse,
     Message,
     ResponseMessage,
     ToolCall,
     ToolCallDelta,
     Usage,
 )
+from ..wire import HttpRequest, HttpResponse
 from ._errors import classify_error_event, classify_error_response, classify_in_band_error
+from ._headers import content_headers, merge_headers, secret_header_values
 from ._sse import SSEDecoder, SSEEvent
 from .base import Target
 
 __all__ = [
     "OPENAI_COMPATIBLE_HOSTS",
-    "SECRET_HEADER_NAMES",
     "HostSpec",
     "OpenAICompatAdapter",
     "OpenAIStreamParser",
-    "content_headers",
-    "merge_headers",
-    "secret_header_values",
 ]
 
 _SNIPPET_CHARS = 200
 _NOTHING: Mapping[str, Any] = MappingProxyType({})
-
-SECRET_HEADER_NAMES = frozenset(
-    {"authorization", "api-key", "x-api-key", "x-goog-api-key", "x-portkey-api-key"}
-    | {"x-portkey-aws-secret-access-key", "x-portkey-aws-session-token"}
-)
-"""Lower-cased header names whose values are credentials (listed in ``HttpRequest.secrets``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,17 +96,6 @@ def _empty_if_null(message: Message) -> Message:
     if message["role"] == "assistant" and message.get("content") is None:
         return {**message, "content": ""}
     return message
-
-
-def secret_header_values(headers: Mapping[str, str]) -> tuple[str, ...]:
-    """Return the credential values among ``headers`` (lower-cased names), without ``Bearer`` prefixes."""
-    secrets: list[str] = []
-    for name, value in headers.items():
-        if name in SECRET_HEADER_NAMES and value:
-            token = value[7:] if value[:7].lower() == "bearer " else value
-            if token and token not in secrets:
-                secrets.append(token)
-    return tuple(secrets)
 
 
 def _snippet(content: bytes | str) -> str:
@@ -404,17 +383,3 @@ class OpenAICompatAdapter:
         return MalformedResponseError(
             f"{self.name} returned a response that {problem}: {_snippet(content)}", provider=self.name
         )
-
-
-def content_headers(*, stream: bool) -> dict[str, str]:
-    """``content-type`` and ``accept`` for a JSON request answered as JSON or as an SSE stream."""
-    return {
-        "content-type": "application/json",
-        "accept": "text/event-stream" if stream else "application/json",
-    }
-
-
-def merge_headers(headers: dict[str, str], extra: Mapping[str, str]) -> None:
-    """Add ``extra`` over ``headers`` in place; names are compared and stored lower-cased."""
-    for name, value in extra.items():
-        headers[name.lower()] = value

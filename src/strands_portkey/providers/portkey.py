@@ -12,9 +12,11 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from ..types import ChatRequest, Secret
+from ..types import ChatRequest
+from ..wire import Secret
+from ._headers import content_headers, merge_headers
 from .base import Target
-from .openai_compat import HostSpec, OpenAICompatAdapter, content_headers, merge_headers
+from .openai_compat import HostSpec, OpenAICompatAdapter
 
 __all__ = [
     "CLIENT_ONLY_ARGS",

@@ -5,7 +5,7 @@ import pytest
 from strands_portkey.config.plan import LeafPlan, StrategyPlan, iter_leaves
 from strands_portkey.config.resolve import build_plan
 from strands_portkey.errors import ConfigurationError
-from strands_portkey.types import Secret
+from strands_portkey.wire import Secret
 
 
 def test_leaf_config_becomes_a_leaf_at_path_config() -> None:

@@ -11,23 +11,15 @@ from strands_portkey.errors import (
     OverloadedError,
     RateLimitError,
 )
+from strands_portkey.providers._headers import secret_header_values
 from strands_portkey.providers.base import Adapter, Target
 from strands_portkey.providers.openai_compat import (
     OPENAI_COMPATIBLE_HOSTS,
     HostSpec,
     OpenAICompatAdapter,
-    secret_header_values,
 )
-from strands_portkey.types import (
-    ChatRequest,
-    ChatResponse,
-    Choice,
-    HttpResponse,
-    ResponseMessage,
-    Secret,
-    ToolCall,
-    Usage,
-)
+from strands_portkey.types import ChatRequest, ChatResponse, Choice, ResponseMessage, ToolCall, Usage
+from strands_portkey.wire import HttpResponse, Secret
 
 MESSAGES: list[dict[str, Any]] = [
     {"role": "system", "content": "Be terse."},

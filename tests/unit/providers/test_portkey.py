@@ -13,7 +13,8 @@ from strands_portkey.providers.portkey import (
     PortkeyAdapter,
     portkey_headers,
 )
-from strands_portkey.types import ChatRequest, HttpResponse, Secret
+from strands_portkey.types import ChatRequest
+from strands_portkey.wire import HttpResponse, Secret
 
 STRICT_DEFAULT = {"x-portkey-strict-open-ai-compliance": "false"}
 

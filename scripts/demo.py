@@ -87,10 +87,16 @@ def run(question: str, provider: str | None, model: str | None) -> int:
                 f"latency={attempt.latency_ms:.1f} ms"
             )
     usage = result.metrics.accumulated_usage
-    print(
-        f"usage:    {usage['inputTokens']} in / {usage['outputTokens']} out "
-        f"over {result.metrics.cycle_count} cycles"
-    )
+    if usage["totalTokens"]:
+        print(
+            f"usage:    {usage['inputTokens']} in / {usage['outputTokens']} out "
+            f"over {result.metrics.cycle_count} cycles"
+        )
+    else:
+        print(
+            f"usage:    not reported (llama-cpp-python sends no usage on streams); "
+            f"{result.metrics.cycle_count} cycles"
+        )
     return 0 if tool_calls else 1
 
 

@@ -15,7 +15,13 @@ from collections.abc import AsyncIterator, Callable, Mapping
 from types import TracebackType
 from typing import Any
 
-from .config.client_args import PortkeyAccess, normalize_metadata, resolve_client_args
+from .config.client_args import (
+    PortkeyAccess,
+    normalize_metadata,
+    portkey_access,
+    require_portkey_key,
+    resolve_client_args,
+)
 from .config.plan import LeafPlan, iter_leaves
 from .config.resolve import build_plan, parse_config
 from .errors import ConfigurationError, InvalidRequestError
@@ -59,7 +65,7 @@ class Gateway:
         clock: Callable[[], float] = time.perf_counter,
     ) -> None:
         self._env = os.environ if env is None else env
-        self._portkey: PortkeyAccess | None = None
+        self._portkey: PortkeyAccess = portkey_access(self._env)
         self._default_trace_id: str | None = None
         self._default_metadata: Mapping[str, str] = {}
         if client_args is not None:
@@ -138,15 +144,13 @@ class Gateway:
         return Target(provider=leaf.provider, base_url=base_url.rstrip("/"), api_key=api_key, headers=headers)
 
     def _portkey_target(self, leaf: LeafPlan) -> Target:
-        portkey = self._portkey or PortkeyAccess(
-            base_url="https://api.portkey.ai/v1",
-            api_key=Secret(self._env["PORTKEY_API_KEY"]) if self._env.get("PORTKEY_API_KEY") else None,
-        )
-        if leaf.virtual_key is not None and portkey.api_key is None and self._portkey is None:
-            raise ConfigurationError(
-                f"virtual key {leaf.virtual_key!r} is not in the local vault, and no Portkey api_key was "
-                "given to resolve it through Portkey's gateway",
-                path=f"{leaf.path}.virtual_key",
+        portkey = self._portkey
+        if leaf.virtual_key is not None:
+            require_portkey_key(
+                portkey,
+                f"virtual key {leaf.virtual_key!r} is not in the local vault, "
+                "so Portkey's gateway must resolve it",
+                f"{leaf.path}.virtual_key",
             )
         forwarded: dict[str, Any] = dict(portkey.forwarded) if leaf.provider == "portkey" else {}
         if leaf.virtual_key is not None:

@@ -267,3 +267,12 @@ async def test_canary_key_never_leaks(upstream, caplog) -> None:
     for text in outputs:
         assert canary not in text
     assert "Incorrect API key provided" in str(info.value)
+
+
+def test_virtual_key_without_a_portkey_key_fails_at_construction() -> None:
+    with pytest.raises(
+        ConfigurationError, match=r"config.virtual_key: virtual key 'vk' is not in the local vault"
+    ):
+        Gateway(client_args={"virtual_key": "vk"}, env={})
+    self_hosted = Gateway(client_args={"virtual_key": "vk", "base_url": "http://127.0.0.1:8787/v1"}, env={})
+    assert "portkey" in repr(self_hosted)

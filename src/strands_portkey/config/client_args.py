@@ -33,7 +33,15 @@ from ..errors import ConfigurationError
 from ..wire import Secret
 from .resolve import parse_config
 
-__all__ = ["PORTKEY_HOSTED_URL", "ClientRoute", "PortkeyAccess", "normalize_metadata", "resolve_client_args"]
+__all__ = [
+    "PORTKEY_HOSTED_URL",
+    "ClientRoute",
+    "PortkeyAccess",
+    "normalize_metadata",
+    "portkey_access",
+    "require_portkey_key",
+    "resolve_client_args",
+]
 
 PORTKEY_HOSTED_URL = "https://api.portkey.ai/v1"
 
@@ -114,24 +122,42 @@ class ClientRoute:
     """What ``client_args`` resolve to: a config to execute, and per-request defaults."""
 
     config: Mapping[str, Any] = field(repr=False)
-    portkey: PortkeyAccess | None
+    portkey: PortkeyAccess
     trace_id: str | None = None
     metadata: Mapping[str, str] = field(default_factory=dict)
+
+
+def portkey_access(
+    env: Mapping[str, str],
+    *,
+    api_key: str | None = None,
+    base_url: str | None = None,
+    forwarded: Mapping[str, Any] | None = None,
+) -> PortkeyAccess:
+    """How to reach Portkey: the given key (else ``PORTKEY_API_KEY``) and URL (else hosted)."""
+    key = api_key or env.get("PORTKEY_API_KEY")
+    return PortkeyAccess(
+        base_url=(base_url or PORTKEY_HOSTED_URL).rstrip("/"),
+        api_key=Secret(key) if key else None,
+        forwarded=forwarded or {},
+    )
+
+
+def require_portkey_key(portkey: PortkeyAccess, why: str, path: str) -> None:
+    """Refuse now, not with a 401 later, to use the hosted gateway without a Portkey key."""
+    if portkey.api_key is None and portkey.base_url == PORTKEY_HOSTED_URL:
+        raise ConfigurationError(f"{why}: pass your Portkey 'api_key' (or set PORTKEY_API_KEY)", path=path)
 
 
 def resolve_client_args(client_args: Mapping[str, Any], env: Mapping[str, str] | None = None) -> ClientRoute:
     """Validate ``client_args`` and decide where requests go (see the module table)."""
     env = os.environ if env is None else env
     args = _validated(client_args)
-    api_key = args.get("api_key") or env.get("PORTKEY_API_KEY")
-    base_url = args.get("base_url")
     forwarded = {k: v for k, v in args.items() if k not in _LOCAL_ONLY and k != "api_key"}
     if _is_saved_config_id(args.get("config")):
         forwarded["config"] = args["config"]
-    portkey = PortkeyAccess(
-        base_url=(base_url or PORTKEY_HOSTED_URL).rstrip("/"),
-        api_key=Secret(api_key) if api_key else None,
-        forwarded=forwarded,
+    portkey = portkey_access(
+        env, api_key=args.get("api_key"), base_url=args.get("base_url"), forwarded=forwarded
     )
     return ClientRoute(
         config=_route_config(args, portkey),
@@ -144,7 +170,7 @@ def resolve_client_args(client_args: Mapping[str, Any], env: Mapping[str, str] |
 def _route_config(args: Mapping[str, Any], portkey: PortkeyAccess) -> Mapping[str, Any]:
     config = args.get("config")
     if _is_saved_config_id(config):
-        _require_portkey_key(
+        require_portkey_key(
             portkey, "a saved config id ('pc-...') is stored at Portkey", "client_args.config"
         )
         return {"provider": "portkey"}
@@ -181,11 +207,6 @@ def _direct_provider(args: Mapping[str, Any]) -> Mapping[str, Any]:
     if args.get("request_timeout"):
         leaf["request_timeout"] = args["request_timeout"]
     return leaf
-
-
-def _require_portkey_key(portkey: PortkeyAccess, why: str, path: str) -> None:
-    if portkey.api_key is None and portkey.base_url == PORTKEY_HOSTED_URL:
-        raise ConfigurationError(f"{why}: pass your Portkey 'api_key' (or set PORTKEY_API_KEY)", path=path)
 
 
 def _validated(client_args: Mapping[str, Any]) -> Mapping[str, Any]:

@@ -12,6 +12,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+from ..config.client_args import PORTKEY_HOSTED_URL
 from ..types import ChatRequest
 from ..wire import Secret
 from ._headers import content_headers, merge_headers
@@ -27,7 +28,6 @@ __all__ = [
     "portkey_headers",
 ]
 
-PORTKEY_HOSTED_URL = "https://api.portkey.ai/v1"
 """Portkey's hosted gateway."""
 
 PORTKEY_SELF_HOSTED_URL = "http://localhost:8787/v1"

@@ -15,25 +15,16 @@ from collections.abc import AsyncIterator, Callable, Mapping
 from types import TracebackType
 from typing import Any
 
-from .config.client_args import (
-    PortkeyAccess,
-    normalize_metadata,
-    portkey_access,
-    require_portkey_key,
-    resolve_client_args,
-)
+from .config.client_args import PortkeyAccess, normalize_metadata, portkey_access, resolve_client_args
 from .config.plan import LeafPlan, iter_leaves
 from .config.resolve import build_plan, parse_config
 from .errors import ConfigurationError, InvalidRequestError
 from .pipeline.base import ChunkStream, Handler, RequestContext
-from .providers import get_adapter, host_spec
-from .providers.base import Adapter, Target
-from .providers.portkey import portkey_headers
 from .routing.executor import Executor
+from .targets import TargetResolver
 from .transport import AsyncHTTPTransport, Transport, TransportSettings
 from .types import ChatChunk, ChatRequest, ChatResponse, RouteInfo
 from .upstream import UpstreamCall
-from .wire import Secret
 
 __all__ = ["ChatStream", "Gateway"]
 
@@ -84,6 +75,7 @@ class Gateway:
             )
         self._transport = Transport(transport, transport_settings)
         self._clock = clock
+        self._targets = TargetResolver(self._env, self._portkey)
         self._plan = build_plan(parse_config(config))
         self._leaves = {leaf.path: self._leaf_handler(leaf) for leaf in iter_leaves(self._plan)}
         self._handler: Handler = Executor(self._plan, self._leaves)
@@ -94,7 +86,7 @@ class Gateway:
     # ------------------------------------------------------------------ construction
 
     def _leaf_handler(self, leaf: LeafPlan) -> UpstreamCall:
-        adapter, target = self._resolve_target(leaf)
+        adapter, target = self._targets.resolve(leaf)
         return UpstreamCall(
             path=leaf.path,
             adapter=adapter,
@@ -103,65 +95,6 @@ class Gateway:
             override_params=leaf.override_params,
             timeout_ms=leaf.request_timeout_ms,
             clock=self._clock,
-        )
-
-    def _resolve_target(self, leaf: LeafPlan) -> tuple[Adapter, Target]:
-        if leaf.provider is None and leaf.virtual_key is None:
-            raise ConfigurationError(
-                "a target needs a 'provider' (e.g. 'openai') or a 'virtual_key'", path=leaf.path
-            )
-        if leaf.provider == "portkey" or leaf.provider is None:
-            return get_adapter("portkey"), self._portkey_target(leaf)
-        try:
-            adapter = get_adapter(leaf.provider)
-        except ConfigurationError as error:
-            raise ConfigurationError(error.reason, path=f"{leaf.path}.provider") from None
-        return adapter, self._direct_target(leaf)
-
-    def _direct_target(self, leaf: LeafPlan) -> Target:
-        assert leaf.provider is not None
-        spec = host_spec(leaf.provider)
-        base_url = leaf.custom_host or (spec.base_url if spec else None)
-        if not base_url:
-            raise ConfigurationError(
-                f"provider {leaf.provider!r} has no default URL: set 'custom_host'",
-                path=f"{leaf.path}.custom_host",
-            )
-        api_key = leaf.api_key
-        if api_key is None and spec is not None and spec.api_key_env and self._env.get(spec.api_key_env):
-            api_key = Secret(self._env[spec.api_key_env])
-        if api_key is None and spec is not None and spec.requires_key and not leaf.custom_host:
-            raise ConfigurationError(
-                f"no API key for provider {leaf.provider!r}: set 'api_key' on the target "
-                f"(client_args 'Authorization') or the {spec.api_key_env} environment variable",
-                path=f"{leaf.path}.api_key",
-            )
-        headers = {}
-        if leaf.extras.get("openai_organization"):
-            headers["openai-organization"] = str(leaf.extras["openai_organization"])
-        if leaf.extras.get("openai_project"):
-            headers["openai-project"] = str(leaf.extras["openai_project"])
-        return Target(provider=leaf.provider, base_url=base_url.rstrip("/"), api_key=api_key, headers=headers)
-
-    def _portkey_target(self, leaf: LeafPlan) -> Target:
-        portkey = self._portkey
-        if leaf.virtual_key is not None:
-            require_portkey_key(
-                portkey,
-                f"virtual key {leaf.virtual_key!r} is not in the local vault, "
-                "so Portkey's gateway must resolve it",
-                f"{leaf.path}.virtual_key",
-            )
-        forwarded: dict[str, Any] = dict(portkey.forwarded) if leaf.provider == "portkey" else {}
-        if leaf.virtual_key is not None:
-            forwarded["virtual_key"] = leaf.virtual_key
-        return Target(
-            provider="portkey",
-            base_url=(
-                leaf.custom_host if leaf.provider == "portkey" and leaf.custom_host else portkey.base_url
-            ),
-            api_key=portkey.api_key,
-            headers=portkey_headers(forwarded),
         )
 
     # ------------------------------------------------------------------ requests

@@ -31,7 +31,7 @@ from typing import Any
 
 from ..errors import ConfigurationError
 from ..wire import Secret
-from .resolve import parse_config
+from .resolve import PROVIDER_FIELDS, SECRET_PROVIDER_FIELDS, parse_config
 
 __all__ = [
     "PORTKEY_HOSTED_URL",
@@ -201,7 +201,7 @@ def _direct_provider(args: Mapping[str, Any]) -> Mapping[str, Any]:
     authorization = args.get("Authorization")
     if authorization:
         leaf["api_key"] = authorization.removeprefix("Bearer ").strip()
-    for key in ("custom_host", "openai_organization", "openai_project", "forward_headers"):
+    for key in ("custom_host", "forward_headers", *PROVIDER_FIELDS, *SECRET_PROVIDER_FIELDS):
         if args.get(key):
             leaf[key] = args[key]
     if args.get("request_timeout"):

@@ -26,7 +26,8 @@ class LeafPlan:
         custom_host: Base URL replacing the provider's default.
         override_params: Body fields merged over every request at this leaf (inherited).
         request_timeout_ms: Per-attempt timeout in milliseconds (inherited).
-        extras: Provider-specific settings (``openai_organization``, saved config id...).
+        extras: Provider-specific fields (``aws_region``, ``azure_api_version``...); credentials
+            among them (``aws_secret_access_key``) are :class:`~strands_portkey.wire.Secret`.
     """
 
     path: str

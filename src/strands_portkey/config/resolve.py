@@ -18,7 +18,7 @@ from ..errors import ConfigurationError
 from ..wire import Secret
 from .plan import LeafPlan, PlanNode, StrategyPlan
 
-__all__ = ["build_plan", "parse_config"]
+__all__ = ["PROVIDER_FIELDS", "SECRET_PROVIDER_FIELDS", "build_plan", "parse_config"]
 
 _LEAF_KEYS = frozenset(
     {
@@ -32,7 +32,29 @@ _LEAF_KEYS = frozenset(
         "weight",
     }
 )
-_EXTRA_KEYS = frozenset({"openai_organization", "openai_project", "forward_headers", "on_status_codes"})
+# Provider-specific fields a leaf may carry; adapters read them from ``Target.options``.
+PROVIDER_FIELDS = frozenset(
+    {
+        "openai_organization",
+        "openai_project",
+        "aws_access_key_id",
+        "aws_region",
+        "aws_bedrock_model",
+        "azure_resource_name",
+        "azure_deployment_id",
+        "azure_api_version",
+        "azure_endpoint_name",
+        "azure_model_name",
+        "azure_auth_mode",
+        "vertex_project_id",
+        "vertex_region",
+        "anthropic_version",
+        "anthropic_beta",
+    }
+)
+# Provider fields that are credentials: kept as Secret (never shown, scrubbed from errors).
+SECRET_PROVIDER_FIELDS = frozenset({"aws_secret_access_key", "aws_session_token", "azure_ad_token"})
+_EXTRA_KEYS = PROVIDER_FIELDS | SECRET_PROVIDER_FIELDS | {"forward_headers", "on_status_codes"}
 _NOT_YET = (
     "retry",
     "cache",
@@ -92,7 +114,7 @@ def _node(
         custom_host=host,
         override_params=params,
         request_timeout_ms=timeout,
-        extras={key: node[key] for key in _EXTRA_KEYS if key in node},
+        extras=_provider_fields(node, path),
     )
 
 
@@ -123,6 +145,15 @@ def _strategy(
             raise ConfigurationError(f"expected an object, got {type(child).__name__}", path=child_path)
         children.append(_node(child, child_path, params, timeout, host))
     return StrategyPlan(path=path, mode="single", targets=tuple(children))
+
+
+def _provider_fields(node: Mapping[str, Any], path: str) -> dict[str, Any]:
+    fields: dict[str, Any] = {key: node[key] for key in PROVIDER_FIELDS | {"forward_headers"} if key in node}
+    for key in SECRET_PROVIDER_FIELDS:
+        value = _string(node, key, path)
+        if value:
+            fields[key] = Secret(value)
+    return fields
 
 
 def _warn_unknown(node: Mapping[str, Any], path: str) -> None:

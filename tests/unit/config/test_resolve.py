@@ -85,3 +85,21 @@ def test_unknown_leaf_keys_warn_naming_them() -> None:
 def test_leaf_repr_never_shows_the_key() -> None:
     plan = build_plan({"provider": "openai", "api_key": "sk-canary-123456"})
     assert "sk-canary-123456" not in repr(plan)
+
+
+def test_provider_fields_travel_to_the_leaf_and_credentials_stay_secret() -> None:
+    leaf = build_plan(
+        {
+            "provider": "bedrock",
+            "aws_access_key_id": "AKIDEXAMPLE",
+            "aws_secret_access_key": "canary-aws-secret",
+            "aws_region": "eu-west-1",
+        }
+    )
+    assert isinstance(leaf, LeafPlan)
+    assert leaf.extras["aws_region"] == "eu-west-1"
+    assert leaf.extras["aws_access_key_id"] == "AKIDEXAMPLE"
+    secret = leaf.extras["aws_secret_access_key"]
+    assert isinstance(secret, Secret)
+    assert secret.reveal() == "canary-aws-secret"
+    assert "canary-aws-secret" not in repr(leaf)

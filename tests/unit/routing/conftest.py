@@ -28,6 +28,7 @@ class Step:
     refuse: bool = False  # connection refused
     stream_chunks: int = 2  # chunks in a streamed 200
     cut_after: int | None = None  # streamed 200 that breaks after this many chunks
+    error: dict[str, Any] | None = None  # the error body of a non-200 (default: a server_error)
 
 
 def step(spec: int | str | Step) -> Step:
@@ -77,7 +78,9 @@ class Hosts:
         if current.hang:
             await asyncio.Event().wait()
         if current.status != 200:
-            body = {"error": {"message": f"{host} failed with {current.status}", "type": "server_error"}}
+            body = current.error or {
+                "error": {"message": f"{host} failed with {current.status}", "type": "server_error"}
+            }
             return httpx.Response(current.status, json=body, headers=current.headers)
         if json.loads(request.content).get("stream"):
             parts = [sse(chunk(f"{host}-{i}"), done=False) for i in range(current.stream_chunks)]

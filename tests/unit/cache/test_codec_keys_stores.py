@@ -110,3 +110,31 @@ async def test_memory_store_drops_the_least_recently_used() -> None:
 def test_memory_store_refuses_a_zero_bound() -> None:
     with pytest.raises(ValueError, match="max_entries"):
         MemoryStore(max_entries=0)
+
+
+async def test_sqlite_store_survives_a_restart_and_expires_by_wall_clock(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from strands_portkey.cache.sqlite import SQLiteStore
+
+    clock = Clock()
+    path = tmp_path / "cache" / "entries.db"
+    first = SQLiteStore(path, clock=clock)
+    await first.set("k", b"\x00value", ttl_s=10)
+    await first.set("k2", b"other", ttl_s=1)
+    first.close()
+    second = SQLiteStore(path, clock=clock)
+    assert await second.get("k") == b"\x00value"
+    clock.now += 5
+    assert await second.get("k2") is None
+    assert await second.get("k") == b"\x00value"
+    clock.now += 5
+    assert await second.get("k") is None
+    second.close()
+
+
+def test_sqlite_store_file_is_in_wal_mode(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import sqlite3
+
+    from strands_portkey.cache.sqlite import SQLiteStore
+
+    SQLiteStore(tmp_path / "c.db").close()
+    assert sqlite3.connect(tmp_path / "c.db").execute("PRAGMA journal_mode").fetchone()[0] == "wal"

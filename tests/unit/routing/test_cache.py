@@ -215,3 +215,17 @@ async def test_portkey_model_cannot_tell_a_replay_from_a_live_stream(hosts: Host
     assert replay == live
     assert live[1]["content"] == [{"text": "a-0a-1"}]
     assert hosts.calls == ["a"]
+
+
+async def test_two_gateways_share_entries_through_one_sqlite_file(hosts: Hosts, tmp_path: Any) -> None:
+    from strands_portkey.cache.sqlite import SQLiteStore
+
+    config = cached(hosts.script("a"))
+    writer = Gateway(config, transport=hosts.transport, cache_store=SQLiteStore(tmp_path / "c.db"))
+    reader = Gateway(config, transport=hosts.transport, cache_store=SQLiteStore(tmp_path / "c.db"))
+    await writer.chat(BODY)
+    hit = await reader.chat(BODY)
+    assert hit.route is not None
+    assert hit.route.cache_status == "HIT"
+    assert hit.text == "from a"
+    assert hosts.calls == ["a"]

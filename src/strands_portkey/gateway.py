@@ -13,7 +13,7 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Mapping
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .config.client_args import PortkeyAccess, normalize_metadata, portkey_access, resolve_client_args
 from .config.plan import LeafPlan, iter_leaves
@@ -25,6 +25,11 @@ from .targets import TargetResolver
 from .transport import AsyncHTTPTransport, Transport, TransportSettings
 from .types import ChatChunk, ChatRequest, ChatResponse, RouteInfo
 from .upstream import UpstreamCall
+
+if TYPE_CHECKING:  # control plane (issue 5): imported on first use only
+    from .controlplane import AINamespace, ControlPlane
+    from .controlplane.providers_api import Providers
+    from .vault.selector import SelectedCredential
 
 __all__ = ["ChatStream", "Gateway"]
 
@@ -43,6 +48,8 @@ class Gateway:
         transport_settings: Connection-pool sizes and timeouts.
         env: Where provider keys such as ``OPENAI_API_KEY`` are looked up (default ``os.environ``).
         clock: A monotonic clock in seconds (injected in tests).
+        control_plane: The local vault and catalog (``ControlPlane``); by default the one at
+            ``STRANDS_PORTKEY_DB_URL`` or in the user's data directory, opened on first use.
     """
 
     def __init__(
@@ -54,6 +61,7 @@ class Gateway:
         transport_settings: TransportSettings | None = None,
         env: Mapping[str, str] | None = None,
         clock: Callable[[], float] = time.perf_counter,
+        control_plane: ControlPlane | None = None,
     ) -> None:
         self._env = os.environ if env is None else env
         self._portkey: PortkeyAccess = portkey_access(self._env)
@@ -75,7 +83,11 @@ class Gateway:
             )
         self._transport = Transport(transport, transport_settings)
         self._clock = clock
-        self._targets = TargetResolver(self._env, self._portkey)
+        # --- control plane (issue 5) ---
+        self._control_plane, self._owns_control_plane, self._http_transport = control_plane, False, transport
+        self._control_api: tuple[AINamespace, Providers] | None = None
+        # --- end control plane ---
+        self._targets = TargetResolver(self._env, self._portkey, self._virtual_key)
         self._plan = build_plan(parse_config(config))
         self._leaves = {leaf.path: self._leaf_handler(leaf) for leaf in iter_leaves(self._plan)}
         self._handler: Handler = Executor(self._plan, self._leaves)
@@ -96,6 +108,41 @@ class Gateway:
             timeout_ms=leaf.request_timeout_ms,
             clock=self._clock,
         )
+
+    # ------------------------------------------------------------------ control plane (issue 5)
+
+    def _plane(self, *, create: bool) -> ControlPlane | None:
+        """The local vault: the one given, else the default store (not created unless ``create``)."""
+        if self._control_plane is None:
+            from .controlplane import open_control_plane
+
+            self._control_plane = open_control_plane(self._env, transport=self._http_transport, create=create)
+            self._owns_control_plane = self._control_plane is not None
+        return self._control_plane
+
+    def _virtual_key(self, name: str) -> SelectedCredential | None:
+        plane = self._plane(create=False)
+        return plane.resolve_virtual_key(name) if plane is not None else None
+
+    def _control(self) -> tuple[AINamespace, Providers]:
+        if self._control_api is None:
+            from .controlplane import AINamespace
+            from .controlplane.providers_api import Providers
+
+            plane = self._plane(create=True)
+            assert plane is not None
+            self._control_api = (AINamespace(plane), Providers(plane))
+        return self._control_api
+
+    @property
+    def ai(self) -> AINamespace:
+        """The spec's AI resources: ``gw.ai.provider_keys`` (list/create/retrieve/update/delete/test)."""
+        return self._control()[0]
+
+    @property
+    def providers(self) -> Providers:
+        """Providers, credentials, model rates, billing, health, model discovery, ``test_models``."""
+        return self._control()[1]
 
     # ------------------------------------------------------------------ requests
 
@@ -122,8 +169,10 @@ class Gateway:
         return ChatStream(self._handler, chat_request, self._context(trace_id, metadata))
 
     async def aclose(self) -> None:
-        """Close pooled connections."""
+        """Close pooled connections (and the control plane this gateway opened)."""
         await self._transport.aclose()
+        if self._owns_control_plane and self._control_plane is not None:  # control plane (issue 5)
+            await self._control_plane.aclose()
 
     async def __aenter__(self) -> Gateway:
         return self

@@ -96,9 +96,15 @@ class ControlPlane:
         """The next credential of ``provider`` (smooth weighted round-robin; no database)."""
         return self.selector.pick(provider)
 
-    def report(self, credential_id: str, status_code: int, retry_after: float | None = None) -> None:
-        """How a request with ``credential_id`` went; see :meth:`CredentialSelector.report`."""
-        self.selector.report(credential_id, status_code, retry_after)
+    def report(
+        self, credential_id: str, status_code: int, retry_after: float | None = None, error: str | None = None
+    ) -> None:
+        """How a request with ``credential_id`` went; see :meth:`CredentialSelector.report`.
+
+        ``error`` (kept when the key is disabled) must already be free of secrets: pass the
+        gateway error's message, which the upstream boundary has scrubbed.
+        """
+        self.selector.report(credential_id, status_code, retry_after, error)
 
     def resolve_virtual_key(self, ref: str) -> SelectedCredential | None:
         """The stored key whose id or name is ``ref`` (``None`` when the local vault has no such key)."""

@@ -140,3 +140,33 @@ def test_gateway_import_stays_free_of_the_control_plane_dependencies() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+async def test_401_disables_persists_and_background_recheck_restores(
+    db_url: str, tmp_path: Path, fake_provider: FakeProvider
+) -> None:
+    from .conftest import Clock
+
+    clock = Clock()
+    slept: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        slept.append(seconds)
+        clock.now += seconds
+
+    plane = ControlPlane(
+        db_url, env={}, master_key=MASTER, clock=clock, sleep=sleep,
+        transport=httpx.MockTransport(fake_provider.handler),
+    )  # fmt: skip
+    keys = Gateway({"provider": "openai", "api_key": "x"}, control_plane=plane).ai.provider_keys
+    key = keys.create({"name": "k", "provider": "openai", "api_key": GOOD})
+    plane.report(key.id, 401, error="openai refused the key (HTTP 401)")
+    assert keys.retrieve(key.id).is_active is False  # persisted at once
+    assert keys.retrieve(key.id).error == "openai refused the key (HTTP 401)"
+    task = plane._revalidation
+    assert task is not None
+    await task  # the fake provider accepts the key again: one re-check after 5 + 2**0 s
+    assert slept == [6.0]
+    assert keys.retrieve(key.id).is_active is True
+    assert plane.pick("openai").id == key.id
+    await plane.aclose()

@@ -21,7 +21,17 @@ for a provider's error body); nothing else in the code base inspects raw provide
     ├── RequestTimeoutError              an attempt exceeded its timeout (status 408, as Portkey)
     ├── MalformedResponseError           the provider's answer could not be parsed (non-JSON, bad SSE)
     ├── StreamInterruptedError           a stream broke or ended early after chunks were delivered
-    └── RequestCancelledError            the caller cancelled the request
+    ├── RequestCancelledError            the caller cancelled the request
+    └── ControlPlaneError                the vault, catalog or store refused or failed
+        ├── ResourceNotFoundError (LookupError)  no provider / key / rate with that id or name (404)
+        ├── ConflictError                a unique name is taken (409)
+        ├── CredentialRejectedError      the provider refused a credential being saved (400)
+        ├── CredentialsUnavailableError  a provider has no active credential left (503)
+        ├── LimitExceededError           a local rate limit (test_models); .retry_after seconds (429)
+        ├── StoreError                   the database failed (unreachable, migration, corrupted row)
+        └── VaultError                   a secret cannot be decrypted
+            ├── MasterKeyError           master key missing, malformed, or not the one used
+            └── DecryptionError          a ciphertext was altered, corrupted or moved to another row
 
 Throttling (:class:`RateLimitError`, :class:`OverloadedError`) and context overflow
 (:class:`ContextWindowExceededError`) are the classes Strands acts on; the codec turns them into
@@ -43,19 +53,29 @@ __all__ = [
     "AuthenticationError",
     "BadRequestError",
     "ConfigurationError",
+    "ConflictError",
     "ContextWindowExceededError",
+    "ControlPlaneError",
+    "CredentialRejectedError",
+    "CredentialsUnavailableError",
+    "DecryptionError",
     "GatewayError",
     "InvalidRequestError",
+    "LimitExceededError",
     "MalformedResponseError",
+    "MasterKeyError",
     "NotFoundError",
     "OverloadedError",
     "RateLimitError",
     "RequestCancelledError",
     "RequestTimeoutError",
+    "ResourceNotFoundError",
     "ServerError",
+    "StoreError",
     "StreamInterruptedError",
     "UpstreamConnectionError",
     "UpstreamError",
+    "VaultError",
     "scrub",
 ]
 
@@ -218,3 +238,62 @@ class RequestCancelledError(GatewayError):
     """The caller cancelled the request (e.g. a Strands ``cancel_signal``)."""
 
     default_status = 499
+
+
+# --------------------------------------------------------------------------- control plane (vault, catalog)
+
+
+class ControlPlaneError(GatewayError):
+    """The credential vault, the catalog or their database refused or failed an operation."""
+
+    default_status = 500
+
+
+class ResourceNotFoundError(ControlPlaneError, LookupError):
+    """No provider, provider key or model rate has that id (or name)."""
+
+    default_status = 404
+
+
+class ConflictError(ControlPlaneError):
+    """A name that must be unique (provider name, key name, rate per provider and model) is taken."""
+
+    default_status = 409
+
+
+class CredentialRejectedError(ControlPlaneError):
+    """The provider refused a credential while it was being validated; nothing was saved."""
+
+    default_status = 400
+
+
+class CredentialsUnavailableError(ControlPlaneError):
+    """Every credential of a provider is disabled or inactive (or it has none)."""
+
+    default_status = 503
+
+
+class LimitExceededError(ControlPlaneError):
+    """A local rate limit was hit (``test_models``). ``retry_after`` is the wait in seconds."""
+
+    default_status = 429
+
+    def __init__(self, message: str, *, retry_after: float) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class StoreError(ControlPlaneError):
+    """The database could not be opened, migrated or read (a corrupted row included)."""
+
+
+class VaultError(ControlPlaneError):
+    """A stored secret cannot be encrypted or decrypted. Never followed by a plaintext fallback."""
+
+
+class MasterKeyError(VaultError):
+    """The master key is missing, malformed, unreadable, or not the key the data was encrypted with."""
+
+
+class DecryptionError(VaultError):
+    """A ciphertext failed its integrity check: altered, corrupted, or copied from another credential."""

@@ -15,7 +15,7 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from types import TracebackType
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from .cache.stores import CacheStore, MemoryStore
 from .config.client_args import PortkeyAccess, normalize_metadata, portkey_access, resolve_client_args
@@ -31,6 +31,11 @@ from .targets import TargetResolver
 from .transport import AsyncHTTPTransport, Transport, TransportSettings
 from .types import ChatChunk, ChatRequest, ChatResponse, RouteInfo
 from .upstream import UpstreamCall
+
+if TYPE_CHECKING:  # control plane (issue 5): imported on first use only
+    from .controlplane import AINamespace, ControlPlane
+    from .controlplane.providers_api import Providers
+    from .vault.selector import SelectedCredential
 
 __all__ = ["ChatStream", "Gateway"]
 
@@ -59,6 +64,8 @@ class Gateway:
         backoff: Retry backoff (base, factor, cap, jitter, Retry-After ceiling).
         cache_store: Where ``cache`` entries live (default: an in-memory LRU of 10,000 entries
             owned by this gateway).
+        control_plane: The local vault and catalog (``ControlPlane``); by default the one at
+            ``STRANDS_PORTKEY_DB_URL`` or in the user's data directory, opened on first use.
     """
 
     def __init__(
@@ -75,6 +82,7 @@ class Gateway:
         balance: BalanceMode = "weighted",
         backoff: Backoff | None = None,
         cache_store: CacheStore | None = None,
+        control_plane: ControlPlane | None = None,
     ) -> None:
         if balance not in ("weighted", "round_robin"):
             raise ConfigurationError(
@@ -111,7 +119,11 @@ class Gateway:
         self._balance: BalanceMode = balance
         self._backoff = backoff or Backoff()
         self._cache_store: CacheStore = cache_store if cache_store is not None else MemoryStore()
-        self._targets = TargetResolver(self._env, self._portkey)
+        # --- control plane (issue 5) ---
+        self._control_plane, self._owns_control_plane, self._http_transport = control_plane, False, transport
+        self._control_api: tuple[AINamespace, Providers] | None = None
+        # --- end control plane ---
+        self._targets = TargetResolver(self._env, self._portkey, self._virtual_key)
         self._plan, self._leaves, self._handler = self._build(config)
 
     def __repr__(self) -> str:
@@ -161,6 +173,41 @@ class Gateway:
         and the current config stays in force. Requests already running finish on the old one.
         """
         self._plan, self._leaves, self._handler = self._build(config)
+
+    # ------------------------------------------------------------------ control plane (issue 5)
+
+    def _plane(self, *, create: bool) -> ControlPlane | None:
+        """The local vault: the one given, else the default store (not created unless ``create``)."""
+        if self._control_plane is None:
+            from .controlplane import open_control_plane
+
+            self._control_plane = open_control_plane(self._env, transport=self._http_transport, create=create)
+            self._owns_control_plane = self._control_plane is not None
+        return self._control_plane
+
+    def _virtual_key(self, name: str) -> SelectedCredential | None:
+        plane = self._plane(create=False)
+        return plane.resolve_virtual_key(name) if plane is not None else None
+
+    def _control(self) -> tuple[AINamespace, Providers]:
+        if self._control_api is None:
+            from .controlplane import AINamespace
+            from .controlplane.providers_api import Providers
+
+            plane = self._plane(create=True)
+            assert plane is not None
+            self._control_api = (AINamespace(plane), Providers(plane))
+        return self._control_api
+
+    @property
+    def ai(self) -> AINamespace:
+        """The spec's AI resources: ``gw.ai.provider_keys`` (list/create/retrieve/update/delete/test)."""
+        return self._control()[0]
+
+    @property
+    def providers(self) -> Providers:
+        """Providers, credentials, model rates, billing, health, model discovery, ``test_models``."""
+        return self._control()[1]
 
     # ------------------------------------------------------------------ requests
 
@@ -225,8 +272,10 @@ class Gateway:
         return ChatStream(self._handler, chat_request, context)
 
     async def aclose(self) -> None:
-        """Close pooled connections."""
+        """Close pooled connections (and the control plane this gateway opened)."""
         await self._transport.aclose()
+        if self._owns_control_plane and self._control_plane is not None:  # control plane (issue 5)
+            await self._control_plane.aclose()
 
     async def __aenter__(self) -> Gateway:
         return self

@@ -1,16 +1,17 @@
 """Where a leaf of the plan sends its requests: its adapter and its :class:`Target`.
 
 A leaf names a provider directly (``provider`` + ``api_key`` / the provider's environment key /
-``custom_host``), or only a ``virtual_key``, which Portkey's gateway resolves when it is not known
-locally. Provider-specific fields of the leaf (``aws_region``, ``azure_api_version``,
+``custom_host``), or a ``virtual_key``: the id or name of a key in the local vault (then that
+provider is called directly with the stored credential), else resolved by Portkey's gateway.
+Provider-specific fields of the leaf (``aws_region``, ``azure_api_version``,
 ``openai_organization``...) travel unchanged in ``Target.options``; adapters read what they need.
 This runs once per leaf at construction, so a missing key or URL fails before any request.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
 
 from .config.client_args import PortkeyAccess, require_portkey_key
 from .config.plan import LeafPlan
@@ -20,7 +21,13 @@ from .providers.base import Adapter, Target
 from .providers.portkey import portkey_headers
 from .wire import Secret
 
-__all__ = ["TargetResolver"]
+if TYPE_CHECKING:  # the vault loads only when a gateway has one
+    from .vault.selector import SelectedCredential
+
+__all__ = ["TargetResolver", "VirtualKeyLookup"]
+
+VirtualKeyLookup = Callable[[str], "SelectedCredential | None"]
+"""Finds a stored key by id or name in the local vault (``None``: not there)."""
 
 _OPENAI_HEADERS = {"openai_organization": "openai-organization", "openai_project": "openai-project"}
 
@@ -28,9 +35,12 @@ _OPENAI_HEADERS = {"openai_organization": "openai-organization", "openai_project
 class TargetResolver:
     """Resolves plan leaves to ``(adapter, target)`` pairs for one gateway."""
 
-    def __init__(self, env: Mapping[str, str], portkey: PortkeyAccess) -> None:
+    def __init__(
+        self, env: Mapping[str, str], portkey: PortkeyAccess, virtual_keys: VirtualKeyLookup | None = None
+    ) -> None:
         self._env = env
         self._portkey = portkey
+        self._virtual_keys = virtual_keys
 
     def resolve(self, leaf: LeafPlan) -> tuple[Adapter, Target]:
         """The adapter and target for ``leaf``; ConfigurationError naming the leaf's path if none."""
@@ -38,6 +48,10 @@ class TargetResolver:
             raise ConfigurationError(
                 "a target needs a 'provider' (e.g. 'openai') or a 'virtual_key'", path=leaf.path
             )
+        if leaf.virtual_key is not None and leaf.provider != "portkey" and self._virtual_keys is not None:
+            stored = self._virtual_keys(leaf.virtual_key)
+            if stored is not None:
+                return self._vault_target(leaf, stored)
         if leaf.provider == "portkey" or leaf.provider is None:
             return get_adapter("portkey"), self._portkey_target(leaf)
         try:
@@ -74,6 +88,44 @@ class TargetResolver:
             headers=headers,
             options=dict(leaf.extras),
         )
+
+    def _vault_target(self, leaf: LeafPlan, stored: SelectedCredential) -> tuple[Adapter, Target]:
+        """A leaf whose virtual key is in the local vault: its provider, called with the stored key."""
+        where = f"{leaf.path}.virtual_key"
+        if leaf.provider is not None and host_spec(leaf.provider) != host_spec(stored.provider):
+            raise ConfigurationError(
+                f"virtual key {leaf.virtual_key!r} belongs to provider {stored.provider!r}, "
+                f"not {leaf.provider!r}",
+                path=where,
+            )
+        try:
+            adapter = get_adapter(stored.provider)
+        except ConfigurationError as error:
+            raise ConfigurationError(error.reason, path=where) from None
+        spec = host_spec(stored.provider)
+        base_url = leaf.custom_host or stored.base_url or (spec.base_url if spec else "")
+        options: dict[str, Any] = dict(leaf.extras)
+        credential = stored.credential
+        if credential.credential_type == "access_key_pair":
+            options["aws_access_key_id"] = credential.identifiers.get("access_key_id")
+            options["aws_secret_access_key"] = credential.secrets.get("secret_access_key")
+            if "session_token" in credential.secrets:
+                options["aws_session_token"] = credential.secrets["session_token"]
+            if stored.region and "aws_region" not in options:
+                options["aws_region"] = stored.region
+        elif credential.credential_type == "custom":
+            options.update(credential.secrets)
+        headers = {
+            header: str(leaf.extras[key]) for key, header in _OPENAI_HEADERS.items() if leaf.extras.get(key)
+        }
+        target = Target(
+            provider=stored.provider,
+            base_url=base_url.rstrip("/"),
+            api_key=credential.api_key,
+            headers=headers,
+            options=options,
+        )
+        return adapter, target
 
     def _portkey_target(self, leaf: LeafPlan) -> Target:
         portkey = self._portkey

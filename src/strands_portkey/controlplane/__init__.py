@@ -1,0 +1,48 @@
+"""The control plane's Python API: ``gw.ai.provider_keys`` and ``gw.providers`` over a local vault.
+
+This package sits at the gateway's layer: it may use the provider registry and the transport (for
+the non-billed validation call), which the vault, catalog and store below it never import.
+Importing it loads SQLAlchemy and ``cryptography``; ``Gateway`` imports it only on first use.
+
+- :class:`~strands_portkey.controlplane.plane.ControlPlane`: store + master key ring + selector.
+- :class:`~strands_portkey.controlplane.provider_keys.ProviderKeys`: the provider-keys API.
+- :class:`~strands_portkey.controlplane.providers_api.Providers`: providers, credentials, rates,
+  billing, health, discovery, ``test_models``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+
+from ..store.db import DB_URL_ENV, default_url
+from ..transport import AsyncHTTPTransport
+from .plane import ControlPlane
+from .provider_keys import ProviderKeys
+
+__all__ = ["AINamespace", "ControlPlane", "ProviderKeys", "open_control_plane"]
+
+
+class AINamespace:
+    """``gw.ai``: the AI resources of the spec (``provider_keys`` here; models and analytics join later)."""
+
+    def __init__(self, plane: ControlPlane) -> None:
+        self.provider_keys = ProviderKeys(plane)
+
+    def __repr__(self) -> str:
+        return "AINamespace(provider_keys)"
+
+
+def open_control_plane(
+    env: Mapping[str, str], *, transport: AsyncHTTPTransport | None, create: bool
+) -> ControlPlane | None:
+    """The default control plane of a gateway (``STRANDS_PORTKEY_DB_URL`` or the user's SQLite file).
+
+    With ``create=False`` nothing is created on disk: when no URL is configured and the default
+    file does not exist yet, the local vault is empty and ``None`` is returned.
+    """
+    if not create and not env.get(DB_URL_ENV):
+        url = default_url(env)
+        if not Path(url.removeprefix("sqlite:///")).exists():
+            return None
+    return ControlPlane(env=env, transport=transport)

@@ -1,0 +1,127 @@
+"""``test_models``: a background job checking that every rated model is offered by its provider.
+
+For each provider with rates, one credential is picked and the provider's models are listed (the
+same non-billed call as key validation); each rated model is reported available or not, with the
+reason. Starting the job is limited to 5 runs per 10 minutes per user (a fixed window from the
+user's first run); over the limit, :class:`~strands_portkey.errors.LimitExceededError` says how
+many seconds to wait (``retry_after``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import secrets
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..catalog.rates import RateRecord
+from ..errors import CredentialsUnavailableError, LimitExceededError
+from .plane import ControlPlane
+from .validation import list_models
+
+__all__ = ["FixedWindowLimiter", "TestModelsJob", "run_test_models"]
+
+
+class FixedWindowLimiter:
+    """At most ``limit`` starts per ``window_s`` per user, the window opening at the user's first start."""
+
+    def __init__(self, *, limit: int = 5, window_s: float = 600.0, clock: Callable[[], float]) -> None:
+        self._limit = limit
+        self._window_s = window_s
+        self._clock = clock
+        self._windows: dict[str, tuple[float, int]] = {}
+        self._lock = threading.Lock()
+
+    def acquire(self, user: str) -> None:
+        """Count one start for ``user``, or raise :class:`LimitExceededError` with the wait."""
+        now = self._clock()
+        with self._lock:
+            opened, count = self._windows.get(user, (now, 0))
+            if now - opened >= self._window_s:
+                opened, count = now, 0
+            if count >= self._limit:
+                wait = math.ceil(self._window_s - (now - opened))
+                raise LimitExceededError(
+                    f"test_models may run {self._limit} times per {self._window_s / 60:g} minutes per user; "
+                    f"user {user!r} must wait {wait} s",
+                    retry_after=wait,
+                )
+            self._windows[user] = (opened, count + 1)
+
+
+@dataclass
+class TestModelsJob:
+    """A running or finished ``test_models`` job: ``status`` and, when done, ``results``."""
+
+    id: str
+    user: str
+    status: str = "running"
+    results: list[dict[str, Any]] = field(default_factory=list)
+    error: str | None = None
+    _done: threading.Event = field(default_factory=threading.Event, repr=False)
+
+    def wait(self, timeout: float | None = None) -> list[dict[str, Any]]:
+        """Block until the job ends (or ``timeout`` seconds); the results so far."""
+        self._done.wait(timeout)
+        return list(self.results)
+
+    @property
+    def done(self) -> bool:
+        """Whether the job has ended."""
+        return self._done.is_set()
+
+
+async def _test_provider(plane: ControlPlane, provider: str, rates: list[RateRecord]) -> list[dict[str, Any]]:
+    try:
+        chosen = plane.selector.pick(provider)
+    except CredentialsUnavailableError as error:
+        return [_result(rate, False, error.message) for rate in rates]
+    listing = await list_models(
+        provider,
+        chosen.base_url,
+        chosen.credential,
+        transport=plane.transport,
+        settings=plane.transport_settings,
+    )
+    plane.selector.report(
+        chosen.id, 200 if listing.outcome.success else 401 if listing.outcome.auth_failed else 0
+    )
+    if not listing.outcome.success:
+        return [_result(rate, False, listing.outcome.message) for rate in rates]
+    return [
+        _result(rate, True, "listed by the provider")
+        if rate.model in listing.model_ids
+        else _result(rate, False, f"{provider} does not list {rate.model!r}")
+        for rate in rates
+    ]
+
+
+def _result(rate: RateRecord, ok: bool, message: str) -> dict[str, Any]:
+    return {"provider": rate.provider, "model": rate.model, "type": rate.type, "ok": ok, "message": message}
+
+
+def run_test_models(plane: ControlPlane, rates: list[RateRecord], user: str) -> TestModelsJob:
+    """Start the job on a background thread (its own event loop) and return its handle at once."""
+    job = TestModelsJob(id=f"job-{secrets.token_hex(6)}", user=user)
+    by_provider: dict[str, list[RateRecord]] = {}
+    for rate in rates:
+        by_provider.setdefault(rate.provider, []).append(rate)
+
+    async def run() -> None:
+        for provider, provider_rates in sorted(by_provider.items()):
+            job.results.extend(await _test_provider(plane, provider, provider_rates))
+
+    def main() -> None:
+        try:
+            asyncio.run(run())
+            job.status = "done"
+        except Exception as error:  # the job reports its failure instead of dying silently
+            job.status, job.error = "failed", f"{type(error).__name__}: {error}"
+        finally:
+            job._done.set()
+
+    threading.Thread(target=main, name=job.id, daemon=True).start()
+    return job

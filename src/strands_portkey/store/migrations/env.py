@@ -1,0 +1,17 @@
+"""Alembic environment: runs on the connection :meth:`Store.migrate` hands over (no alembic.ini)."""
+
+from __future__ import annotations
+
+from alembic import context
+
+from strands_portkey.store.tables import Base
+
+connection = context.config.attributes["connection"]
+context.configure(
+    connection=connection,
+    target_metadata=Base.metadata,
+    version_table=context.config.attributes.get("version_table", "alembic_version"),
+    render_as_batch=connection.dialect.name == "sqlite",
+)
+with context.begin_transaction():
+    context.run_migrations()

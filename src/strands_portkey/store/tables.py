@@ -1,0 +1,169 @@
+"""The control plane's tables (SQLAlchemy 2 declarative). Alembic migrations create them.
+
+Secrets live only in ``credentials.ciphertext`` (AES-256-GCM, see :mod:`strands_portkey.vault.crypto`);
+identifiers such as an AWS ``access_key_id`` sit in clear in ``identifiers``, and ``masked`` holds
+the display form computed when the secret was written. Timestamps are stored as naive UTC and read
+back as aware UTC, the same on SQLite and PostgreSQL. Rates are exact decimals: ``NUMERIC(20, 10)``
+on PostgreSQL, decimal text on SQLite (whose numbers are binary floats).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, Integer, LargeBinary, Numeric, String, Text, UniqueConstraint
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.types import DateTime, TypeDecorator, TypeEngine
+
+__all__ = ["Base", "CredentialRow", "ExactDecimal", "ModelRateRow", "ProviderRow", "UTCDateTime", "utcnow"]
+
+RATE_DECIMALS = 10
+
+
+def utcnow() -> dt.datetime:
+    """The current time, aware UTC, at millisecond precision (what the API shows)."""
+    now = dt.datetime.now(dt.timezone.utc)
+    return now.replace(microsecond=now.microsecond // 1000 * 1000)
+
+
+class UTCDateTime(TypeDecorator[dt.datetime]):
+    """Aware UTC datetimes, stored naive UTC so both databases compare them the same way."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: dt.datetime | None, dialect: Dialect) -> dt.datetime | None:
+        """See SQLAlchemy's TypeDecorator."""
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        return value.astimezone(dt.timezone.utc).replace(tzinfo=None)
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> dt.datetime | None:
+        """See SQLAlchemy's TypeDecorator."""
+        if value is None:
+            return None
+        when: dt.datetime = value
+        return when.replace(tzinfo=dt.timezone.utc) if when.tzinfo is None else when
+
+
+class ExactDecimal(TypeDecorator[Decimal]):
+    """A decimal with 10 places: NUMERIC(20, 10) on PostgreSQL, exact text elsewhere."""
+
+    impl = String(40)
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
+        """See SQLAlchemy's TypeDecorator."""
+        if dialect.name == "postgresql":
+            return dialect.type_descriptor(Numeric(20, RATE_DECIMALS, asdecimal=True))
+        return dialect.type_descriptor(String(40))
+
+    def process_bind_param(self, value: Decimal | None, dialect: Dialect) -> Any:
+        """See SQLAlchemy's TypeDecorator."""
+        if value is None:
+            return None
+        exact = Decimal(value).quantize(Decimal(1).scaleb(-RATE_DECIMALS))
+        return exact if dialect.name == "postgresql" else format(exact, "f")
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> Decimal | None:
+        """See SQLAlchemy's TypeDecorator."""
+        if value is None:
+            return None
+        return Decimal(str(value)).quantize(Decimal(1).scaleb(-RATE_DECIMALS))
+
+
+class Base(DeclarativeBase):
+    """Declarative base of the control plane's tables."""
+
+
+class ProviderRow(Base):
+    """An AI provider: where it lives, whether it serves."""
+
+    __tablename__ = "providers"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    display_name: Mapped[str] = mapped_column(String(200))
+    base_url: Mapped[str | None] = mapped_column(String(500))
+    region: Mapped[str | None] = mapped_column(String(100))
+    enabled: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+
+    credentials: Mapped[list[CredentialRow]] = relationship(
+        back_populates="provider",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+        order_by="CredentialRow.created_at",
+    )
+    rates: Mapped[list[ModelRateRow]] = relationship(
+        back_populates="provider",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+        order_by="ModelRateRow.model",
+    )
+
+
+class CredentialRow(Base):
+    """One credential of a provider (a "provider key"); the secret part encrypted."""
+
+    __tablename__ = "credentials"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    provider_id: Mapped[str] = mapped_column(ForeignKey("providers.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    description: Mapped[str | None] = mapped_column(Text)
+    credential_type: Mapped[str] = mapped_column(String(20))
+    identifiers: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
+    masked: Mapped[str] = mapped_column(String(200))
+    master_key_id: Mapped[str] = mapped_column(String(32))
+    wrapped_key: Mapped[bytes] = mapped_column(LargeBinary)
+    ciphertext: Mapped[bytes] = mapped_column(LargeBinary)
+    weight: Mapped[int] = mapped_column(Integer, default=100)
+    active: Mapped[bool] = mapped_column(default=True)
+    error: Mapped[str | None] = mapped_column(Text)
+    provider_organization: Mapped[str | None] = mapped_column(String(200))
+    owner: Mapped[str | None] = mapped_column(String(200))
+    organization_id: Mapped[str | None] = mapped_column(String(200))
+    usage_count: Mapped[int] = mapped_column(Integer, default=0)
+    last_used_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    last_tested_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    test_success: Mapped[bool | None] = mapped_column()
+    test_message: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+
+    provider: Mapped[ProviderRow] = relationship(back_populates="credentials")
+
+    def __repr__(self) -> str:
+        return f"CredentialRow(id={self.id!r}, name={self.name!r}, masked={self.masked!r})"
+
+
+class ModelRateRow(Base):
+    """What a model costs at a provider: credits per token, USD per token, metadata."""
+
+    __tablename__ = "model_rates"
+    __table_args__ = (
+        UniqueConstraint("provider_id", "model", "type", name="uq_model_rates_provider_model_type"),
+    )
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    provider_id: Mapped[str] = mapped_column(ForeignKey("providers.id", ondelete="CASCADE"), index=True)
+    model: Mapped[str] = mapped_column(String(200), index=True)
+    type: Mapped[str] = mapped_column(String(40))
+    input_rate: Mapped[Decimal] = mapped_column(ExactDecimal())
+    output_rate: Mapped[Decimal] = mapped_column(ExactDecimal())
+    cache_read_rate: Mapped[Decimal | None] = mapped_column(ExactDecimal())
+    cache_write_rate: Mapped[Decimal | None] = mapped_column(ExactDecimal())
+    unit_costs: Mapped[dict[str, str] | None] = mapped_column(JSON)
+    model_metadata: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    description: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+
+    provider: Mapped[ProviderRow] = relationship(back_populates="rates")

@@ -1,0 +1,141 @@
+"""The store and the vault on a real PostgreSQL server (Debian's packages, started on 127.0.0.1).
+
+Skipped with the reason when PostgreSQL cannot be installed here, except under
+STRANDS_PORTKEY_REQUIRE_LOCAL_MODEL=1 (CI), where that is a failure.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import subprocess
+from collections.abc import Iterator
+from decimal import Decimal
+from pathlib import Path
+
+import httpx
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import text
+
+import postgres_server  # scripts/ is on pytest's pythonpath
+from strands_portkey import Gateway
+from strands_portkey.controlplane import ControlPlane
+from strands_portkey.errors import ConflictError, StoreError
+from strands_portkey.store.db import VERSION_TABLE, Store
+from strands_portkey.store.tables import Base
+
+pytestmark = pytest.mark.integ
+
+CANARY = "sk-pg-canary-4b8d2f6a0c1e3b5d7f9a1c3e5b7d9f1a"
+MASTER = base64.urlsafe_b64encode(bytes(range(100, 132))).decode()
+
+
+def _required() -> bool:
+    return os.environ.get("STRANDS_PORTKEY_REQUIRE_LOCAL_MODEL", "").strip().lower() in {
+        "1",
+        "true",
+        "yes",
+        "on",
+    }
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[postgres_server.PostgresServer]:
+    try:
+        context = postgres_server.start()
+        running = context.__enter__()
+    except (RuntimeError, OSError, subprocess.SubprocessError) as error:
+        if _required():
+            pytest.fail(f"PostgreSQL is required (CI) but could not start: {error}", pytrace=False)
+        pytest.skip(f"PostgreSQL not available: {error}")
+    try:
+        yield running
+    finally:
+        context.__exit__(None, None, None)
+
+
+@pytest.fixture
+def url(server: postgres_server.PostgresServer) -> str:
+    store = Store(server.url, migrate=False)
+    with store.engine.begin() as connection:
+        connection.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+    store.close()
+    return server.url
+
+
+def models(request: httpx.Request) -> httpx.Response:
+    if request.headers.get("authorization", "").startswith("Bearer sk-pg"):
+        return httpx.Response(200, json={"data": [{"id": "gpt-4o"}]})
+    return httpx.Response(401, json={"error": {"message": "no"}})
+
+
+def test_migrations_up_from_empty(url: str) -> None:
+    store = Store(url, migrate=False)
+    assert store.dialect == "postgresql"
+    assert store.schema_revision() is None
+    store.migrate()
+    assert store.schema_revision() == "0001"
+    with store.engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"version_table": VERSION_TABLE})
+        assert compare_metadata(context, Base.metadata) == []
+    store.close()
+
+
+def test_provider_keys_end_to_end_and_canary(url: str, server: postgres_server.PostgresServer) -> None:
+    plane = ControlPlane(url, env={}, master_key=MASTER, transport=httpx.MockTransport(models))
+    gateway = Gateway({"provider": "openai", "api_key": "x"}, control_plane=plane)
+    keys = gateway.ai.provider_keys
+    key = keys.create(
+        {"name": "pg-key", "provider": "openai", "api_key": CANARY, "description": "on postgres"}
+    )
+    keys.create({"name": "pg-key-2", "provider": "openai", "api_key": "sk-pg-second-0123456789abcdef"})
+    assert [k.name for k in keys.list(search="postgres")] == ["pg-key"]
+    assert keys.test("pg-key").success
+    assert [plane.pick("openai").name for _ in range(4)] == ["pg-key", "pg-key-2"] * 2
+    keys.update(key.id, {"is_active": False})
+    assert [k.name for k in keys.list(status="inactive")] == ["pg-key"]
+    assert CANARY not in str(keys.retrieve(key.id).to_dict())
+    with plane.store.engine.begin() as connection:
+        connection.execute(text("CHECKPOINT"))
+    for path in Path(server.data_dir).rglob("*"):
+        if path.is_file():
+            assert CANARY.encode() not in path.read_bytes(), path
+    plane.close()
+
+
+def test_rates_are_exact_and_batches_atomic(url: str) -> None:
+    plane = ControlPlane(url, env={}, master_key=MASTER, validate_credentials=False)
+    providers = Gateway({"provider": "openai", "api_key": "x"}, control_plane=plane).providers
+    for name in ("openai", "groq"):
+        providers.create({"name": name})
+    with pytest.raises(ConflictError):
+        providers.create({"name": "openai"})
+    providers.rates.create(
+        {"model": "m", "inputRate": "0.0000000001", "outputRate": 1, "providers": ["groq"]}
+    )
+    with pytest.raises(ConflictError):
+        providers.rates.create(
+            {"model": "m", "inputRate": 1, "outputRate": 1, "providers": ["openai", "groq"]}
+        )
+    assert [r.provider for r in providers.rates.list()] == ["groq"]
+    providers.rates.create(
+        {"model": "x", "inputRate": 0, "outputRate": 0, "unitCosts": {"input": 2.5e-6, "output": 1e-5},
+         "providers": ["openai"]}
+    )  # fmt: skip
+    providers.rates.bulk_update(profit_margin=20, credit_price=0.001)
+    rate = providers.rates.list(model="x").to_list()[0]
+    assert (rate.input_rate, rate.output_rate) == (Decimal("0.003"), Decimal("0.012"))
+    assert providers.rates.list(model="m").to_list()[0].input_rate == Decimal("0.0000000001")
+    providers.delete("groq")
+    assert [r.model for r in providers.rates.list()] == ["x"]
+    plane.close()
+
+
+def test_wrong_password_is_a_clear_error_without_it(server: postgres_server.PostgresServer) -> None:
+    bad = server.url.replace(postgres_server.PASSWORD, "wrong-password-123")
+    with pytest.raises(StoreError) as caught:
+        Store(bad)
+    assert "wrong-password-123" not in str(caught.value)
+    assert "password authentication failed" in str(caught.value)

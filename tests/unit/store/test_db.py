@@ -1,0 +1,93 @@
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import inspect, select
+
+from strands_portkey.errors import ConflictError, StoreError
+from strands_portkey.store.db import VERSION_TABLE, Store, default_url
+from strands_portkey.store.providers import create_provider
+from strands_portkey.store.tables import Base, ProviderRow
+
+
+def test_migrations_up_from_empty_match_the_tables(tmp_path: Path) -> None:
+    store = Store(f"sqlite:///{tmp_path / 'a.db'}", migrate=False)
+    assert store.schema_revision() is None
+    store.migrate()
+    assert store.schema_revision() == "0001"
+    assert {"providers", "credentials", "model_rates"} <= set(inspect(store.engine).get_table_names())
+    with store.engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"version_table": VERSION_TABLE})
+        diff = compare_metadata(context, Base.metadata)
+    assert diff == []
+    store.migrate()  # idempotent
+    store.close()
+
+
+def test_default_is_a_wal_sqlite_file_in_the_data_dir(tmp_path: Path) -> None:
+    env = {"STRANDS_PORTKEY_HOME": str(tmp_path / "data")}
+    assert default_url(env) == f"sqlite:///{tmp_path / 'data' / 'strands-portkey.db'}"
+    store = Store(env=env)
+    store.close()
+    connection = sqlite3.connect(tmp_path / "data" / "strands-portkey.db")
+    assert connection.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    connection.close()
+
+
+def test_db_url_env_wins(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'other.db'}"
+    assert default_url({"STRANDS_PORTKEY_DB_URL": url, "STRANDS_PORTKEY_HOME": "/nowhere"}) == url
+
+
+def test_bad_url_is_a_clear_error() -> None:
+    with pytest.raises(StoreError, match="is not a database URL"):
+        Store("not a url at all")
+
+
+def test_unreachable_database_hides_the_password() -> None:
+    with pytest.raises(StoreError) as caught:
+        Store("postgresql://admin:hunter2-password@127.0.0.1:1/db")
+    assert "hunter2-password" not in str(caught.value)
+    assert "***" in str(caught.value)
+    assert "migration failed" in str(caught.value)
+
+
+def test_transaction_rolls_back_every_row_on_error(tmp_path: Path) -> None:
+    store = Store(f"sqlite:///{tmp_path / 'a.db'}")
+
+    def three_rows() -> None:
+        with store.transaction() as session:
+            create_provider(session, {"name": "groq"})
+            create_provider(session, {"name": "openai"})
+            create_provider(session, {"name": "openai"})
+
+    with pytest.raises(ConflictError, match="'openai' already exists"):
+        three_rows()
+    with store.reading() as session:
+        assert list(session.scalars(select(ProviderRow.name))) == []
+    store.close()
+
+
+def test_unique_constraint_is_the_last_line_of_defence(tmp_path: Path) -> None:
+    store = Store(f"sqlite:///{tmp_path / 'a.db'}")
+    with store.transaction() as session:
+        create_provider(session, {"name": "openai"})
+    with pytest.raises(ConflictError, match="provider with this name"), store.transaction() as session:
+        session.add(ProviderRow(**{**_row("x"), "name": "openai"}))
+    store.close()
+
+
+def _row(provider_id: str) -> dict[str, object]:
+    import datetime as dt
+
+    now = dt.datetime.now(dt.timezone.utc)
+    return {"id": provider_id, "display_name": "x", "enabled": True, "created_at": now, "updated_at": now}
+
+
+def test_repr_hides_password() -> None:
+    store = Store("postgresql://u:pw-secret@127.0.0.1:1/db", migrate=False)
+    assert "pw-secret" not in repr(store)

@@ -396,12 +396,18 @@ def to_strands_exception(error: GatewayError) -> Exception:
 
     Throttling becomes ``ModelThrottledException`` (the agent retries with backoff); a context
     overflow becomes ``ContextWindowOverflowException`` (the conversation manager trims history).
+    When several targets failed (``error.failures``), it is throttling only if every target was
+    throttled, and a context overflow if some target overflowed and the others were throttled
+    or overflowed too; any other mix is raised as the gateway error itself.
     ``__cause__`` is set so the original error survives even without ``raise ... from``.
     """
+    failures = error.failures or (error,)
+    throttled = [isinstance(f, (RateLimitError, OverloadedError)) for f in failures]
+    overflowed = [isinstance(f, ContextWindowExceededError) for f in failures]
     mapped: Exception
-    if isinstance(error, (RateLimitError, OverloadedError)):
+    if all(throttled):
         mapped = ModelThrottledException(str(error))
-    elif isinstance(error, ContextWindowExceededError):
+    elif any(overflowed) and all(t or o for t, o in zip(throttled, overflowed, strict=True)):
         mapped = ContextWindowOverflowException(str(error))
     else:
         return error

@@ -34,6 +34,10 @@ an error is built (see :func:`scrub`).
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .types import RouteInfo
 
 __all__ = [
     "AuthenticationError",
@@ -75,9 +79,15 @@ class GatewayError(Exception):
         provider: The provider that produced the error, if any.
         option_index: The config path of the target that failed (``config.targets[1]``), if any.
         code: The provider's machine-readable error code (``context_length_exceeded``), if any.
+        route: How the request was routed up to the failure (every attempt made); set by the
+            ``Gateway`` on every error it raises for a request.
+        failures: When several targets were tried (fallback), the final error of each, in the
+            order tried; this error is the last of them. Empty when only one target was tried.
     """
 
     default_status: int | None = None
+    route: RouteInfo | None = None
+    failures: tuple[GatewayError, ...] = ()
 
     def __init__(
         self,

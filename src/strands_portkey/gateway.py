@@ -8,19 +8,23 @@ offending field, never in the middle of a request.
 
 from __future__ import annotations
 
+import asyncio
 import os
+import random
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from types import TracebackType
-from typing import Any
+from typing import Any, TypeVar
 
 from .config.client_args import PortkeyAccess, normalize_metadata, portkey_access, resolve_client_args
-from .config.plan import LeafPlan, iter_leaves
-from .config.resolve import build_plan, parse_config
-from .errors import ConfigurationError, InvalidRequestError
+from .config.plan import LeafPlan, PlanNode, iter_leaves
+from .config.resolve import build_plan
+from .errors import ConfigurationError, GatewayError, InvalidRequestError
 from .pipeline.base import ChunkStream, Handler, RequestContext
-from .routing.executor import Executor
+from .pipeline.retry import Backoff, Retrying, Sleep
+from .routing.balance import BalanceMode
+from .routing.executor import build_router
 from .targets import TargetResolver
 from .transport import AsyncHTTPTransport, Transport, TransportSettings
 from .types import ChatChunk, ChatRequest, ChatResponse, RouteInfo
@@ -29,6 +33,7 @@ from .upstream import UpstreamCall
 __all__ = ["ChatStream", "Gateway"]
 
 RequestLike = ChatRequest | Mapping[str, Any]
+_T = TypeVar("_T")
 
 
 class Gateway:
@@ -36,13 +41,20 @@ class Gateway:
 
     Args:
         config: A Portkey config (dict or JSON string): a leaf such as
-            ``{"provider": "openai", "api_key": "sk-..."}`` or a tree of targets.
+            ``{"provider": "openai", "api_key": "sk-..."}`` or a tree of targets with
+            ``fallback`` / ``loadbalance`` / ``conditional`` / ``single`` strategies, ``retry``,
+            ``override_params`` and ``request_timeout`` (see the README's config reference).
         client_args: Portkey ``AsyncPortkey`` arguments instead of ``config`` (see
             :mod:`strands_portkey.config.client_args` for where each combination routes).
         transport: An ``httpx`` async transport to use instead of the network (tests).
         transport_settings: Connection-pool sizes and timeouts.
         env: Where provider keys such as ``OPENAI_API_KEY`` are looked up (default ``os.environ``).
         clock: A monotonic clock in seconds (injected in tests).
+        sleep: How retries wait (default ``asyncio.sleep``; tests inject one that only records).
+        rng: Randomness for load balancing and backoff jitter (seed it for reproducible draws).
+        balance: ``"weighted"`` (default): Portkey's weighted random draw per request;
+            ``"round_robin"``: smooth weighted round-robin, evenly interleaved, state kept here.
+        backoff: Retry backoff (base, factor, cap, jitter, Retry-After ceiling).
     """
 
     def __init__(
@@ -54,11 +66,20 @@ class Gateway:
         transport_settings: TransportSettings | None = None,
         env: Mapping[str, str] | None = None,
         clock: Callable[[], float] = time.perf_counter,
+        sleep: Sleep = asyncio.sleep,
+        rng: random.Random | None = None,
+        balance: BalanceMode = "weighted",
+        backoff: Backoff | None = None,
     ) -> None:
+        if balance not in ("weighted", "round_robin"):
+            raise ConfigurationError(
+                f"expected 'weighted' or 'round_robin', got {balance!r}", path="Gateway.balance"
+            )
         self._env = os.environ if env is None else env
         self._portkey: PortkeyAccess = portkey_access(self._env)
         self._default_trace_id: str | None = None
         self._default_metadata: Mapping[str, str] = {}
+        self._timeout_override_ms: float | None = None
         if client_args is not None:
             if config is not None:
                 raise ConfigurationError("pass either config or client_args, not both", path="config")
@@ -67,6 +88,7 @@ class Gateway:
             self._portkey = route.portkey
             self._default_trace_id = route.trace_id
             self._default_metadata = route.metadata
+            self._timeout_override_ms = route.request_timeout_ms
         if config is None:
             raise ConfigurationError(
                 "a Gateway needs a config, e.g. Gateway({'provider': 'openai', 'api_key': '...'}) "
@@ -75,17 +97,27 @@ class Gateway:
             )
         self._transport = Transport(transport, transport_settings)
         self._clock = clock
+        self._sleep = sleep
+        self._rng = rng if rng is not None else random.Random()
+        self._balance: BalanceMode = balance
+        self._backoff = backoff or Backoff()
         self._targets = TargetResolver(self._env, self._portkey)
-        self._plan = build_plan(parse_config(config))
-        self._leaves = {leaf.path: self._leaf_handler(leaf) for leaf in iter_leaves(self._plan)}
-        self._handler: Handler = Executor(self._plan, self._leaves)
+        self._plan, self._leaves, self._handler = self._build(config)
 
     def __repr__(self) -> str:
         return f"Gateway(leaves={list(self._leaves.values())!r})"
 
     # ------------------------------------------------------------------ construction
 
-    def _leaf_handler(self, leaf: LeafPlan) -> UpstreamCall:
+    def _build(self, config: Mapping[str, Any] | str) -> tuple[PlanNode, dict[str, UpstreamCall], Handler]:
+        plan = build_plan(config, request_timeout_ms=self._timeout_override_ms)
+        calls = {leaf.path: self._leaf_call(leaf) for leaf in iter_leaves(plan)}
+        handlers: dict[str, Handler] = {
+            leaf.path: self._with_retry(leaf, calls[leaf.path]) for leaf in iter_leaves(plan)
+        }
+        return plan, calls, build_router(plan, handlers, rng=self._rng, balance=self._balance)
+
+    def _leaf_call(self, leaf: LeafPlan) -> UpstreamCall:
         adapter, target = self._targets.resolve(leaf)
         return UpstreamCall(
             path=leaf.path,
@@ -96,6 +128,19 @@ class Gateway:
             timeout_ms=leaf.request_timeout_ms,
             clock=self._clock,
         )
+
+    def _with_retry(self, leaf: LeafPlan, call: UpstreamCall) -> Handler:
+        if leaf.retry is None:
+            return call
+        return Retrying(call, leaf.retry, self._backoff, self._sleep, self._rng)
+
+    def reconfigure(self, config: Mapping[str, Any] | str) -> None:
+        """Route later requests by ``config`` instead; connection pools are kept.
+
+        The new config is validated first: if it is invalid, ``ConfigurationError`` is raised
+        and the current config stays in force. Requests already running finish on the old one.
+        """
+        self._plan, self._leaves, self._handler = self._build(config)
 
     # ------------------------------------------------------------------ requests
 
@@ -112,7 +157,8 @@ class Gateway:
     ) -> ChatResponse:
         """Answer ``request`` (an OpenAI-shaped body or a ChatRequest) whole; ``.route`` says how."""
         chat_request = _as_request(request).with_stream(False)
-        return await self._handler.chat(chat_request, self._context(trace_id, metadata))
+        context = self._context(trace_id, metadata)
+        return await _with_route(self._handler.chat(chat_request, context), context)
 
     def stream(
         self, request: RequestLike, *, trace_id: str | None = None, metadata: Mapping[str, Any] | None = None
@@ -132,6 +178,15 @@ class Gateway:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         await self.aclose()
+
+
+async def _with_route(awaitable: Awaitable[_T], context: RequestContext) -> _T:
+    """Await ``awaitable``; any GatewayError it raises leaves carrying the request's RouteInfo."""
+    try:
+        return await awaitable
+    except GatewayError as error:
+        error.route = context.route
+        raise
 
 
 def _as_request(request: RequestLike) -> ChatRequest:
@@ -165,7 +220,9 @@ class ChatStream:
     async def open(self) -> ChatStream:
         """Send the request and wait until the stream is committed (first chunk read)."""
         if self._stream is None:
-            self._stream = await self._handler.open_stream(self._request, self._context)
+            self._stream = await _with_route(
+                self._handler.open_stream(self._request, self._context), self._context
+            )
         return self
 
     async def __aenter__(self) -> ChatStream:
@@ -186,6 +243,9 @@ class ChatStream:
         try:
             async for chunk in self._stream:
                 yield chunk
+        except GatewayError as error:
+            error.route = self._context.route
+            raise
         finally:
             await self.aclose()
 

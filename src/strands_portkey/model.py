@@ -53,7 +53,10 @@ class PortkeyModel(Model):
         gateway: A :class:`Gateway` to route through (shared by several models if you like; it
             is never closed by the model).
         **model_config: ``model_id`` (required), ``params`` (body fields such as
-            ``temperature``), ``stream`` (default True), ``context_window_limit``.
+            ``temperature``), ``stream`` (default True), ``context_window_limit``, and
+            ``config``: a Portkey config (dict or JSON string) for the gateway to route by. A
+            ``config`` is handed to the gateway (``Gateway.reconfigure``), not kept in
+            ``model.config``, since it may hold provider keys.
     """
 
     class PortkeyConfig(BaseModelConfig, total=False):
@@ -62,6 +65,7 @@ class PortkeyModel(Model):
         model_id: str
         params: dict[str, Any] | None
         stream: bool
+        config: dict[str, Any] | str
 
     def __init__(
         self,
@@ -72,9 +76,23 @@ class PortkeyModel(Model):
     ) -> None:
         if client_args is not None and gateway is not None:
             raise ConfigurationError("pass either client_args or gateway, not both", path="PortkeyModel")
-        _check_config(dict(model_config), require_model_id=True)
-        self.config = cast(PortkeyModel.PortkeyConfig, dict(model_config))
-        self._gateway = gateway if gateway is not None else Gateway(client_args=client_args or {})
+        settings: dict[str, Any] = dict(model_config)
+        _check_config(settings, require_model_id=True)
+        routing = settings.pop("config", None)
+        if gateway is None:
+            args = dict(client_args or {})
+            if routing is not None:
+                if args.get("config") is not None:
+                    raise ConfigurationError(
+                        "give the routing config once: client_args['config'] or config=, not both",
+                        path="config",
+                    )
+                args["config"] = routing
+            gateway = Gateway(client_args=args)
+        elif routing is not None:
+            gateway.reconfigure(routing)
+        self.config = cast(PortkeyModel.PortkeyConfig, settings)
+        self._gateway = gateway
         self.last_route: RouteInfo | None = None
 
     def __repr__(self) -> str:
@@ -87,9 +105,18 @@ class PortkeyModel(Model):
 
     @override
     def update_config(self, **model_config: Unpack[PortkeyConfig]) -> None:  # type: ignore[override]
-        """Change settings at run time (e.g. ``model_id``, ``params``); unknown keys warn."""
-        _check_config(dict(model_config), require_model_id=False)
-        self.config.update(model_config)
+        """Change settings for the next request (``model_id``, ``params``, ``stream``, ``config``).
+
+        A new routing ``config`` is validated before anything changes: if it is invalid, the
+        error names the field and the current settings stay. Connection pools are kept.
+        Unknown keys warn.
+        """
+        settings: dict[str, Any] = dict(model_config)
+        _check_config(settings, require_model_id=False)
+        routing = settings.pop("config", None)
+        if routing is not None:
+            self._gateway.reconfigure(routing)
+        self.config.update(cast(PortkeyModel.PortkeyConfig, settings))
 
     @override
     def get_config(self) -> PortkeyConfig:
@@ -281,3 +308,8 @@ def _check_config(config: dict[str, Any], *, require_model_id: bool) -> None:
         )
     if "stream" in config and not isinstance(config["stream"], bool):
         raise ConfigurationError("expected True or False", path="stream")
+    routing = config.get("config")
+    if "config" in config and not isinstance(routing, Mapping | str):
+        raise ConfigurationError(
+            f"expected a Portkey config as a dict or JSON string, got {type(routing).__name__}", path="config"
+        )

@@ -130,6 +130,7 @@ class UpstreamCall:
         route.last_used_option_index = self.path
         route.provider = self.target.provider
         route.status_code = status
+        route.retry_attempt_count = 0  # a retrying wrapper sets its own count after the attempt
 
     def _fail(
         self, context: RequestContext, started: float, error: GatewayError, secrets: tuple[str, ...]

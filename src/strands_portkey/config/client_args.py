@@ -17,7 +17,9 @@ only ``api_key``                              Portkey's hosted gateway
 ============================================  =================================================
 
 ``trace_id`` and ``metadata`` become per-request defaults (they reach ``RouteInfo`` and, for a
-Portkey target, the ``x-portkey-trace-id`` / ``x-portkey-metadata`` headers).
+Portkey target, the ``x-portkey-trace-id`` / ``x-portkey-metadata`` headers). ``request_timeout``
+(milliseconds) wins over every ``request_timeout`` in the config, as Portkey's
+``x-portkey-request-timeout`` header does.
 """
 
 from __future__ import annotations
@@ -125,6 +127,7 @@ class ClientRoute:
     portkey: PortkeyAccess
     trace_id: str | None = None
     metadata: Mapping[str, str] = field(default_factory=dict)
+    request_timeout_ms: float | None = None
 
 
 def portkey_access(
@@ -164,6 +167,7 @@ def resolve_client_args(client_args: Mapping[str, Any], env: Mapping[str, str] |
         portkey=portkey,
         trace_id=args.get("trace_id"),
         metadata=normalize_metadata(args.get("metadata"), path="client_args.metadata"),
+        request_timeout_ms=args.get("request_timeout"),
     )
 
 
@@ -204,8 +208,6 @@ def _direct_provider(args: Mapping[str, Any]) -> Mapping[str, Any]:
     for key in ("custom_host", "forward_headers", *PROVIDER_FIELDS, *SECRET_PROVIDER_FIELDS):
         if args.get(key):
             leaf[key] = args[key]
-    if args.get("request_timeout"):
-        leaf["request_timeout"] = args["request_timeout"]
     return leaf
 
 

@@ -1,37 +1,45 @@
-"""Portkey config -> frozen plan, validated once, errors naming the JSON path.
+"""Portkey config -> frozen plan: validation, then parent-to-child inheritance, as pure functions.
 
-This is the foundation's resolver: it executes leaf configs and ``strategy.mode = "single"``
-trees, with Portkey's inheritance rules for ``override_params`` (shallow merge, child wins),
-``request_timeout`` and ``custom_host`` (inherited unless the child sets its own). Fallback,
-load balancing, conditional routing, retry and cache belong to the routing layer; a config that
-asks for them is rejected here with a message saying so rather than silently ignored.
+Inheritance follows Portkey's gateway. At each node the inherited settings are merged with the
+node's own, and the node wins:
+
+=================================================  ============================================
+field                                              rule
+=================================================  ============================================
+``override_params``                                shallow merge: parent keys, then the child's
+``retry``, ``cache``                               replaced whole when the child has its own
+``request_timeout``, ``custom_host``,              inherited unless the child sets its own
+``forward_headers``
+hooks (``before_request_hooks`` and                inherited only if the child defines none of
+``input_guardrails``; after-hooks likewise)        that kind; a child's list replaces the parent's
+``provider``, ``api_key``, ``weight``, ``name``,   never inherited
+provider credentials
+=================================================  ============================================
 """
 
 from __future__ import annotations
 
-import json
 import warnings
 from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from ..errors import ConfigurationError
 from ..wire import Secret
-from .plan import LeafPlan, PlanNode, StrategyPlan
+from .plan import (
+    DEFAULT_RETRY_STATUS_CODES,
+    CachePlan,
+    ConditionPlan,
+    LeafPlan,
+    PlanNode,
+    RetryPlan,
+    StrategyPlan,
+)
+from .query import compile_query
+from .schema import CacheConfig, RetryConfig, TargetConfig, parse_config, validate_config
 
 __all__ = ["PROVIDER_FIELDS", "SECRET_PROVIDER_FIELDS", "build_plan", "parse_config"]
 
-_LEAF_KEYS = frozenset(
-    {
-        "provider",
-        "api_key",
-        "virtual_key",
-        "custom_host",
-        "override_params",
-        "request_timeout",
-        "name",
-        "weight",
-    }
-)
 # Provider-specific fields a leaf may carry; adapters read them from ``Target.options``.
 PROVIDER_FIELDS = frozenset(
     {
@@ -48,140 +56,163 @@ PROVIDER_FIELDS = frozenset(
         "azure_auth_mode",
         "vertex_project_id",
         "vertex_region",
+        "vertex_service_account_json",
         "anthropic_version",
         "anthropic_beta",
     }
 )
 # Provider fields that are credentials: kept as Secret (never shown, scrubbed from errors).
 SECRET_PROVIDER_FIELDS = frozenset({"aws_secret_access_key", "aws_session_token", "azure_ad_token"})
-_EXTRA_KEYS = PROVIDER_FIELDS | SECRET_PROVIDER_FIELDS | {"forward_headers", "on_status_codes"}
-_NOT_YET = (
-    "retry",
-    "cache",
+
+_HOOK_FIELDS = (
     "before_request_hooks",
     "after_request_hooks",
     "input_guardrails",
     "output_guardrails",
+    "input_mutators",
+    "output_mutators",
 )
 
 
-def parse_config(config: Mapping[str, Any] | str, *, path: str = "config") -> Mapping[str, Any]:
-    """A config given as a dict or a JSON string, as a dict."""
-    if isinstance(config, str):
-        try:
-            parsed = json.loads(config)
-        except json.JSONDecodeError as error:
-            raise ConfigurationError(
-                f"not valid JSON ({error.msg} at line {error.lineno} column {error.colno})", path=path
-            ) from None
-        config = parsed
-    if not isinstance(config, Mapping):
-        raise ConfigurationError(f"expected an object, got {type(config).__name__}", path=path)
-    return config
+@dataclass(frozen=True, slots=True)
+class _Inherited:
+    """Settings flowing from a node to its children."""
+
+    override_params: Mapping[str, Any] = field(default_factory=dict)
+    retry: RetryPlan | None = None
+    cache: CachePlan | None = None
+    request_timeout_ms: float | None = None
+    custom_host: str | None = None
+    forward_headers: tuple[str, ...] = ()
 
 
-def build_plan(config: Mapping[str, Any] | str) -> PlanNode:
-    """Validate ``config`` and resolve inheritance into a frozen plan."""
-    return _node(parse_config(config), "config", {}, None, None)
+def build_plan(config: Mapping[str, Any] | str, *, request_timeout_ms: float | None = None) -> PlanNode:
+    """Validate ``config`` and resolve inheritance into a frozen plan.
+
+    ``request_timeout_ms`` plays the part of Portkey's ``x-portkey-request-timeout`` header: when
+    given it wins over every ``request_timeout`` in the config.
+    """
+    root = validate_config(config)
+    plan = _node(root, "config", _Inherited())
+    if request_timeout_ms is not None:
+        plan = _with_timeout(plan, request_timeout_ms)
+    if any(leaf.cache is not None for leaf in _leaves(plan)):
+        warnings.warn(
+            "config.cache: response caching is not applied by this version of the gateway yet; "
+            "requests are sent upstream and report cache_status 'DISABLED'",
+            UserWarning,
+            stacklevel=2,
+        )
+    return plan
 
 
-def _node(
-    node: Mapping[str, Any],
-    path: str,
-    inherited_params: Mapping[str, Any],
-    inherited_timeout: float | None,
-    inherited_host: str | None,
-) -> PlanNode:
-    for key in _NOT_YET:
-        if key in node:
-            raise ConfigurationError(
-                f"'{key}' is not supported by this version of the gateway yet; remove it or route "
-                "through Portkey's gateway",
-                path=f"{path}.{key}",
-            )
-    params = {**inherited_params, **_mapping(node, "override_params", path)}
-    timeout = _number(node, "request_timeout", path, inherited_timeout)
-    host = _string(node, "custom_host", path) or inherited_host
-    if "strategy" in node or "targets" in node:
-        return _strategy(node, path, params, timeout, host)
-    _warn_unknown(node, path)
-    api_key = _string(node, "api_key", path)
-    return LeafPlan(
+def _leaves(node: PlanNode) -> list[LeafPlan]:
+    if isinstance(node, LeafPlan):
+        return [node]
+    return [leaf for child in node.targets for leaf in _leaves(child)]
+
+
+def _with_timeout(node: PlanNode, timeout_ms: float) -> PlanNode:
+    if isinstance(node, LeafPlan):
+        return replace(node, request_timeout_ms=timeout_ms)
+    return replace(node, targets=tuple(_with_timeout(child, timeout_ms) for child in node.targets))
+
+
+def _node(node: TargetConfig, path: str, parent: _Inherited) -> PlanNode:
+    _reject_hooks(node, path)
+    inherited = _inherit(node, parent)
+    if node.strategy is None:
+        return _leaf(node, path, inherited)
+    strategy = node.strategy
+    assert node.targets is not None  # validate_config guarantees targets next to a strategy
+    children = tuple(
+        _node(child, f"{path}.targets[{index}]", inherited) for index, child in enumerate(node.targets)
+    )
+    names = {child.name: index for index, child in enumerate(node.targets) if child.name is not None}
+    conditions = tuple(
+        ConditionPlan(
+            matches=compile_query(rule.query, f"{path}.strategy.conditions[{index}].query"),
+            target=names[rule.then],
+        )
+        for index, rule in enumerate(strategy.conditions or ())
+    )
+    return StrategyPlan(
         path=path,
-        provider=_string(node, "provider", path),
-        api_key=Secret(api_key) if api_key else None,
-        virtual_key=_string(node, "virtual_key", path),
-        custom_host=host,
-        override_params=params,
-        request_timeout_ms=timeout,
-        extras=_provider_fields(node, path),
+        mode=strategy.mode,
+        targets=children,
+        on_status_codes=frozenset(strategy.on_status_codes) if strategy.on_status_codes else None,
+        conditions=conditions,
+        default=names[strategy.default] if strategy.default is not None else None,
+        name=node.name,
+        weight=1.0 if node.weight is None else node.weight,
     )
 
 
-def _strategy(
-    node: Mapping[str, Any], path: str, params: Mapping[str, Any], timeout: float | None, host: str | None
-) -> StrategyPlan:
-    strategy = node.get("strategy", {"mode": "single"})
-    if not isinstance(strategy, Mapping) or not isinstance(strategy.get("mode"), str):
-        raise ConfigurationError("expected an object like {'mode': 'fallback'}", path=f"{path}.strategy")
-    mode = strategy["mode"]
-    if mode not in ("single", "fallback", "loadbalance", "conditional"):
-        raise ConfigurationError(
-            f"unknown mode {mode!r}; expected single, fallback, loadbalance or conditional",
-            path=f"{path}.strategy.mode",
-        )
-    if mode != "single":
-        raise ConfigurationError(
-            f"mode {mode!r} is not supported by this version of the gateway yet (only 'single')",
-            path=f"{path}.strategy.mode",
-        )
-    targets = node.get("targets")
-    if not isinstance(targets, list) or not targets:
-        raise ConfigurationError("expected a non-empty list of targets", path=f"{path}.targets")
-    children = []
-    for index, child in enumerate(targets):
-        child_path = f"{path}.targets[{index}]"
-        if not isinstance(child, Mapping):
-            raise ConfigurationError(f"expected an object, got {type(child).__name__}", path=child_path)
-        children.append(_node(child, child_path, params, timeout, host))
-    return StrategyPlan(path=path, mode="single", targets=tuple(children))
+def _inherit(node: TargetConfig, parent: _Inherited) -> _Inherited:
+    return _Inherited(
+        override_params={**parent.override_params, **(node.override_params or {})},
+        retry=_retry(node.retry) if node.retry is not None else parent.retry,
+        cache=_cache(node.cache) if node.cache is not None else parent.cache,
+        request_timeout_ms=node.request_timeout or parent.request_timeout_ms,
+        custom_host=node.custom_host or parent.custom_host,
+        forward_headers=(
+            tuple(node.forward_headers) if node.forward_headers is not None else parent.forward_headers
+        ),
+    )
 
 
-def _provider_fields(node: Mapping[str, Any], path: str) -> dict[str, Any]:
-    fields: dict[str, Any] = {key: node[key] for key in PROVIDER_FIELDS | {"forward_headers"} if key in node}
+def _retry(retry: RetryConfig) -> RetryPlan | None:
+    if retry.attempts == 0:
+        return None
+    codes = frozenset(retry.on_status_codes) if retry.on_status_codes else DEFAULT_RETRY_STATUS_CODES
+    return RetryPlan(
+        attempts=retry.attempts,
+        on_status_codes=codes,
+        use_retry_after=bool(retry.use_retry_after_header or retry.use_retry_after_headers),
+    )
+
+
+def _cache(cache: CacheConfig) -> CachePlan:
+    return CachePlan(mode=cache.mode, max_age_s=cache.max_age)
+
+
+def _leaf(node: TargetConfig, path: str, inherited: _Inherited) -> LeafPlan:
+    return LeafPlan(
+        path=path,
+        provider=node.provider,
+        api_key=Secret(node.api_key) if node.api_key else None,
+        virtual_key=node.virtual_key,
+        custom_host=inherited.custom_host,
+        override_params=inherited.override_params,
+        request_timeout_ms=inherited.request_timeout_ms,
+        retry=inherited.retry,
+        cache=inherited.cache,
+        forward_headers=inherited.forward_headers,
+        name=node.name,
+        weight=1.0 if node.weight is None else node.weight,
+        extras=_provider_fields(node),
+    )
+
+
+def _provider_fields(node: TargetConfig) -> dict[str, Any]:
+    fields: dict[str, Any] = {}
+    for key in PROVIDER_FIELDS:
+        value = getattr(node, key)
+        if value is not None:
+            fields[key] = value
     for key in SECRET_PROVIDER_FIELDS:
-        value = _string(node, key, path)
+        value = getattr(node, key)
         if value:
             fields[key] = Secret(value)
     return fields
 
 
-def _warn_unknown(node: Mapping[str, Any], path: str) -> None:
-    unknown = sorted(set(node) - _LEAF_KEYS - _EXTRA_KEYS)
-    if unknown:
-        warnings.warn(f"{path}: unknown config keys {unknown} are ignored", UserWarning, stacklevel=4)
-
-
-def _mapping(node: Mapping[str, Any], key: str, path: str) -> Mapping[str, Any]:
-    value = node.get(key, {})
-    if not isinstance(value, Mapping):
-        raise ConfigurationError(f"expected an object, got {type(value).__name__}", path=f"{path}.{key}")
-    return value
-
-
-def _string(node: Mapping[str, Any], key: str, path: str) -> str | None:
-    value = node.get(key)
-    if value is None:
-        return None
-    if not isinstance(value, str):
-        raise ConfigurationError(f"expected a string, got {type(value).__name__}", path=f"{path}.{key}")
-    return value
-
-
-def _number(node: Mapping[str, Any], key: str, path: str, default: float | None) -> float | None:
-    value = node.get(key)
-    if value is None:
-        return default
-    if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
-        raise ConfigurationError(f"expected a positive number, got {value!r}", path=f"{path}.{key}")
-    return float(value)
+def _reject_hooks(node: TargetConfig, path: str) -> None:
+    for key in _HOOK_FIELDS:
+        if getattr(node, key):
+            raise ConfigurationError(
+                f"'{key}' (guardrails) are not executed by this version of the gateway yet; remove "
+                "them or route through Portkey's gateway. They are refused rather than skipped, so "
+                "a check you rely on is never silently off",
+                path=f"{path}.{key}",
+            )

@@ -17,9 +17,35 @@ from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from ..errors import (
+    GatewayError,
+    MalformedResponseError,
+    RequestTimeoutError,
+    StreamInterruptedError,
+    UpstreamConnectionError,
+    UpstreamError,
+)
 from ..types import ChatChunk, ChatRequest, ChatResponse, RouteInfo
 
-__all__ = ["ChunkStream", "Handler", "RequestContext"]
+__all__ = ["ChunkStream", "Handler", "RequestContext", "is_upstream_outcome"]
+
+_UPSTREAM_OUTCOMES = (
+    UpstreamError,
+    UpstreamConnectionError,
+    RequestTimeoutError,
+    MalformedResponseError,
+    StreamInterruptedError,
+)
+
+
+def is_upstream_outcome(error: GatewayError) -> bool:
+    """True for failures an upstream produced (an error status, unreachable, too slow, garbled).
+
+    Retries and fallbacks act on these. Anything else -- a bad config, a request the gateway
+    itself refuses, a cancellation -- would fail the same way on every target, so it stops
+    routing at once (as Portkey's gateway-internal exceptions do).
+    """
+    return isinstance(error, _UPSTREAM_OUTCOMES)
 
 
 @dataclass(slots=True)

@@ -1,41 +1,125 @@
-"""Walks a frozen plan to the leaf that serves a request.
+"""Turns a frozen plan into a tree of handlers, one per node, built once per config.
 
-The executor is itself a :class:`~strands_portkey.pipeline.base.Handler`: the gateway calls
-it like any stage. Leaves are handlers the gateway built (one per leaf path); the executor
-never sees adapters or credentials. Strategies decide which child to try; this foundation
-version knows ``single`` (the first target), the routing layer adds the others.
+Strategies decide, this module only wires them: a strategy node becomes a handler over its
+children's handlers (fallback here, load balancing in :mod:`.balance`, conditional routing in
+:mod:`.conditional`), and a leaf becomes the handler the gateway built for its path (an upstream
+call, wrapped in retries). The executor never sees adapters or credentials.
+
+Fallback follows Portkey's stop rule. After each target's result:
+
+1. success -> return it;
+2. ``strategy.on_status_codes`` is set and the failure's status is not in it -> stop, raise it;
+3. a failure that is not an upstream outcome (a refused request, a cancellation) -> stop, raise;
+4. otherwise -> try the next target.
+
+When every target failed, the **last** failure is raised (as Portkey returns the last response),
+with ``failures`` holding the final error of each target tried.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import random
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from typing import TypeVar
 
-from ..config.plan import LeafPlan, PlanNode, iter_leaves
-from ..pipeline.base import ChunkStream, Handler, RequestContext
+from ..config.plan import LeafPlan, PlanNode, StrategyPlan, iter_leaves
+from ..errors import GatewayError
+from ..pipeline.base import ChunkStream, Handler, RequestContext, is_upstream_outcome
 from ..types import ChatRequest, ChatResponse
+from .balance import BalanceMode, Loadbalance, make_picker
+from .conditional import Conditional
 
-__all__ = ["Executor"]
+__all__ = ["Fallback", "build_router"]
+
+_T = TypeVar("_T")
 
 
-class Executor:
-    """A handler that routes each request through ``plan`` to one of ``leaves``."""
+class Fallback:
+    """A :class:`Handler` trying its targets in order until one succeeds (Portkey's stop rule)."""
 
-    def __init__(self, plan: PlanNode, leaves: Mapping[str, Handler]) -> None:
-        self._plan = plan
-        self._leaves = dict(leaves)
-        missing = [leaf.path for leaf in iter_leaves(plan) if leaf.path not in self._leaves]
-        if missing:
-            raise ValueError(f"no handler for plan leaves {missing}")
-
-    def _leaf_for(self, node: PlanNode) -> Handler:
-        while not isinstance(node, LeafPlan):
-            node = node.targets[0]  # mode "single": only the first target is ever used
-        return self._leaves[node.path]
+    def __init__(self, children: Sequence[Handler], on_status_codes: frozenset[int] | None) -> None:
+        self._children = list(children)
+        self._codes = on_status_codes
 
     async def chat(self, request: ChatRequest, context: RequestContext) -> ChatResponse:
-        """Serve ``request`` whole from the chosen leaf."""
-        return await self._leaf_for(self._plan).chat(request, context)
+        """Answer from the first target that succeeds."""
+        return await self._walk(lambda child: child.chat(request, context))
 
     async def open_stream(self, request: ChatRequest, context: RequestContext) -> ChunkStream:
-        """Open a committed stream from the chosen leaf."""
-        return await self._leaf_for(self._plan).open_stream(request, context)
+        """Stream from the first target whose stream commits (its first chunk arrived)."""
+        return await self._walk(lambda child: child.open_stream(request, context))
+
+    async def _walk(self, call: Callable[[Handler], Awaitable[_T]]) -> _T:
+        failures: list[GatewayError] = []
+        for child in self._children:
+            try:
+                return await call(child)
+            except GatewayError as error:
+                failures.extend(error.failures or (error,))
+                if not self._goes_on(error):
+                    _attach(error, failures)
+                    raise
+                last = error
+        _attach(last, failures)
+        raise last
+
+    def _goes_on(self, error: GatewayError) -> bool:
+        if not is_upstream_outcome(error):
+            return False
+        return self._codes is None or error.status_code in self._codes
+
+
+def _attach(error: GatewayError, failures: list[GatewayError]) -> None:
+    if len(failures) > 1:
+        error.failures = tuple(failures)
+
+
+class _First:
+    """``mode: single``: only the first target is ever used (as Portkey)."""
+
+    def __init__(self, child: Handler) -> None:
+        self._child = child
+
+    async def chat(self, request: ChatRequest, context: RequestContext) -> ChatResponse:
+        """Answer from the first target."""
+        return await self._child.chat(request, context)
+
+    async def open_stream(self, request: ChatRequest, context: RequestContext) -> ChunkStream:
+        """Stream from the first target."""
+        return await self._child.open_stream(request, context)
+
+
+def build_router(
+    plan: PlanNode,
+    leaves: Mapping[str, Handler],
+    *,
+    rng: random.Random,
+    balance: BalanceMode = "weighted",
+) -> Handler:
+    """The handler tree for ``plan``; ``leaves`` maps each leaf's path to its handler."""
+    missing = [leaf.path for leaf in iter_leaves(plan) if leaf.path not in leaves]
+    if missing:
+        raise ValueError(f"no handler for plan leaves {missing}")
+    return _build(plan, leaves, rng, balance)
+
+
+def _build(
+    node: PlanNode, leaves: Mapping[str, Handler], rng: random.Random, balance: BalanceMode
+) -> Handler:
+    if isinstance(node, LeafPlan):
+        return leaves[node.path]
+    children = [_build(child, leaves, rng, balance) for child in node.targets]
+    return _strategy(node, children, rng, balance)
+
+
+def _strategy(
+    node: StrategyPlan, children: list[Handler], rng: random.Random, balance: BalanceMode
+) -> Handler:
+    if node.mode == "fallback":
+        return Fallback(children, node.on_status_codes)
+    if node.mode == "loadbalance":
+        weights = [child.weight for child in node.targets]
+        return Loadbalance(children, make_picker(balance, weights, rng))
+    if node.mode == "conditional":
+        return Conditional(node.path, children, node.conditions, node.default)
+    return _First(children[0])

@@ -43,7 +43,7 @@ HOST = "127.0.0.1"
 DEFAULT_MAX_CALLS = 100_000  # a bound on what one server records: runaway loops end with 507s
 _CHAT_SUFFIX = "/v1/chat/completions"
 
-__all__ = ["Call", "Reply", "ScriptedUpstream", "drop", "fail", "ok", "slow"]
+__all__ = ["Call", "Reply", "ScriptedUpstream", "drop", "fail", "late_stream", "ok", "slow"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -57,6 +57,7 @@ class Reply:
         delay_s: seconds to wait before the status line (interrupted when the server stops).
         chunks: content chunks in a streamed 200 answer.
         drop_after: streamed 200 only: send this many chunks, then cut the connection (no [DONE]).
+        first_chunk_delay_s: streamed 200 only: seconds between the headers and the first chunk.
         body: a JSON body to send instead of the generated one.
     """
 
@@ -65,6 +66,7 @@ class Reply:
     delay_s: float = 0.0
     chunks: int = 3
     drop_after: int | None = None
+    first_chunk_delay_s: float = 0.0
     body: Mapping[str, Any] | None = None
 
 
@@ -81,6 +83,11 @@ def fail(status: int = 500, **headers: str) -> Reply:
 def slow(delay_s: float, status: int = 200) -> Reply:
     """Answer ``status`` only after ``delay_s`` seconds."""
     return Reply(status, delay_s=delay_s)
+
+
+def late_stream(first_chunk_delay_s: float) -> Reply:
+    """A streamed 200 whose headers come at once and whose first chunk comes after a delay."""
+    return Reply(200, first_chunk_delay_s=first_chunk_delay_s)
 
 
 def drop(after: int = 2) -> Reply:
@@ -280,6 +287,10 @@ class _Handler(BaseHTTPRequestHandler):
         for name, value in reply.headers.items():
             self.send_header(name, value)
         self.end_headers()
+        self.wfile.flush()
+        if reply.first_chunk_delay_s and self.state.stopping.wait(reply.first_chunk_delay_s):
+            self.close_connection = True
+            return
         events = [_chunk(target, model, {"role": "assistant", "content": ""}, None)]
         events += [_chunk(target, model, {"content": f"part{i} "}, None) for i in range(reply.chunks)]
         if reply.drop_after is not None:

@@ -62,6 +62,11 @@ class Expect:
     error: str | None = None  # our GatewayError subclass, when ours raises
     sleeps: tuple[float, ...] | None = None  # our recorded backoff waits, when the case pins them
 
+    @property
+    def served(self) -> bool:
+        """False for a gateway-level error: no index and no upstream call (see Outcome.decision)."""
+        return self.index is not None or bool(self.calls)
+
 
 @dataclasses.dataclass(frozen=True)
 class Case:
@@ -127,15 +132,14 @@ class Outcome:
     sleeps: tuple[float, ...] = ()
     upstream: tuple[Call, ...] = dataclasses.field(default=(), repr=False, compare=False)
 
-    def decision(self) -> dict[str, Any]:
-        """The fields both gateways must agree on."""
-        return {
-            "status": self.status,
-            "index": self.index,
-            "retries": self.retries,
-            "calls": self.calls,
-            "stream_complete": self.stream_complete,
-        }
+    def decision(self, *, served: bool = True) -> dict[str, Any]:
+        """The fields both gateways must agree on.
+
+        When no target was served (a gateway-level error such as an unresolved conditional),
+        Portkey sends no ``x-portkey-*`` headers, so only the status and the (empty) call list compare.
+        """
+        fields = ("status", "index", "retries", "calls", "stream_complete") if served else ("status", "calls")
+        return {field: getattr(self, field) for field in fields}
 
 
 # --------------------------------------------------------------------------- config placeholders
@@ -258,10 +262,7 @@ def mismatches(outcome: Outcome, expect: Expect, case: Case, *, ours: bool) -> l
     """Every way ``outcome`` departs from ``expect`` (an empty list when it matches)."""
     problems = []
     wanted = dataclasses.asdict(expect)
-    for field in ("status", "index", "retries", "calls", "stream_complete"):
-        if field == "index" and expect.index is None and expect.calls == ():
-            continue  # nothing was served (a gateway-level error): Portkey sends no index to compare
-        got = getattr(outcome, field)
+    for field, got in outcome.decision(served=expect.served).items():
         if got != wanted[field]:
             problems.append(f"{field}: expected {wanted[field]!r}, got {got!r}")
     problems += _trace_problems(outcome, expect, case)
@@ -276,8 +277,8 @@ def mismatches(outcome: Outcome, expect: Expect, case: Case, *, ours: bool) -> l
 
 
 def _trace_problems(outcome: Outcome, expect: Expect, case: Case) -> list[str]:
-    if outcome.trace_id is None and expect.index is None:
-        return []  # a gateway-level error carries no trace header
+    if not expect.served:
+        return []  # a gateway-level error carries no trace header on Portkey's side
     if expect.trace_id == ANY_TRACE:
         return [] if outcome.trace_id else [f"trace_id: expected a generated id, got {outcome.trace_id!r}"]
     wanted = expect.trace_id if expect.trace_id is not None else case.trace

@@ -49,9 +49,10 @@ async def test_our_gateway_decides_like_portkey(
     problems = mismatches(ours, case.expected_for_ours(), case, ours=True)
     if case.ours is None:
         observe: Callable[[Case], Outcome] = request.getfixturevalue("portkey_observed")
-        theirs = observe(case)
-        if theirs.decision() != ours.decision():
-            problems.append(f"decision differs: Portkey {theirs.decision()}, ours {ours.decision()}")
+        theirs, served = observe(case), case.expected_for_ours().served
+        portkey_decision, our_decision = theirs.decision(served=served), ours.decision(served=served)
+        if portkey_decision != our_decision:
+            problems.append(f"decision differs: Portkey {portkey_decision}, ours {our_decision}")
         problems += body_differences(theirs, ours)
     else:
         problems = [f"(deliberate difference: {case.why})", *problems] if problems else []

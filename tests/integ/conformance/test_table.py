@@ -17,9 +17,10 @@ from scripted_upstream import ScriptedUpstream
 
 from .harness import Case, Outcome, body_differences, mismatches, run_ours
 from .table import ROUTING
+from .table_edges import CASES as EDGE_CASES
 from .table_more import CASES
 
-ALL_CASES = [*ROUTING, *CASES]
+ALL_CASES = [*ROUTING, *CASES, *EDGE_CASES]
 PORTKEY_CASES = [case for case in ALL_CASES if case.expect is not None]
 
 pytestmark = pytest.mark.integ

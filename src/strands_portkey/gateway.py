@@ -17,11 +17,13 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from types import TracebackType
 from typing import Any, TypeVar
 
+from .cache.stores import CacheStore, MemoryStore
 from .config.client_args import PortkeyAccess, normalize_metadata, portkey_access, resolve_client_args
 from .config.plan import LeafPlan, PlanNode, iter_leaves
 from .config.resolve import build_plan
 from .errors import ConfigurationError, GatewayError, InvalidRequestError
 from .pipeline.base import ChunkStream, Handler, RequestContext
+from .pipeline.cache import Caching
 from .pipeline.retry import Backoff, Retrying, Sleep
 from .routing.balance import BalanceMode
 from .routing.executor import build_router
@@ -55,6 +57,8 @@ class Gateway:
         balance: ``"weighted"`` (default): Portkey's weighted random draw per request;
             ``"round_robin"``: smooth weighted round-robin, evenly interleaved, state kept here.
         backoff: Retry backoff (base, factor, cap, jitter, Retry-After ceiling).
+        cache_store: Where ``cache`` entries live (default: an in-memory LRU of 10,000 entries
+            owned by this gateway).
     """
 
     def __init__(
@@ -70,6 +74,7 @@ class Gateway:
         rng: random.Random | None = None,
         balance: BalanceMode = "weighted",
         backoff: Backoff | None = None,
+        cache_store: CacheStore | None = None,
     ) -> None:
         if balance not in ("weighted", "round_robin"):
             raise ConfigurationError(
@@ -80,6 +85,8 @@ class Gateway:
         self._default_trace_id: str | None = None
         self._default_metadata: Mapping[str, str] = {}
         self._timeout_override_ms: float | None = None
+        self._cache_namespace: str | None = None
+        self._cache_force_refresh = False
         if client_args is not None:
             if config is not None:
                 raise ConfigurationError("pass either config or client_args, not both", path="config")
@@ -89,6 +96,8 @@ class Gateway:
             self._default_trace_id = route.trace_id
             self._default_metadata = route.metadata
             self._timeout_override_ms = route.request_timeout_ms
+            self._cache_namespace = route.cache_namespace
+            self._cache_force_refresh = route.cache_force_refresh
         if config is None:
             raise ConfigurationError(
                 "a Gateway needs a config, e.g. Gateway({'provider': 'openai', 'api_key': '...'}) "
@@ -101,6 +110,7 @@ class Gateway:
         self._rng = rng if rng is not None else random.Random()
         self._balance: BalanceMode = balance
         self._backoff = backoff or Backoff()
+        self._cache_store: CacheStore = cache_store if cache_store is not None else MemoryStore()
         self._targets = TargetResolver(self._env, self._portkey)
         self._plan, self._leaves, self._handler = self._build(config)
 
@@ -112,9 +122,7 @@ class Gateway:
     def _build(self, config: Mapping[str, Any] | str) -> tuple[PlanNode, dict[str, UpstreamCall], Handler]:
         plan = build_plan(config, request_timeout_ms=self._timeout_override_ms)
         calls = {leaf.path: self._leaf_call(leaf) for leaf in iter_leaves(plan)}
-        handlers: dict[str, Handler] = {
-            leaf.path: self._with_retry(leaf, calls[leaf.path]) for leaf in iter_leaves(plan)
-        }
+        handlers = {leaf.path: self._leaf_handler(leaf, calls[leaf.path]) for leaf in iter_leaves(plan)}
         return plan, calls, build_router(plan, handlers, rng=self._rng, balance=self._balance)
 
     def _leaf_call(self, leaf: LeafPlan) -> UpstreamCall:
@@ -129,10 +137,22 @@ class Gateway:
             clock=self._clock,
         )
 
-    def _with_retry(self, leaf: LeafPlan, call: UpstreamCall) -> Handler:
-        if leaf.retry is None:
-            return call
-        return Retrying(call, leaf.retry, self._backoff, self._sleep, self._rng)
+    def _leaf_handler(self, leaf: LeafPlan, call: UpstreamCall) -> Handler:
+        """The leaf's stages, outermost first: cache lookup, retry loop, the upstream call."""
+        handler: Handler = call
+        if leaf.retry is not None:
+            handler = Retrying(handler, leaf.retry, self._backoff, self._sleep, self._rng)
+        if leaf.cache is not None:
+            handler = Caching(
+                handler,
+                leaf.cache,
+                self._cache_store,
+                path=leaf.path,
+                provider=call.target.provider,
+                host=call.target.base_url,
+                override_params=leaf.override_params,
+            )
+        return handler
 
     def reconfigure(self, config: Mapping[str, Any] | str) -> None:
         """Route later requests by ``config`` instead; connection pools are kept.
@@ -144,28 +164,65 @@ class Gateway:
 
     # ------------------------------------------------------------------ requests
 
-    def _context(self, trace_id: str | None, metadata: Mapping[str, Any] | None) -> RequestContext:
+    def _context(
+        self,
+        trace_id: str | None,
+        metadata: Mapping[str, Any] | None,
+        cache_namespace: str | None,
+        cache_force_refresh: bool | None,
+        cache_bypass: bool,
+    ) -> RequestContext:
         merged = dict(self._default_metadata)
         if metadata:
             merged.update(normalize_metadata(metadata, path="metadata"))
         return RequestContext(
-            trace_id=trace_id or self._default_trace_id or uuid.uuid4().hex, metadata=merged
+            trace_id=trace_id or self._default_trace_id or uuid.uuid4().hex,
+            metadata=merged,
+            cache_namespace=cache_namespace if cache_namespace is not None else self._cache_namespace,
+            cache_force_refresh=(
+                cache_force_refresh if cache_force_refresh is not None else self._cache_force_refresh
+            ),
+            cache_bypass=cache_bypass,
         )
 
     async def chat(
-        self, request: RequestLike, *, trace_id: str | None = None, metadata: Mapping[str, Any] | None = None
+        self,
+        request: RequestLike,
+        *,
+        trace_id: str | None = None,
+        metadata: Mapping[str, Any] | None = None,
+        cache_namespace: str | None = None,
+        cache_force_refresh: bool | None = None,
+        cache_bypass: bool = False,
     ) -> ChatResponse:
-        """Answer ``request`` (an OpenAI-shaped body or a ChatRequest) whole; ``.route`` says how."""
+        """Answer ``request`` (an OpenAI-shaped body or a ChatRequest) whole; ``.route`` says how.
+
+        ``trace_id`` and ``metadata`` (Portkey metadata: conditional routing, forwarded to
+        Portkey targets) default to the ``client_args`` ones. The ``cache_*`` arguments apply to
+        targets with a ``cache`` config: a namespace partitioning entries, a forced refresh
+        (``REFRESH``), or no cache at all for this request.
+        """
         chat_request = _as_request(request).with_stream(False)
-        context = self._context(trace_id, metadata)
+        context = self._context(trace_id, metadata, cache_namespace, cache_force_refresh, cache_bypass)
         return await _with_route(self._handler.chat(chat_request, context), context)
 
     def stream(
-        self, request: RequestLike, *, trace_id: str | None = None, metadata: Mapping[str, Any] | None = None
+        self,
+        request: RequestLike,
+        *,
+        trace_id: str | None = None,
+        metadata: Mapping[str, Any] | None = None,
+        cache_namespace: str | None = None,
+        cache_force_refresh: bool | None = None,
+        cache_bypass: bool = False,
     ) -> ChatStream:
-        """Answer ``request`` as a stream: ``async with gw.stream(body) as s: async for chunk in s``."""
+        """Answer ``request`` as a stream: ``async with gw.stream(body) as s: async for chunk in s``.
+
+        Arguments as for :meth:`chat`.
+        """
         chat_request = _as_request(request).with_stream(True)
-        return ChatStream(self._handler, chat_request, self._context(trace_id, metadata))
+        context = self._context(trace_id, metadata, cache_namespace, cache_force_refresh, cache_bypass)
+        return ChatStream(self._handler, chat_request, context)
 
     async def aclose(self) -> None:
         """Close pooled connections."""

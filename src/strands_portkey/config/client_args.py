@@ -96,7 +96,16 @@ ASYNC_PORTKEY_ARGS = frozenset(
         "Authorization",
     ]
 )
-_STRING_ARGS = ("api_key", "base_url", "virtual_key", "provider", "trace_id", "custom_host", "Authorization")
+_STRING_ARGS = (
+    "api_key",
+    "base_url",
+    "virtual_key",
+    "provider",
+    "trace_id",
+    "custom_host",
+    "Authorization",
+    "cache_namespace",
+)
 _LOCAL_ONLY = frozenset({"config", "base_url", "trace_id", "metadata", "http_client"})
 
 
@@ -128,6 +137,8 @@ class ClientRoute:
     trace_id: str | None = None
     metadata: Mapping[str, str] = field(default_factory=dict)
     request_timeout_ms: float | None = None
+    cache_namespace: str | None = None
+    cache_force_refresh: bool = False
 
 
 def portkey_access(
@@ -168,6 +179,8 @@ def resolve_client_args(client_args: Mapping[str, Any], env: Mapping[str, str] |
         trace_id=args.get("trace_id"),
         metadata=normalize_metadata(args.get("metadata"), path="client_args.metadata"),
         request_timeout_ms=args.get("request_timeout"),
+        cache_namespace=args.get("cache_namespace"),
+        cache_force_refresh=bool(args.get("cache_force_refresh")),
     )
 
 

@@ -96,10 +96,10 @@ def build_plan(config: Mapping[str, Any] | str, *, request_timeout_ms: float | N
     plan = _node(root, "config", _Inherited())
     if request_timeout_ms is not None:
         plan = _with_timeout(plan, request_timeout_ms)
-    if any(leaf.cache is not None for leaf in _leaves(plan)):
+    if any(leaf.cache is not None and leaf.cache.mode == "semantic" for leaf in _leaves(plan)):
         warnings.warn(
-            "config.cache: response caching is not applied by this version of the gateway yet; "
-            "requests are sent upstream and report cache_status 'DISABLED'",
+            "config cache mode 'semantic': this version matches requests exactly (as mode "
+            "'simple'); similar but different requests are not served from the cache yet",
             UserWarning,
             stacklevel=2,
         )

@@ -54,6 +54,9 @@ class RequestContext:
 
     trace_id: str
     metadata: Mapping[str, str] = field(default_factory=dict)
+    cache_namespace: str | None = None
+    cache_force_refresh: bool = False
+    cache_bypass: bool = False
     route: RouteInfo = field(init=False)
 
     def __post_init__(self) -> None:

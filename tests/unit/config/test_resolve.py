@@ -156,11 +156,19 @@ def test_loadbalance_weights_default_to_one_and_names_are_kept() -> None:
     assert [(child.weight, child.name) for child in plan.targets] == [(0.7, "x"), (1.0, None)]
 
 
-def test_cache_is_carried_but_warns_that_it_is_not_applied_yet() -> None:
-    with pytest.warns(UserWarning, match="caching is not applied"):
-        leaf = build_plan({"provider": "openai", "cache": {"mode": "simple", "max_age": 60}})
-    assert isinstance(leaf, LeafPlan)
-    assert leaf.cache == CachePlan(mode="simple", max_age_s=60)
+def test_cache_is_inherited_and_semantic_mode_warns_that_it_matches_exactly_for_now() -> None:
+    plan = build_plan(
+        {
+            "strategy": {"mode": "fallback"},
+            "cache": {"mode": "simple", "max_age": 60},
+            "targets": [{"provider": "openai"}, {"provider": "openai", "cache": {"mode": "simple"}}],
+        }
+    )
+    inherited, own = iter_leaves(plan)
+    assert inherited.cache == CachePlan(mode="simple", max_age_s=60)
+    assert own.cache == CachePlan(mode="simple", max_age_s=None)
+    with pytest.warns(UserWarning, match="matches requests exactly"):
+        build_plan({"provider": "openai", "cache": {"mode": "semantic"}})
 
 
 @pytest.mark.parametrize("key", ["before_request_hooks", "input_guardrails", "output_guardrails"])

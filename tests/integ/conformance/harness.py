@@ -61,6 +61,7 @@ class Expect:
     trace_id: str | None = None  # None: the trace id sent with the request must come back
     error: str | None = None  # our GatewayError subclass, when ours raises
     sleeps: tuple[float, ...] | None = None  # our recorded backoff waits, when the case pins them
+    cache_status: str | None = None  # of the last request, when the case pins it
 
     @property
     def served(self) -> bool:
@@ -90,6 +91,7 @@ class Case:
     stream: bool = False
     send_trace: bool = True
     bodies: Mapping[str, Mapping[str, Any]] = dataclasses.field(default_factory=dict)
+    repeat: int = 1  # times to send the request (one gateway; rows that succeed): the last one decides
 
     def __post_init__(self) -> None:
         if self.ours is not None and not self.why:
@@ -130,6 +132,7 @@ class Outcome:
     trace_id: str | None = None
     error: str | None = None
     sleeps: tuple[float, ...] = ()
+    cache_status: str | None = None
     upstream: tuple[Call, ...] = dataclasses.field(default=(), repr=False, compare=False)
 
     def decision(self, *, served: bool = True) -> dict[str, Any]:
@@ -182,8 +185,11 @@ def run_portkey(case: Case, client: httpx.Client, base_url: str, upstream: Scrip
         headers["x-portkey-trace-id"] = case.trace
     if case.metadata is not None:
         headers["x-portkey-metadata"] = json.dumps(case.metadata)
-    with client.stream("POST", f"{base_url}/chat/completions", json=case.body(), headers=headers) as response:
-        text = response.read().decode("utf-8", "replace")
+    for _ in range(case.repeat):
+        with client.stream(
+            "POST", f"{base_url}/chat/completions", json=case.body(), headers=headers
+        ) as response:
+            text = response.read().decode("utf-8", "replace")
     complete: bool | None = None
     if case.stream and response.status_code == 200:
         complete = "data: [DONE]" in text
@@ -196,6 +202,7 @@ def run_portkey(case: Case, client: httpx.Client, base_url: str, upstream: Scrip
         calls=_targets(calls),
         stream_complete=complete,
         trace_id=response.headers.get("x-portkey-trace-id"),
+        cache_status=response.headers.get("x-portkey-cache-status"),
         upstream=tuple(calls),
     )
 
@@ -222,18 +229,20 @@ async def run_ours(case: Case, upstream: ScriptedUpstream, **gateway_kwargs: Any
     route: Any = None
     chunks = 0
     try:
-        if case.stream:
-            async with gateway.stream(case.body(), trace_id=case.trace, metadata=case.metadata) as stream:
-                try:
-                    async for _chunk in stream:
-                        chunks += 1
-                    complete = True
-                finally:
-                    route = stream.route
-        else:
-            response = await gateway.chat(case.body(), trace_id=case.trace, metadata=case.metadata)
-            route = response.route
-        status = route.status_code if route is not None else None
+        for _ in range(case.repeat):
+            chunks, complete = 0, None
+            if case.stream:
+                async with gateway.stream(case.body(), trace_id=case.trace, metadata=case.metadata) as stream:
+                    try:
+                        async for _chunk in stream:
+                            chunks += 1
+                        complete = True
+                    finally:
+                        route = stream.route
+            else:
+                response = await gateway.chat(case.body(), trace_id=case.trace, metadata=case.metadata)
+                route = response.route
+            status = route.status_code if route is not None else None
     except GatewayError as error:
         route = getattr(error, "route", None) or route
         status, error_name = error.status_code, type(error).__name__
@@ -251,6 +260,7 @@ async def run_ours(case: Case, upstream: ScriptedUpstream, **gateway_kwargs: Any
         trace_id=route.trace_id if route is not None else None,
         error=error_name,
         sleeps=tuple(sleeps),
+        cache_status=route.cache_status if route is not None else None,
         upstream=tuple(calls),
     )
 
@@ -266,6 +276,8 @@ def mismatches(outcome: Outcome, expect: Expect, case: Case, *, ours: bool) -> l
         if got != wanted[field]:
             problems.append(f"{field}: expected {wanted[field]!r}, got {got!r}")
     problems += _trace_problems(outcome, expect, case)
+    if expect.cache_status is not None and outcome.cache_status != expect.cache_status:
+        problems.append(f"cache_status: expected {expect.cache_status!r}, got {outcome.cache_status!r}")
     if ours:
         # An error status is raised as a GatewayError by ours: its class is pinned only where the row says.
         if expect.error is not None and outcome.error != expect.error:

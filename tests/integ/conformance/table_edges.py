@@ -1,6 +1,7 @@
 """The conformance table, edges: query-language corners, timeouts against retry codes, network
-retries, ignored strategy fields, and the query and timeout rows where this project deliberately
-differs (README, "Where this differs from Portkey's open-source gateway").
+retries, ignored strategy fields, the response cache (absent from the npm build), and the rows
+where this project deliberately differs (README, "Where this differs from Portkey's open-source
+gateway"). ``repeat`` rows send the same successful request twice through one gateway.
 
 See table.py for the conventions.
 """
@@ -178,4 +179,44 @@ RETRY_EDGES = [
     ),
 ]
 
-CASES = [*QUERY_EDGES, *RETRY_EDGES]
+CACHE = [
+    Case(
+        "no-cache-config-is-disabled",
+        leaf("a"),
+        {"a": OK},
+        Expect(200, "config", 0, ("a", "a"), cache_status="DISABLED"),
+        repeat=2,
+    ),
+    Case(
+        "cache-simple-second-request",
+        leaf("a", cache={"mode": "simple", "max_age": 60}),
+        {"a": OK},
+        Expect(200, "config", 0, ("a", "a"), cache_status="DISABLED"),
+        ours=Expect(200, "config", 0, ("a",), cache_status="HIT"),
+        why="the npm build has no response cache (always DISABLED); ours answers the repeat from its exact "
+        "cache, max_age in seconds",
+        repeat=2,
+    ),
+    Case(
+        "cache-never-stores-failures",
+        node("fallback", leaf("a"), leaf("b"), cache={"mode": "simple"}),
+        {"a": [500], "b": OK},
+        Expect(200, "config.targets[1]", 0, ("a", "b", "a", "b"), cache_status="DISABLED"),
+        ours=Expect(200, "config.targets[1]", 0, ("a", "b", "a"), cache_status="HIT"),
+        why="no cache in the npm build; ours caches per leaf, never a failure: a is asked again, b's answer "
+        "comes from the cache",
+        repeat=2,
+    ),
+    Case(
+        "cache-replays-a-stream",
+        leaf("a", cache={"mode": "simple"}),
+        {"a": OK},
+        Expect(200, "config", 0, ("a", "a"), stream_complete=True, cache_status="DISABLED"),
+        ours=Expect(200, "config", 0, ("a",), stream_complete=True, cache_status="HIT"),
+        why="no cache in the npm build; ours replays the cached answer as a complete stream",
+        stream=True,
+        repeat=2,
+    ),
+]
+
+CASES = [*QUERY_EDGES, *RETRY_EDGES, *CACHE]

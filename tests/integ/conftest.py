@@ -1,8 +1,10 @@
-"""Fixtures for integration tests against the real local model (SmolLM2-135M on 127.0.0.1).
+"""Fixtures for integration tests against real peers on 127.0.0.1: the local model (SmolLM2-135M)
+and Portkey's open-source gateway (for the conformance table, tests/integ/conformance/).
 
 Install the model once with ``hatch run model ensure``. Without it these tests are skipped, unless
 ``STRANDS_PORTKEY_REQUIRE_LOCAL_MODEL=1`` (set by CI), in which case they fail: CI must never pass
-by silently skipping its integration tests.
+by silently skipping its integration tests. The gateway follows the same rule; install it with
+``hatch run portkey-gateway ensure``.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from collections.abc import Iterator
 import pytest
 
 import local_model as local_model_lib  # scripts/ is on pytest's pythonpath
+import portkey_gateway as portkey_gateway_lib
 
 REQUIRE_ENV = "STRANDS_PORTKEY_REQUIRE_LOCAL_MODEL"
 
@@ -35,3 +38,29 @@ def local_model() -> Iterator[local_model_lib.LocalModelServer]:
         pytest.skip("local model not installed: run `hatch run model ensure`")
     with local_model_lib.start(env=env) as server:
         yield server
+
+
+# --------------------------------------------------------------------------- Portkey's OSS gateway
+# A second real peer: Portkey's open-source gateway (npm @portkey-ai/gateway 1.15.2, pinned
+# @hono/node-server 1.13.5) on 127.0.0.1, managed by scripts/portkey_gateway.py. Same rule as the
+# local model: skipped with a reason when absent, a failure under STRANDS_PORTKEY_REQUIRE_LOCAL_MODEL=1.
+
+
+def _skip_or_fail(reason: str) -> None:
+    if _required():
+        pytest.fail(f"{REQUIRE_ENV}=1 but {reason} (CI runs it before the tests)", pytrace=False)
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def portkey_gateway() -> Iterator[portkey_gateway_lib.RunningGateway]:
+    """Portkey's gateway, started once per session: ``.base_url`` (``http://127.0.0.1:N/v1``), ``.pid``."""
+    if portkey_gateway_lib.find_node() is None:
+        _skip_or_fail("node is not on PATH, so Portkey's gateway cannot run: install Node.js 18+ with npm")
+    if portkey_gateway_lib.installed() is None:
+        _skip_or_fail(
+            f"Portkey's gateway is not installed in {portkey_gateway_lib.gateway_home()}: "
+            "run `hatch run portkey-gateway ensure`"
+        )
+    with portkey_gateway_lib.start() as gateway:
+        yield gateway

@@ -25,6 +25,7 @@ from .errors import ConfigurationError, GatewayError, InvalidRequestError
 from .pipeline.base import ChunkStream, Handler, RequestContext
 from .pipeline.cache import Caching
 from .pipeline.retry import Backoff, Retrying, Sleep
+from .rotation import CredentialRotation
 from .routing.balance import BalanceMode
 from .routing.executor import build_router
 from .targets import TargetResolver
@@ -123,7 +124,7 @@ class Gateway:
         self._control_plane, self._owns_control_plane, self._http_transport = control_plane, False, transport
         self._control_api: tuple[AINamespace, Providers] | None = None
         # --- end control plane ---
-        self._targets = TargetResolver(self._env, self._portkey, self._virtual_key)
+        self._targets = TargetResolver(self._env, self._portkey, self._virtual_key, self._vault_has_keys)
         self._plan, self._leaves, self._handler = self._build(config)
 
     def __repr__(self) -> str:
@@ -139,7 +140,12 @@ class Gateway:
 
     def _leaf_call(self, leaf: LeafPlan) -> UpstreamCall:
         adapter, target = self._targets.resolve(leaf)
+        rotation = None
+        plane = self._plane(create=False) if self._targets.rotates(leaf) else None
+        if plane is not None:
+            rotation = CredentialRotation(target, plane.pick, plane.report, custom_host=leaf.custom_host)
         return UpstreamCall(
+            rotation=rotation,
             path=leaf.path,
             adapter=adapter,
             target=target,
@@ -184,6 +190,10 @@ class Gateway:
             self._control_plane = open_control_plane(self._env, transport=self._http_transport, create=create)
             self._owns_control_plane = self._control_plane is not None
         return self._control_plane
+
+    def _vault_has_keys(self, provider: str) -> bool:
+        plane = self._plane(create=False)
+        return plane is not None and plane.has_credentials(provider)
 
     def _virtual_key(self, name: str) -> SelectedCredential | None:
         plane = self._plane(create=False)

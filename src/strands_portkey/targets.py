@@ -36,11 +36,32 @@ class TargetResolver:
     """Resolves plan leaves to ``(adapter, target)`` pairs for one gateway."""
 
     def __init__(
-        self, env: Mapping[str, str], portkey: PortkeyAccess, virtual_keys: VirtualKeyLookup | None = None
+        self,
+        env: Mapping[str, str],
+        portkey: PortkeyAccess,
+        virtual_keys: VirtualKeyLookup | None = None,
+        vault_has_keys: Callable[[str], bool] | None = None,
     ) -> None:
         self._env = env
         self._portkey = portkey
         self._virtual_keys = virtual_keys
+        self._vault_has_keys = vault_has_keys
+
+    def rotates(self, leaf: LeafPlan) -> bool:
+        """Whether ``leaf`` takes its key from the vault's rotation, attempt by attempt.
+
+        True for a leaf naming a provider (not Portkey) with no ``api_key`` and no
+        ``virtual_key``, when the local vault holds keys for that provider. Such a leaf prefers
+        the vault over the provider's environment variable.
+        """
+        return (
+            leaf.provider is not None
+            and leaf.provider != "portkey"
+            and leaf.api_key is None
+            and leaf.virtual_key is None
+            and self._vault_has_keys is not None
+            and self._vault_has_keys(leaf.provider)
+        )
 
     def resolve(self, leaf: LeafPlan) -> tuple[Adapter, Target]:
         """The adapter and target for ``leaf``; ConfigurationError naming the leaf's path if none."""
@@ -72,7 +93,14 @@ class TargetResolver:
         api_key = leaf.api_key
         if api_key is None and spec is not None and spec.api_key_env and self._env.get(spec.api_key_env):
             api_key = Secret(self._env[spec.api_key_env])
-        if api_key is None and spec is not None and spec.requires_key and not leaf.custom_host:
+        rotating = self.rotates(leaf)
+        if (
+            api_key is None
+            and spec is not None
+            and spec.requires_key
+            and not leaf.custom_host
+            and not rotating
+        ):
             raise ConfigurationError(
                 f"no API key for provider {leaf.provider!r}: set 'api_key' on the target "
                 f"(client_args 'Authorization') or the {spec.api_key_env} environment variable",

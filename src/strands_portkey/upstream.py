@@ -14,9 +14,10 @@ import time
 from collections.abc import AsyncIterator, Callable, Mapping
 from typing import Any
 
-from .errors import GatewayError, RequestTimeoutError, scrub
+from .errors import GatewayError, RateLimitError, RequestTimeoutError, UpstreamError, scrub
 from .pipeline.base import RequestContext
 from .providers.base import Adapter, StreamParser, Target
+from .rotation import CredentialRotation
 from .transport import StreamHandle, Transport
 from .types import Attempt, ChatChunk, ChatRequest, ChatResponse
 from .wire import HttpRequest
@@ -32,6 +33,11 @@ def _tag(error: GatewayError, secrets: tuple[str, ...], provider: str, path: str
     error.provider = error.provider or provider
     error.option_index = error.option_index or path
     return error
+
+
+def _upstream_status(error: GatewayError) -> int | None:
+    """The HTTP status the upstream answered with, or None if it never answered (network, timeout)."""
+    return error.status_code if isinstance(error, UpstreamError) else None
 
 
 class UpstreamStream:
@@ -102,10 +108,12 @@ class UpstreamCall:
         override_params: Mapping[str, Any] | None = None,
         timeout_ms: float | None = None,
         clock: Callable[[], float] = time.perf_counter,
+        rotation: CredentialRotation | None = None,
     ) -> None:
         self.path = path
         self.adapter = adapter
         self.target = target
+        self._rotation = rotation
         self._transport = transport
         self._overrides = override_params or {}
         self._timeout = timeout_ms / 1000 if timeout_ms else None
@@ -116,12 +124,35 @@ class UpstreamCall:
 
     def _build(
         self, request: ChatRequest, context: RequestContext, stream: bool
-    ) -> tuple[ChatRequest, HttpRequest]:
+    ) -> tuple[ChatRequest, HttpRequest, str | None]:
+        """The request for this attempt, and the id of the vault credential it uses (if rotating)."""
+        target, credential_id = self._rotation.next_target() if self._rotation else (self.target, None)
         prepared = request.with_overrides(self._overrides).with_stream(stream)
         http = self.adapter.build_request(
-            prepared, self.target, trace_id=context.trace_id, metadata=context.metadata
+            prepared, target, trace_id=context.trace_id, metadata=context.metadata
         )
-        return prepared, http
+        return prepared, http, credential_id
+
+    def _prepare(
+        self, request: ChatRequest, context: RequestContext, started: float, *, stream: bool
+    ) -> tuple[ChatRequest, HttpRequest, str | None]:
+        """Build the attempt, recording a failure here as an attempt too.
+
+        A failure here (no usable vault key, an untranslatable request) then shows in the route,
+        saying why this target was passed over.
+        """
+        try:
+            return self._build(request, context, stream)
+        except GatewayError as error:
+            self._fail(context, started, error, ())
+            raise
+
+    def _outcome(self, credential_id: str | None, status: int | None, error: GatewayError | None) -> None:
+        """Tell the rotation how the attempt went (a network failure says nothing about the key)."""
+        if self._rotation is None or credential_id is None or status is None:
+            return
+        retry_after = error.retry_after if isinstance(error, RateLimitError) else None
+        self._rotation.report(credential_id, status, retry_after, error.message if error else None)
 
     def _record(self, context: RequestContext, started: float, status: int | None, error: str | None) -> None:
         route = context.route
@@ -147,8 +178,8 @@ class UpstreamCall:
 
     async def chat(self, request: ChatRequest, context: RequestContext) -> ChatResponse:
         """Send once and return the parsed response, or raise the mapped error."""
-        prepared, http = self._build(request, context, stream=False)
         started = self._clock()
+        prepared, http, credential_id = self._prepare(request, context, started, stream=False)
         try:
             response = await self._transport.send(http, timeout=self._timeout)
             if not 200 <= response.status_code < 300:
@@ -156,16 +187,18 @@ class UpstreamCall:
             result = self.adapter.parse_response(response, prepared)
         except GatewayError as error:
             self._fail(context, started, error, http.secrets)
+            self._outcome(credential_id, _upstream_status(error), error)
             raise
         self._record(context, started, response.status_code, None)
+        self._outcome(credential_id, response.status_code, None)
         context.route.model = result.model or prepared.model
         result.route = context.route
         return result
 
     async def open_stream(self, request: ChatRequest, context: RequestContext) -> UpstreamStream:
         """Send, check the status, and read up to the first chunk before returning."""
-        prepared, http = self._build(request, context, stream=True)
         started = self._clock()
+        prepared, http, credential_id = self._prepare(request, context, started, stream=True)
         try:
             opening = self._open(prepared, http, context, started)
             stream = await (opening if self._timeout is None else asyncio.wait_for(opening, self._timeout))
@@ -175,7 +208,9 @@ class UpstreamCall:
             raise error from None
         except GatewayError as error:
             self._fail(context, started, error, http.secrets)
+            self._outcome(credential_id, _upstream_status(error), error)
             raise
+        self._outcome(credential_id, 200, None)
         return stream
 
     def _timeout_label(self) -> str:

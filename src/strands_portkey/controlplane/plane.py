@@ -106,6 +106,10 @@ class ControlPlane:
         """
         self.selector.report(credential_id, status_code, retry_after, error)
 
+    def has_credentials(self, provider: str) -> bool:
+        """Whether the vault holds keys for ``provider`` (leaves naming it then rotate over them)."""
+        return self.selector.has_credentials(provider)
+
     def resolve_virtual_key(self, ref: str) -> SelectedCredential | None:
         """The stored key whose id or name is ``ref`` (``None`` when the local vault has no such key)."""
         try:

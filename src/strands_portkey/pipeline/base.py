@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from ..errors import (
+    CredentialsUnavailableError,
     GatewayError,
     MalformedResponseError,
     RequestTimeoutError,
@@ -35,13 +36,15 @@ _UPSTREAM_OUTCOMES = (
     RequestTimeoutError,
     MalformedResponseError,
     StreamInterruptedError,
+    CredentialsUnavailableError,
 )
 
 
 def is_upstream_outcome(error: GatewayError) -> bool:
     """True for failures an upstream produced (an error status, unreachable, too slow, garbled).
 
-    Retries and fallbacks act on these. Anything else -- a bad config, a request the gateway
+    Retries and fallbacks act on these (and on a provider whose stored keys are all disabled,
+    which fallback skips but retry does not repeat). Anything else -- a bad config, a request the gateway
     itself refuses, a cancellation -- would fail the same way on every target, so it stops
     routing at once (as Portkey's gateway-internal exceptions do).
     """

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 from ..config.plan import RetryPlan
-from ..errors import GatewayError, RateLimitError, UpstreamConnectionError
+from ..errors import CredentialsUnavailableError, GatewayError, RateLimitError, UpstreamConnectionError
 from ..types import ChatRequest, ChatResponse
 from .base import ChunkStream, Handler, RequestContext, is_upstream_outcome
 
@@ -107,7 +107,7 @@ class Retrying:
             return result
 
     def _retriable(self, error: GatewayError) -> bool:
-        if not is_upstream_outcome(error):
+        if not is_upstream_outcome(error) or isinstance(error, CredentialsUnavailableError):
             return False
         if isinstance(error, UpstreamConnectionError):
             return True

@@ -182,6 +182,10 @@ class CredentialSelector:
                     return best.selected
         raise self._unavailable(provider)
 
+    def has_credentials(self, provider: str) -> bool:
+        """Whether ``provider`` has stored credentials (active or not): its leaves rotate over them."""
+        return bool(self._by_provider.get(provider))
+
     def credential(self, ref: str) -> SelectedCredential:
         """A specific credential by id or name (a virtual key), if it is usable."""
         slot = self._slots.get(ref) or self._by_name.get(ref)

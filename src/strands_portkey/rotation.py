@@ -1,0 +1,49 @@
+"""Per-request credential rotation for a leaf that names a provider but no key.
+
+When the local vault holds keys for a leaf's provider (and the leaf has no ``api_key`` of its
+own), every attempt takes the next key by smooth weighted round-robin, and reports how it went:
+a 429 rests that key for a cooldown, a 401/403 disables it (and starts its re-validation), a
+success clears either. Selection reads an in-memory snapshot (about a microsecond), never the
+database.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
+from .providers.base import Target
+
+if TYPE_CHECKING:
+    from .vault.selector import SelectedCredential
+
+__all__ = ["CredentialRotation"]
+
+Pick = Callable[[str], "SelectedCredential"]
+Report = Callable[[str, int, "float | None", "str | None"], None]
+
+
+class CredentialRotation:
+    """Chooses the credential of each attempt at one leaf and takes its outcome back."""
+
+    def __init__(self, base: Target, pick: Pick, report: Report, *, custom_host: str | None) -> None:
+        self._base = base
+        self._pick = pick
+        self._report = report
+        self._custom_host = custom_host
+
+    def __repr__(self) -> str:
+        return f"CredentialRotation(provider={self._base.provider!r})"
+
+    def next_target(self) -> tuple[Target, str]:
+        """The target for one attempt, with the chosen credential, and that credential's id."""
+        chosen = self._pick(self._base.provider)
+        base_url = self._custom_host or chosen.base_url or self._base.base_url
+        return replace(self._base, api_key=chosen.api_key, base_url=base_url.rstrip("/")), chosen.id
+
+    def report(
+        self, credential_id: str, status_code: int, retry_after: float | None, error: str | None
+    ) -> None:
+        """How the attempt with ``credential_id`` ended (HTTP status; Retry-After seconds)."""
+        self._report(credential_id, status_code, retry_after, error)

@@ -1,0 +1,141 @@
+"""A leaf naming a provider without a key rotates over the vault's keys, attempt by attempt."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from strands_portkey import Gateway
+from strands_portkey.controlplane import ControlPlane
+from strands_portkey.errors import CredentialsUnavailableError
+
+from .conftest import GOOD, GOOD2, Clock, FakeProvider
+
+BODY = {"model": "gpt-4o", "messages": [{"role": "user", "content": "hi"}]}
+OPENAI = {"provider": "openai"}
+
+
+def add_keys(plane: ControlPlane, *keys: tuple[str, str, int]) -> None:
+    gateway = Gateway({"provider": "openai", "api_key": "sk-unused"}, control_plane=plane)
+    for name, secret, weight in keys:
+        gateway.ai.provider_keys.create(
+            {"name": name, "provider": "openai", "api_key": secret, "weight": weight}
+        )
+
+
+def keys_used(provider: FakeProvider) -> list[str]:
+    return [
+        r.headers["authorization"].removeprefix("Bearer ") for r in provider.requests if "chat" in r.url.path
+    ]
+
+
+async def test_requests_rotate_over_the_stored_keys_by_weight(
+    plane: ControlPlane, fake_provider: FakeProvider
+) -> None:
+    add_keys(plane, ("a", GOOD, 200), ("b", GOOD2, 100))
+    gateway = Gateway(
+        OPENAI, control_plane=plane, transport=httpx.MockTransport(fake_provider.handler), env={}
+    )
+    for _ in range(6):
+        await gateway.chat(BODY)
+    assert keys_used(fake_provider) == [GOOD, GOOD2, GOOD] * 2
+
+
+async def test_a_401_takes_the_key_out_of_rotation_and_a_fallback_moves_on(
+    plane: ControlPlane, fake_provider: FakeProvider, clock: Clock
+) -> None:
+    add_keys(plane, ("a", GOOD, 100), ("b", GOOD2, 100))
+    gateway = Gateway(
+        {
+            "strategy": {"mode": "fallback"},
+            "targets": [OPENAI, {"provider": "openai", "api_key": GOOD, "custom_host": "http://local/v1"}],
+        },
+        control_plane=plane,
+        transport=httpx.MockTransport(fake_provider.handler),
+        env={},
+    )
+    await gateway.chat(BODY)  # key a
+    plane.selector.report(plane.resolve_virtual_key("b").id, 401, None, "revoked")  # type: ignore[union-attr]
+    for _ in range(3):
+        await gateway.chat(BODY)
+    assert keys_used(fake_provider) == [GOOD] * 4
+    plane.selector.report(plane.resolve_virtual_key("a").id, 401, None, "revoked")  # type: ignore[union-attr]
+    response = await gateway.chat(BODY)  # no key left for openai: the fallback serves
+    assert response.route is not None
+    assert response.route.last_used_option_index == "config.targets[1]"
+    assert [a.error_type for a in response.route.attempts] == ["CredentialsUnavailableError", None]
+
+
+async def test_a_lone_leaf_without_usable_keys_says_how_to_fix_it(
+    plane: ControlPlane, fake_provider: FakeProvider
+) -> None:
+    add_keys(plane, ("a", GOOD, 100))
+    plane.selector.report(plane.resolve_virtual_key("a").id, 403, None, "forbidden")  # type: ignore[union-attr]
+    gateway = Gateway(
+        OPENAI, control_plane=plane, transport=httpx.MockTransport(fake_provider.handler), env={}
+    )
+    with pytest.raises(
+        CredentialsUnavailableError, match="every credential of provider 'openai' is disabled"
+    ):
+        await gateway.chat(BODY)
+
+
+async def test_an_upstream_429_rests_the_key_and_a_401_disables_it(plane: ControlPlane) -> None:
+    add_keys(plane, ("a", GOOD, 100), ("b", GOOD2, 100))
+    answers = {GOOD: 429, GOOD2: 200}
+    used: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        key = request.headers["authorization"].removeprefix("Bearer ")
+        used.append(key)
+        status = answers[key]
+        if status != 200:
+            return httpx.Response(status, json={"error": {"message": "no"}}, headers={"retry-after": "1"})
+        return httpx.Response(
+            200,
+            json={
+                "id": "r",
+                "model": "m",
+                "choices": [
+                    {"index": 0, "message": {"role": "assistant", "content": "ok"}, "finish_reason": "stop"}
+                ],
+            },
+        )
+
+    gateway = Gateway(
+        {**OPENAI, "retry": {"attempts": 1}},
+        control_plane=plane,
+        transport=httpx.MockTransport(handler),
+        env={},
+        sleep=_no_sleep,
+    )
+    response = await gateway.chat(BODY)  # a: 429, retried with b
+    assert used == [GOOD, GOOD2]
+    assert response.route is not None
+    assert response.route.retry_attempt_count == 1
+    for _ in range(4):
+        await gateway.chat(BODY)
+    assert used[2:].count(GOOD2) >= 3  # a rests at weight 10 of 110 during its cooldown
+
+
+async def _no_sleep(_: float) -> None:
+    return None
+
+
+async def test_a_leaf_with_its_own_key_or_without_vault_keys_does_not_rotate(
+    plane: ControlPlane, fake_provider: FakeProvider
+) -> None:
+    add_keys(plane, ("a", GOOD, 100))
+    own = Gateway(
+        {"provider": "openai", "api_key": GOOD2},
+        control_plane=plane,
+        transport=httpx.MockTransport(fake_provider.handler),
+    )
+    await own.chat(BODY)
+    assert keys_used(fake_provider) == [GOOD2]
+    groq = Gateway(
+        {"provider": "groq", "api_key": "gsk"},
+        control_plane=plane,
+        transport=httpx.MockTransport(fake_provider.handler),
+    )
+    assert "groq" in repr(groq)

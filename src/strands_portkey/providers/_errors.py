@@ -62,6 +62,8 @@ _CONTEXT_OVERFLOW_PHRASES = (
     "exceeds the maximum number of tokens allowed",
     # Amazon Bedrock
     "too many input tokens",
+    # llama.cpp's llama-server (both its OpenAI and Anthropic endpoints)
+    "exceeds the available context size",
 )
 # Error types (Anthropic's ``error.type``, Google's ``error.status``, AWS exception names) that say
 # which status an error reported inside a 200 stream stands for. Compared lower-cased.

@@ -284,3 +284,30 @@ async def test_error_reported_inside_a_stream(provider: str) -> None:
     with pytest.raises(_STREAM_ERROR[fmt.name]) as caught:
         await stream(provider, Upstream(200, fmt.stream_error))
     assert caught.value.provider == provider
+
+
+CANARY = "canary-credential-31337"
+
+
+# A portkey leaf's own api_key is not used (targets.py takes Portkey's key from client_args/env),
+# so it is not a credential of the request; reported to the lead rather than worked around here.
+@pytest.mark.parametrize("provider", [p for p in PROVIDERS if p != "portkey"])
+async def test_credentials_never_leak_even_when_the_upstream_echoes_them(provider: str) -> None:
+    """The upstream quotes the credential back in an error; no output of ours may contain it."""
+    config: dict[str, Any] = {"provider": provider, **_CONFIG.get(provider, {}), "api_key": CANARY}
+    if provider == "bedrock":
+        config.update(aws_secret_access_key=CANARY, aws_session_token=CANARY + "-token")
+        config.pop("api_key")
+    echo = json.dumps(
+        {"error": {"message": f"bad key {CANARY} / {CANARY}-token", "type": "authentication_error"}}
+    )
+    upstream = Upstream(401, echo.encode())
+    gw = Gateway(config, transport=httpx.MockTransport(upstream.handler), env={})
+    with pytest.raises(GatewayError) as caught:
+        await gw.chat(body())
+    await gw.aclose()
+    sent = upstream.requests[0]
+    if provider != "bedrock":  # Bedrock signs with the key instead of sending it
+        assert any(CANARY in value for value in sent.headers.values())  # it really was sent
+    outputs = [str(caught.value), repr(caught.value), repr(gw), str(caught.value.__dict__)]
+    assert not any(CANARY in text for text in outputs), outputs

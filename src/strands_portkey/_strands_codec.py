@@ -14,8 +14,10 @@ Documented policies (the Strands model contract asks each provider to pick and s
   silently: cache points are routine in Strands, so there is no warning.
 * **Reasoning in history**: chat completions has no slot for it, so reasoning text of an
   assistant message is joined with newlines into ``reasoning_content`` (the common extension
-  field); signatures and ``redactedContent`` are dropped. Adapters whose upstream rejects the
-  field must strip it.
+  field). Signed reasoning and ``redactedContent`` are also kept, block by block, in
+  ``thinking_blocks`` (``{"type": "thinking", "thinking", "signature"}`` /
+  ``{"type": "redacted_thinking", "data": <base64>}``) for native adapters (Anthropic, Bedrock)
+  that must send them back; OpenAI-format adapters strip that field.
 * **Tool results**: each becomes a ``tool`` message placed before the rest of its message. Text
   and JSON items are joined with newlines into a plain string (several backends reject arrays).
   Images and documents cannot travel in a tool message, so they move into the user message that
@@ -202,6 +204,7 @@ def _assistant_message(content: list[Any], path: str) -> list[Message]:
     parts: list[ContentPart] = []
     calls: list[ToolCallJSON] = []
     reasoning: list[str] = []
+    thinking: list[dict[str, Any]] = []
     last: ContentPart | None = None
     for index, block in enumerate(_blocks(content, path)):
         block_path = f"{path}.content[{index}]"
@@ -209,6 +212,8 @@ def _assistant_message(content: list[Any], path: str) -> list[Message]:
         if "cachePoint" in block:
             _mark(previous, block["cachePoint"])
             continue
+        if "reasoningContent" in block:
+            thinking.extend(_thinking_block(block["reasoningContent"]))
         if "toolUse" in block:
             calls.append(_tool_call(block["toolUse"], f"{block_path}.toolUse"))
         elif "reasoningContent" in block:
@@ -226,7 +231,20 @@ def _assistant_message(content: list[Any], path: str) -> list[Message]:
         message["tool_calls"] = calls
     if reasoning:
         message["reasoning_content"] = "\n".join(reasoning)
+    if thinking:
+        message["thinking_blocks"] = thinking
     return [message] if parts or calls else []
+
+
+def _thinking_block(content: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """A signed or redacted reasoning block, kept whole for native providers (module doc)."""
+    text = content.get("reasoningText") or {}
+    if text.get("signature"):
+        return [{"type": "thinking", "thinking": text.get("text") or "", "signature": text["signature"]}]
+    redacted = content.get("redactedContent")
+    if isinstance(redacted, (bytes, bytearray)) and redacted:
+        return [{"type": "redacted_thinking", "data": base64.b64encode(redacted).decode("ascii")}]
+    return []
 
 
 def _blocks(content: list[Any], path: str) -> list[Mapping[str, Any]]:

@@ -70,6 +70,7 @@ class AssistantMessage(TypedDict):
     content: str | list[ContentPart] | None
     tool_calls: NotRequired[list[ToolCallJSON]]
     reasoning_content: NotRequired[str]
+    thinking_blocks: NotRequired[list[dict[str, Any]]]
 
 
 class ToolMessage(TypedDict):

@@ -79,17 +79,12 @@ class TargetResolver:
             adapter = get_adapter(leaf.provider)
         except ConfigurationError as error:
             raise ConfigurationError(error.reason, path=f"{leaf.path}.provider") from None
-        return adapter, self._direct_target(leaf)
+        return adapter, self._direct_target(leaf, adapter)
 
-    def _direct_target(self, leaf: LeafPlan) -> Target:
+    def _direct_target(self, leaf: LeafPlan, adapter: Adapter) -> Target:
         assert leaf.provider is not None
         spec = host_spec(leaf.provider)
         base_url = leaf.custom_host or (spec.base_url if spec else None)
-        if spec is not None and not base_url:
-            raise ConfigurationError(
-                f"provider {leaf.provider!r} has no default URL: set 'custom_host'",
-                path=f"{leaf.path}.custom_host",
-            )
         api_key = leaf.api_key
         if api_key is None and spec is not None and spec.api_key_env and self._env.get(spec.api_key_env):
             api_key = Secret(self._env[spec.api_key_env])
@@ -109,13 +104,23 @@ class TargetResolver:
         headers = {
             header: str(leaf.extras[key]) for key, header in _OPENAI_HEADERS.items() if leaf.extras.get(key)
         }
-        return Target(
+        target = Target(
             provider=leaf.provider,
             base_url=(base_url or "").rstrip("/"),
             api_key=api_key,
             headers=headers,
             options=dict(leaf.extras),
         )
+        try:  # native providers derive their URL and credentials from their own fields
+            target = adapter.prepare_target(target, self._env)
+        except ConfigurationError as error:
+            raise ConfigurationError(error.reason, path=f"{leaf.path}.{error.path or 'provider'}") from None
+        if not target.base_url:
+            raise ConfigurationError(
+                f"provider {leaf.provider!r} has no default URL: set 'custom_host'",
+                path=f"{leaf.path}.custom_host",
+            )
+        return target
 
     def _vault_target(self, leaf: LeafPlan, stored: SelectedCredential) -> tuple[Adapter, Target]:
         """A leaf whose virtual key is in the local vault: its provider, called with the stored key."""

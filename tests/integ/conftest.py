@@ -64,3 +64,25 @@ def portkey_gateway() -> Iterator[portkey_gateway_lib.RunningGateway]:
         )
     with portkey_gateway_lib.start() as gateway:
         yield gateway
+
+
+# --------------------------------------------------------------------------- llama-server (issue 4)
+# llama.cpp's own server speaks Anthropic's /v1/messages; built by `hatch run llama-server ensure`.
+
+import llama_server as llama_server_lib  # noqa: E402 - scripts/ is on pytest's pythonpath
+
+
+@pytest.fixture(scope="session")
+def llama_server() -> Iterator[llama_server_lib.LlamaServer]:
+    """llama-server on 127.0.0.1, started once per session: ``.base_url`` (``.../v1``), ``.model``."""
+    env = llama_server_lib.installed_env()
+    if env is None:
+        if _required():
+            pytest.fail(
+                f"{REQUIRE_ENV}=1 but llama-server is not installed in {llama_server_lib.server_home()}: "
+                "run `hatch run llama-server ensure` (CI runs it before the tests)",
+                pytrace=False,
+            )
+        pytest.skip("llama-server not installed: run `hatch run llama-server ensure`")
+    with llama_server_lib.start(env=env) as server:
+        yield server

@@ -246,7 +246,14 @@ HISTORY_CASES: list[tuple[str, list[Any], list[Any], list[str]]] = [
                 {"text": "42"},
             )
         ],
-        [{"role": "assistant", "content": "42", "reasoning_content": "think\nmore"}],
+        [
+            {
+                "role": "assistant",
+                "content": "42",
+                "reasoning_content": "think\nmore",
+                "thinking_blocks": [{"type": "thinking", "thinking": "think", "signature": "sig"}],
+            }
+        ],
         [],
     ),
     (
@@ -256,9 +263,15 @@ HISTORY_CASES: list[tuple[str, list[Any], list[Any], list[str]]] = [
         [],
     ),
     (
-        "redacted-content-dropped-silently",
+        "redacted-content-kept-for-native-providers",
         [assistant({"reasoningContent": {"redactedContent": b"\x00secret"}}, {"text": "ok"})],
-        [{"role": "assistant", "content": "ok"}],
+        [
+            {
+                "role": "assistant",
+                "content": "ok",
+                "thinking_blocks": [{"type": "redacted_thinking", "data": "AHNlY3JldA=="}],
+            }
+        ],
         [],
     ),
     (

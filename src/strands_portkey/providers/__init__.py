@@ -17,7 +17,11 @@ from types import MappingProxyType
 from typing import NamedTuple
 
 from ..errors import ConfigurationError
+from .anthropic import ANTHROPIC_HOST, AnthropicAdapter
+from .azure import AZURE_HOST, AzureOpenAIAdapter
 from .base import Adapter, StreamParser, Target
+from .bedrock import BEDROCK_HOST, BedrockAdapter
+from .gemini import GEMINI_HOST, GeminiAdapter
 from .openai_compat import OPENAI_COMPATIBLE_HOSTS, HostSpec, OpenAICompatAdapter
 from .portkey import PORTKEY_HOST, PortkeyAdapter
 
@@ -37,7 +41,13 @@ class _Entry(NamedTuple):
     adapter: Adapter
 
 
-_NATIVE_PROVIDERS: tuple[_Entry, ...] = (_Entry(PORTKEY_HOST, PortkeyAdapter()),)
+_NATIVE_PROVIDERS: tuple[_Entry, ...] = (
+    _Entry(PORTKEY_HOST, PortkeyAdapter()),
+    _Entry(ANTHROPIC_HOST, AnthropicAdapter()),
+    _Entry(BEDROCK_HOST, BedrockAdapter()),
+    _Entry(AZURE_HOST, AzureOpenAIAdapter()),
+    _Entry(GEMINI_HOST, GeminiAdapter()),
+)
 
 
 def _build_registry() -> Mapping[str, _Entry]:

@@ -58,7 +58,43 @@ _CONTEXT_OVERFLOW_PHRASES = (
     "input is too long",
     "input length exceeds context window",
     "input and output tokens exceed your context limit",
+    # Google Gemini
+    "exceeds the maximum number of tokens allowed",
+    # Amazon Bedrock
+    "too many input tokens",
+    # llama.cpp's llama-server (both its OpenAI and Anthropic endpoints)
+    "exceeds the available context size",
 )
+# Error types (Anthropic's ``error.type``, Google's ``error.status``, AWS exception names) that say
+# which status an error reported inside a 200 stream stands for. Compared lower-cased.
+_ERROR_TYPE_STATUS = {
+    "invalid_request_error": 400,
+    "authentication_error": 401,
+    "permission_error": 403,
+    "not_found_error": 404,
+    "request_too_large": 413,
+    "rate_limit_error": 429,
+    "api_error": 500,
+    "overloaded_error": 529,
+    "invalid_argument": 400,
+    "failed_precondition": 400,
+    "unauthenticated": 401,
+    "permission_denied": 403,
+    "not_found": 404,
+    "resource_exhausted": 429,
+    "internal": 500,
+    "unavailable": 503,
+    "deadline_exceeded": 504,
+    "validationexception": 400,
+    "accessdeniedexception": 403,
+    "resourcenotfoundexception": 404,
+    "throttlingexception": 429,
+    "servicequotaexceededexception": 429,
+    "modeltimeoutexception": 408,
+    "internalserverexception": 500,
+    "modelstreamerrorexception": 500,
+    "serviceunavailableexception": 503,
+}
 _CONTEXT_OVERFLOW_PATTERN = re.compile(r"exceed(?:s|ed)?(?: customer)? model maximum")
 
 
@@ -242,11 +278,15 @@ def infer_stream_error_status(payload: object, fields: ErrorFields) -> int:
     """Return the HTTP status of an error reported inside a 200 stream (or a 200 body).
 
     A status the payload carries (``status``, ``status_code``, or a numeric ``error.code``) wins;
+    then a known error type (``rate_limit_error``, ``RESOURCE_EXHAUSTED``, ``throttlingException``);
     otherwise overloaded -> 529, rate limit -> 429, anything else -> 500.
     """
     carried = next(iter(_carried_statuses(payload)), None)
     if carried is not None:
         return carried
+    typed = _ERROR_TYPE_STATUS.get((fields.type or fields.code or "").lower())
+    if typed is not None:
+        return typed
     lowered = f"{fields.message} {fields.type or ''}".lower()
     if "overloaded" in lowered:
         return 529

@@ -8,7 +8,7 @@ __all__ = ["SECRET_HEADER_NAMES", "content_headers", "merge_headers", "secret_he
 
 SECRET_HEADER_NAMES = frozenset(
     {"authorization", "api-key", "x-api-key", "x-goog-api-key", "x-portkey-api-key"}
-    | {"x-portkey-aws-secret-access-key", "x-portkey-aws-session-token"}
+    | {"x-portkey-aws-secret-access-key", "x-portkey-aws-session-token", "x-amz-security-token"}
 )
 """Lower-cased header names whose values are credentials (listed in ``HttpRequest.secrets``)."""
 

@@ -94,3 +94,13 @@ class Adapter(Protocol):
     def map_error(self, status_code: int, headers: Mapping[str, str], body: bytes) -> UpstreamError:
         """The error for a non-2xx response (status, headers lower-cased, raw body)."""
         ...
+
+    def prepare_target(self, target: Target, env: Mapping[str, str]) -> Target:
+        """Complete and check ``target`` once, when the gateway is built (never per request).
+
+        Native providers derive what the config leaves implicit here (Bedrock's regional URL,
+        Azure's deployment URL, credentials from ``env``) and refuse an unusable target with a
+        :class:`~strands_portkey.errors.ConfigurationError` whose ``path`` names the field
+        (``aws_region``); the caller prefixes the target's JSON path.
+        """
+        ...

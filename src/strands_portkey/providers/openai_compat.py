@@ -86,6 +86,13 @@ OPENAI_COMPATIBLE_HOSTS: tuple[HostSpec, ...] = (
     HostSpec("openrouter", "https://openrouter.ai/api/v1", "OPENROUTER_API_KEY", True),
     HostSpec("ollama", "http://127.0.0.1:11434/v1", None, False),
     HostSpec("vllm", "http://127.0.0.1:8000/v1", "VLLM_API_KEY", False),
+    HostSpec(
+        "google-openai",
+        "https://generativelanguage.googleapis.com/v1beta/openai",
+        "GEMINI_API_KEY",
+        True,
+        ("gemini-openai",),
+    ),
     HostSpec("llama-cpp", "http://127.0.0.1:8080/v1", None, False, ("llamacpp",), accepts_null_content=False),
 )
 """The OpenAI-compatible hosts known by name. One row per host."""
@@ -293,6 +300,10 @@ class OpenAICompatAdapter:
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.name!r})"
 
+    def prepare_target(self, target: Target, env: Mapping[str, str]) -> Target:
+        """Nothing to derive: the URL and key come from the host row or the config."""
+        return target
+
     def build_request(
         self,
         request: ChatRequest,
@@ -340,9 +351,16 @@ class OpenAICompatAdapter:
         body = request.to_body()
         if request.stream and "stream_options" not in body:
             body["stream_options"] = {"include_usage": True}
-        if not self.accepts_null_content:
-            body["messages"] = [_empty_if_null(message) for message in request.messages]
+        messages = request.messages
+        if not self.accepts_null_content or any("thinking_blocks" in message for message in messages):
+            body["messages"] = [self._for_chat_completions(message) for message in messages]
         return body
+
+    def _for_chat_completions(self, message: Message) -> Message:
+        """Drop ``thinking_blocks`` (native-provider signatures) and, where needed, null content."""
+        if "thinking_blocks" in message:
+            message = {k: v for k, v in message.items() if k != "thinking_blocks"}  # type: ignore[assignment]
+        return message if self.accepts_null_content else _empty_if_null(message)
 
     def parse_response(self, response: HttpResponse, request: ChatRequest) -> ChatResponse:
         """Parse a complete ``chat.completion`` body into a :class:`ChatResponse`."""

@@ -276,6 +276,17 @@ def test_classify_error_keyword_form() -> None:
         ({"error": {"message": "Provider returned error", "code": 502}}, 502, ServerError),
         ({"error": {"message": "bad input"}, "status_code": 400}, 400, BadRequestError),
         ({"error": {"message": "hmm", "code": "server_error"}}, 500, ServerError),
+        # provider error types name the status (Anthropic, Google, AWS event-stream exceptions)
+        ({"type": "error", "error": {"type": "rate_limit_error", "message": "slow"}}, 429, RateLimitError),
+        (
+            {"type": "error", "error": {"type": "invalid_request_error", "message": "no"}},
+            400,
+            BadRequestError,
+        ),
+        ({"error": {"message": "quota", "type": "RESOURCE_EXHAUSTED"}}, 429, RateLimitError),
+        ({"error": {"message": "x", "type": "throttlingException"}}, 429, RateLimitError),
+        ({"error": {"message": "x", "type": "validationException"}}, 400, BadRequestError),
+        ({"error": {"message": "x", "type": "modelStreamErrorException"}}, 500, ServerError),
     ],
 )
 def test_in_band_errors_infer_status(
@@ -286,6 +297,20 @@ def test_in_band_errors_infer_status(
     error = classify_in_band_error("openai", payload)
     assert type(error) is expected_class
     assert error.status_code == expected_status
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "The input token count (1200000) exceeds the maximum number of tokens allowed (1048576).",
+        "request (6031 tokens) exceeds the available context size (4096 tokens), try increasing it",
+        "Input is too long for requested model.",
+        "prompt is too long: 210000 tokens > 200000 maximum",
+    ],
+)
+def test_context_overflow_phrases_of_native_providers(message: str) -> None:
+    error = classify_error_response("p", 400, {}, openai_body(message))
+    assert type(error) is ContextWindowExceededError
 
 
 def test_error_event_with_plain_text_data() -> None:

@@ -159,7 +159,14 @@ def test_host_table_rows() -> None:
     assert by_name["llama-cpp"] == HostSpec(
         "llama-cpp", "http://127.0.0.1:8080/v1", None, False, ("llamacpp",), accepts_null_content=False
     )
-    assert len(by_name) == len(OPENAI_COMPATIBLE_HOSTS) == 10
+    assert by_name["google-openai"] == HostSpec(
+        "google-openai",
+        "https://generativelanguage.googleapis.com/v1beta/openai",
+        "GEMINI_API_KEY",
+        True,
+        ("gemini-openai",),
+    )
+    assert len(by_name) == len(OPENAI_COMPATIBLE_HOSTS) == 11
 
 
 # ---------------------------------------------------------------- parse_response

@@ -4,14 +4,23 @@ import pytest
 
 from strands_portkey.errors import ConfigurationError
 from strands_portkey.providers import get_adapter, host_spec, known_providers
+from strands_portkey.providers.anthropic import ANTHROPIC_HOST, AnthropicAdapter
+from strands_portkey.providers.azure import AZURE_HOST, AzureOpenAIAdapter
 from strands_portkey.providers.base import Target
+from strands_portkey.providers.bedrock import BEDROCK_HOST, BedrockAdapter
+from strands_portkey.providers.gemini import GEMINI_HOST, GeminiAdapter
 from strands_portkey.providers.openai_compat import OPENAI_COMPATIBLE_HOSTS, HostSpec, OpenAICompatAdapter
 from strands_portkey.providers.portkey import PORTKEY_HOST, PortkeyAdapter
 from strands_portkey.types import ChatRequest
 
 EXPECTED_IDS = (
+    "anthropic",
+    "azure-openai",
+    "bedrock",
     "deepseek",
     "fireworks-ai",
+    "google",
+    "google-openai",
     "groq",
     "llama-cpp",
     "mistral-ai",
@@ -44,6 +53,10 @@ def test_every_host_row_is_registered(spec: HostSpec) -> None:
         ("fireworks", "fireworks-ai"),
         ("llamacpp", "llama-cpp"),
         ("OpenAI", "openai"),
+        ("gemini", "google"),
+        ("azure", "azure-openai"),
+        ("aws-bedrock", "bedrock"),
+        ("gemini-openai", "google-openai"),
         (" groq ", "groq"),
     ],
 )
@@ -59,6 +72,22 @@ def test_portkey_is_its_own_adapter() -> None:
     adapter = get_adapter("portkey")
     assert isinstance(adapter, PortkeyAdapter)
     assert host_spec("portkey") is PORTKEY_HOST
+
+
+@pytest.mark.parametrize(
+    ("provider", "adapter_type", "spec"),
+    [
+        ("anthropic", AnthropicAdapter, ANTHROPIC_HOST),
+        ("bedrock", BedrockAdapter, BEDROCK_HOST),
+        ("azure-openai", AzureOpenAIAdapter, AZURE_HOST),
+        ("google", GeminiAdapter, GEMINI_HOST),
+    ],
+)
+def test_native_providers_are_registered(provider: str, adapter_type: type, spec: HostSpec) -> None:
+    adapter = get_adapter(provider)
+    assert type(adapter) is adapter_type
+    assert adapter.name == provider
+    assert host_spec(provider) is spec
 
 
 def test_adapter_default_base_url_comes_from_the_row() -> None:
@@ -91,4 +120,4 @@ def test_unknown_provider_without_close_match_lists_ids() -> None:
     with pytest.raises(ConfigurationError) as caught:
         get_adapter("zzzzzz")
     assert "Did you mean" not in str(caught.value)
-    assert "Known providers: deepseek, " in str(caught.value)
+    assert "Known providers: anthropic, azure-openai, " in str(caught.value)

@@ -11,6 +11,7 @@ This runs once per leaf at construction, so a missing key or URL fails before an
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from .config.client_args import PortkeyAccess, require_portkey_key
@@ -162,6 +163,8 @@ class TargetResolver:
 
     def _portkey_target(self, leaf: LeafPlan) -> Target:
         portkey = self._portkey
+        if leaf.provider == "portkey" and leaf.api_key is not None:
+            portkey = replace(portkey, api_key=leaf.api_key)  # the target's own Portkey key wins
         if leaf.virtual_key is not None:
             require_portkey_key(
                 portkey,

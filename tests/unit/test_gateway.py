@@ -10,6 +10,7 @@ from strands_portkey import (
     ConfigurationError,
     ContextWindowExceededError,
     Gateway,
+    GatewayError,
     InvalidRequestError,
     MalformedResponseError,
     OverloadedError,
@@ -210,6 +211,20 @@ async def test_portkey_target_gets_the_header_contract(upstream) -> None:
     assert request.headers["x-portkey-virtual-key"] == "openai-vk"
     assert request.headers["x-portkey-trace-id"] == "trace-9"
     assert json.loads(request.headers["x-portkey-metadata"]) == {"env": "prod", "user": "u1"}
+
+
+async def test_a_portkey_targets_own_api_key_is_used_and_scrubbed(upstream) -> None:
+    up = upstream(lambda r: json_response({"error": {"message": "bad key pk-canary-target-77"}}, 401))
+    config = {
+        "strategy": {"mode": "fallback"},
+        "targets": [{"provider": "portkey", "api_key": "pk-canary-target-77", "virtual_key": "vk"}],
+    }
+    gw = Gateway(config, transport=up.transport, env={"PORTKEY_API_KEY": "pk-from-env"})
+    with pytest.raises(GatewayError) as info:
+        await gw.chat(BODY)
+    assert up.requests[0].headers["x-portkey-api-key"] == "pk-canary-target-77"
+    assert "pk-canary" not in str(info.value)
+    assert "pk-canary" not in repr(gw)
 
 
 async def test_provider_key_is_read_from_the_environment(upstream) -> None:

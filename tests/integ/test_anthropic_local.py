@@ -204,3 +204,97 @@ def test_anthropic_turn_then_openai_turn_with_tools(local_model, llama_server) -
     assert last.last_route is not None
     assert last.last_route.status_code == 200
     json.dumps(agent.messages, default=str)  # the whole history stays serialisable
+
+
+class _FailingProxy:
+    """Forwards to ``target`` until ``fail`` is set, then answers 503 (a primary that went down)."""
+
+    def __init__(self, target: str) -> None:
+        import http.server
+        import threading
+
+        import httpx
+
+        proxy = self
+        self.fail = False
+        self.hits = 0
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers["content-length"]))
+                proxy.hits += 1
+                if proxy.fail:
+                    payload, status, kind = (
+                        b'{"error": {"message": "primary is down"}}',
+                        503,
+                        "application/json",
+                    )
+                else:
+                    upstream = httpx.post(
+                        target + self.path.removeprefix("/v1"),
+                        content=body,
+                        headers={"content-type": "application/json"},
+                        timeout=120,
+                    )
+                    payload, status = upstream.content, upstream.status_code
+                    kind = upstream.headers.get("content-type", "application/json")
+                self.send_response(status)
+                self.send_header("content-type", kind)
+                self.send_header("content-length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
+
+            def log_message(self, *args: Any) -> None:
+                return None
+
+        self._server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.base_url = f"http://127.0.0.1:{self._server.server_address[1]}/v1"
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread.start()
+
+    def close(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+
+def test_a_fallback_config_hands_a_tool_conversation_from_openai_format_to_anthropic(
+    local_model, llama_server
+) -> None:
+    """One model, one fallback config: the OpenAI-format primary makes a tool call, then goes down;
+    the next turn falls back to /v1/messages and carries on with the tool history."""
+    proxy = _FailingProxy(local_model.base_url)
+    try:
+        config = {
+            "strategy": {"mode": "fallback"},
+            "targets": [
+                {"provider": "llama-cpp", "custom_host": proxy.base_url},
+                anthropic_config(llama_server),
+            ],
+        }
+        forced = {"type": "function", "function": {"name": "get_weather"}}
+        model = PortkeyModel(
+            client_args={"config": config},
+            model_id=local_model.model,
+            params={"temperature": 0, "max_tokens": 256, "tool_choice": forced},
+        )
+        calls: list[str] = []
+        agent = Agent(model=model, tools=[_weather_tool(calls)], system_prompt=SYSTEM, callback_handler=None)
+        agent.add_hook(
+            lambda event: model.update_config(params={"temperature": 0, "max_tokens": 48}), AfterToolCallEvent
+        )
+        agent("What is the weather in Paris?")
+        assert len(calls) == 1
+        assert model.last_route is not None
+        assert model.last_route.last_used_option_index == "config.targets[0]"
+
+        proxy.fail = True
+        result = agent("Thanks. And what is the capital of France?")
+        assert result.stop_reason == "end_turn"
+        assert str(result).strip()
+        route = model.last_route
+        assert route is not None
+        assert (route.last_used_option_index, route.provider) == ("config.targets[1]", "anthropic")
+        assert [a.status_code for a in route.attempts] == [503, 200]
+        assert {"toolUse", "toolResult"} <= set(_kinds(agent))
+    finally:
+        proxy.close()

@@ -18,10 +18,32 @@ from .providers.base import Target
 if TYPE_CHECKING:
     from .vault.selector import SelectedCredential
 
-__all__ = ["CredentialRotation"]
+__all__ = ["CredentialRotation", "with_credential"]
 
 Pick = Callable[[str], "SelectedCredential"]
 Report = Callable[[str, int, "float | None", "str | None"], None]
+
+
+def with_credential(target: Target, chosen: SelectedCredential, *, custom_host: str | None = None) -> Target:
+    """``target`` using the stored credential ``chosen``.
+
+    That is its key (or AWS key pair, or custom fields) and its provider's base URL, unless
+    ``custom_host`` says otherwise.
+    """
+    options = dict(target.options)
+    credential = chosen.credential
+    if credential.credential_type == "access_key_pair":
+        options["aws_access_key_id"] = credential.identifiers.get("access_key_id")
+        options["aws_secret_access_key"] = credential.secrets.get("secret_access_key")
+        options.pop("aws_session_token", None)
+        if "session_token" in credential.secrets:
+            options["aws_session_token"] = credential.secrets["session_token"]
+        if chosen.region and "aws_region" not in options:
+            options["aws_region"] = chosen.region
+    elif credential.credential_type == "custom":
+        options.update(credential.secrets)
+    base_url = custom_host or chosen.base_url or target.base_url
+    return replace(target, api_key=credential.api_key, base_url=base_url.rstrip("/"), options=options)
 
 
 class CredentialRotation:
@@ -39,8 +61,7 @@ class CredentialRotation:
     def next_target(self) -> tuple[Target, str]:
         """The target for one attempt, with the chosen credential, and that credential's id."""
         chosen = self._pick(self._base.provider)
-        base_url = self._custom_host or chosen.base_url or self._base.base_url
-        return replace(self._base, api_key=chosen.api_key, base_url=base_url.rstrip("/")), chosen.id
+        return with_credential(self._base, chosen, custom_host=self._custom_host), chosen.id
 
     def report(
         self, credential_id: str, status_code: int, retry_after: float | None, error: str | None

@@ -20,6 +20,7 @@ from .errors import ConfigurationError
 from .providers import get_adapter, host_spec
 from .providers.base import Adapter, Target
 from .providers.portkey import portkey_headers
+from .rotation import with_credential
 from .wire import Secret
 
 if TYPE_CHECKING:  # the vault loads only when a gateway has one
@@ -137,28 +138,20 @@ class TargetResolver:
         except ConfigurationError as error:
             raise ConfigurationError(error.reason, path=where) from None
         spec = host_spec(stored.provider)
-        base_url = leaf.custom_host or stored.base_url or (spec.base_url if spec else "")
-        options: dict[str, Any] = dict(leaf.extras)
-        credential = stored.credential
-        if credential.credential_type == "access_key_pair":
-            options["aws_access_key_id"] = credential.identifiers.get("access_key_id")
-            options["aws_secret_access_key"] = credential.secrets.get("secret_access_key")
-            if "session_token" in credential.secrets:
-                options["aws_session_token"] = credential.secrets["session_token"]
-            if stored.region and "aws_region" not in options:
-                options["aws_region"] = stored.region
-        elif credential.credential_type == "custom":
-            options.update(credential.secrets)
         headers = {
             header: str(leaf.extras[key]) for key, header in _OPENAI_HEADERS.items() if leaf.extras.get(key)
         }
-        target = Target(
+        base = Target(
             provider=stored.provider,
-            base_url=base_url.rstrip("/"),
-            api_key=credential.api_key,
+            base_url=(spec.base_url if spec else "") or "",
             headers=headers,
-            options=options,
+            options=dict(leaf.extras),
         )
+        target = with_credential(base, stored, custom_host=leaf.custom_host)
+        try:  # native providers derive their URL from the stored key's fields (Bedrock's region...)
+            target = adapter.prepare_target(target, self._env)
+        except ConfigurationError as error:
+            raise ConfigurationError(error.reason, path=f"{where}.{error.path or 'provider'}") from None
         return adapter, target
 
     def _portkey_target(self, leaf: LeafPlan) -> Target:

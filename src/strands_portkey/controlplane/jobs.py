@@ -85,6 +85,7 @@ async def _test_provider(plane: ControlPlane, provider: str, rates: list[RateRec
         chosen.credential,
         transport=plane.transport,
         settings=plane.transport_settings,
+        region=chosen.region,
     )
     plane.selector.report(
         chosen.id, 200 if listing.outcome.success else 401 if listing.outcome.auth_failed else 0

@@ -150,6 +150,7 @@ class ControlPlane:
             secret,
             transport=self.transport,
             settings=self.transport_settings,
+            region=row.provider.region,
         )
 
     async def revalidate_due(self) -> list[str]:

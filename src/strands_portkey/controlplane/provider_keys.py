@@ -93,7 +93,12 @@ class KeyService:
         self._plane = plane
 
     def _validate(
-        self, provider: str, base_url: str | None, spec: CredentialSpec, validate: bool | None
+        self,
+        provider: str,
+        base_url: str | None,
+        spec: CredentialSpec,
+        validate: bool | None,
+        region: str | None = None,
     ) -> TestOutcome | None:
         if not (self._plane.validate_credentials if validate is None else validate):
             return None
@@ -103,7 +108,12 @@ class KeyService:
         plane = self._plane
         outcome = run_sync(
             lambda: validate_credential(
-                provider, base_url, secret, transport=plane.transport, settings=plane.transport_settings
+                provider,
+                base_url,
+                secret,
+                transport=plane.transport,
+                settings=plane.transport_settings,
+                region=region,
             )
         )
         if not outcome.success:
@@ -140,7 +150,8 @@ class KeyService:
         row, base_url = self._provider_for(provider, f"{path}.provider")
         with self._plane.store.reading() as session:
             self._plane.vault._check_name_free(session, meta["name"])
-        outcome = self._validate(provider if row is None else row.name, base_url, spec, validate)
+        region = row.region if row is not None else None
+        outcome = self._validate(provider if row is None else row.name, base_url, spec, validate, region)
         with self._plane.store.transaction() as session:
             stored = (
                 find_provider(session, row.id)
@@ -158,17 +169,18 @@ class KeyService:
         meta = parse_key_meta(body, path=path)
         with self._plane.store.reading() as session:
             row = self._plane.vault.find(session, ref)
-            provider, base_url, credential_type = (
+            provider, base_url, credential_type, region = (
                 row.provider.name,
                 row.provider.base_url,
                 row.credential_type,
+                row.provider.region,
             )
         spec: CredentialSpec | None = None
         if any(key in body for key in _SECRET_FIELDS):
             spec = parse_credential({"credential_type": credential_type, **body}, path=path)
         outcome: TestOutcome | None = None
         if spec is not None:
-            outcome = self._validate(provider, base_url, spec, validate)
+            outcome = self._validate(provider, base_url, spec, validate, region)
         elif body.get("is_active") is True and (
             self._plane.validate_credentials if validate is None else validate
         ):

@@ -2,7 +2,8 @@
 
 OpenAI-compatible hosts (every provider of the registry's OpenAI-compatible table, and any
 ``baseUrl``) answer ``GET {base}/models`` with a bearer key. Providers with another scheme have a
-row in :data:`PROBES`. A provider without a probe cannot be validated: save its keys with
+row in :data:`PROBES` (Bedrock: ``GET /foundation-models`` in the provider's region, SigV4-signed
+with the stored key pair). A provider without a probe cannot be validated: save its keys with
 ``validate=False`` (offline use) and they are tested by their first real request instead.
 
 The control plane's API is synchronous (as the spec's SDK); :func:`run_sync` runs a coroutine to
@@ -33,7 +34,7 @@ _VALIDATION_TIMEOUT_S = 20.0
 _SNIPPET = 160
 
 
-def _bearer(base: str, credential: CredentialSecret) -> HttpRequest:
+def _bearer(base: str, credential: CredentialSecret, region: str | None = None) -> HttpRequest:
     key = credential.api_key
     if key is None:
         raise InvalidRequestError(
@@ -45,7 +46,7 @@ def _bearer(base: str, credential: CredentialSecret) -> HttpRequest:
     )
 
 
-def _anthropic(base: str, credential: CredentialSecret) -> HttpRequest:
+def _anthropic(base: str, credential: CredentialSecret, region: str | None = None) -> HttpRequest:
     key = credential.api_key
     if key is None:
         raise InvalidRequestError("anthropic takes an api_key credential", path="body.credential_type")
@@ -53,18 +54,51 @@ def _anthropic(base: str, credential: CredentialSecret) -> HttpRequest:
     return HttpRequest("GET", f"{base}/models", headers, secrets=(key.reveal(),))
 
 
-def _gemini(base: str, credential: CredentialSecret) -> HttpRequest:
+def _gemini(base: str, credential: CredentialSecret, region: str | None = None) -> HttpRequest:
     key = credential.api_key
     if key is None:
         raise InvalidRequestError("google takes an api_key credential", path="body.credential_type")
     return HttpRequest("GET", f"{base}/models", {"x-goog-api-key": key.reveal()}, secrets=(key.reveal(),))
 
 
-def _portkey(base: str, credential: CredentialSecret) -> HttpRequest:
+def _portkey(base: str, credential: CredentialSecret, region: str | None = None) -> HttpRequest:
     key = credential.api_key
     if key is None:
         raise InvalidRequestError("portkey takes an api_key credential", path="body.credential_type")
     return HttpRequest("GET", f"{base}/models", {"x-portkey-api-key": key.reveal()}, secrets=(key.reveal(),))
+
+
+def _bedrock(base: str, credential: CredentialSecret, region: str | None = None) -> HttpRequest:
+    """``GET /foundation-models`` on Bedrock's control endpoint in ``region``, SigV4-signed."""
+    from ..providers.base import Target
+    from ..providers.bedrock import sign_request
+
+    if credential.credential_type != "access_key_pair":
+        raise InvalidRequestError(
+            "bedrock keys are validated as an access key pair (access_key_id + secret_access_key); "
+            "pass validate=False to save another kind without checking it",
+            path="body.credential_type",
+        )
+    if not region:
+        raise InvalidRequestError(
+            "validating a bedrock key needs the provider's region: set 'region' on the provider "
+            "(e.g. 'us-east-1'), or pass validate=False",
+            path="provider.region",
+        )
+    secret = credential.secrets["secret_access_key"]
+    options: dict[str, object] = {
+        "aws_access_key_id": credential.identifiers.get("access_key_id"),
+        "aws_secret_access_key": secret,
+        "aws_region": region,
+    }
+    secrets = [secret.reveal()]
+    if "session_token" in credential.secrets:
+        options["aws_session_token"] = credential.secrets["session_token"]
+        secrets.append(credential.secrets["session_token"].reveal())
+    url = base or f"https://bedrock.{region}.amazonaws.com"
+    unsigned = HttpRequest("GET", f"{url}/foundation-models", {"accept": "application/json"})
+    headers = sign_request(unsigned, Target(provider="bedrock", base_url=url, options=options))
+    return HttpRequest("GET", unsigned.url, headers, secrets=tuple(secrets))
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,7 +106,7 @@ class Probe:
     """How to list a provider's models: default base URL and the request builder."""
 
     base_url: str
-    build: Callable[[str, CredentialSecret], HttpRequest]
+    build: Callable[[str, CredentialSecret, str | None], HttpRequest]
 
 
 PROBES: Mapping[str, Probe] = {
@@ -80,15 +114,19 @@ PROBES: Mapping[str, Probe] = {
     "google": Probe("https://generativelanguage.googleapis.com/v1beta", _gemini),
     "gemini": Probe("https://generativelanguage.googleapis.com/v1beta", _gemini),
     "portkey": Probe("https://api.portkey.ai/v1", _portkey),
+    "bedrock": Probe("", _bedrock),
 }
 """Providers whose model listing is not OpenAI's ``GET /models`` with a bearer key. One row each."""
 
 
-def probe_request(provider: str, base_url: str | None, credential: CredentialSecret) -> HttpRequest:
+def probe_request(
+    provider: str, base_url: str | None, credential: CredentialSecret, region: str | None = None
+) -> HttpRequest:
     """The model-listing request for ``provider`` (``base_url`` overrides the default)."""
     probe = PROBES.get(provider)
     if probe is not None:
-        return probe.build((base_url or probe.base_url).rstrip("/"), credential)
+        probe_base = "" if provider == "bedrock" else (base_url or probe.base_url)  # Bedrock: by region
+        return probe.build(probe_base.rstrip("/"), credential, region)
     spec = host_spec(provider)
     base = base_url or (spec.base_url if spec is not None else None)
     if not base:
@@ -113,11 +151,15 @@ def _model_ids(content: bytes) -> frozenset[str]:
         payload = json.loads(content)
     except ValueError:
         return frozenset()
-    items = payload.get("data") or payload.get("models") or [] if isinstance(payload, dict) else []
+    items = (
+        payload.get("data") or payload.get("models") or payload.get("modelSummaries") or []
+        if isinstance(payload, dict)
+        else []
+    )
     ids = set()
     for item in items if isinstance(items, list) else []:
         if isinstance(item, dict):
-            name = item.get("id") or item.get("name")
+            name = item.get("id") or item.get("name") or item.get("modelId")
             if isinstance(name, str):
                 ids.add(name.removeprefix("models/"))
     return frozenset(ids)
@@ -130,9 +172,10 @@ async def list_models(
     *,
     transport: AsyncHTTPTransport | None = None,
     settings: TransportSettings | None = None,
+    region: str | None = None,
 ) -> ModelListing:
     """List ``provider``'s models with ``credential`` (one fresh connection, closed after)."""
-    request = probe_request(provider, base_url, credential)
+    request = probe_request(provider, base_url, credential, region)
     client = Transport(transport, settings)
     try:
         response = await client.send(request, timeout=_VALIDATION_TIMEOUT_S)
@@ -167,9 +210,12 @@ async def validate_credential(
     *,
     transport: AsyncHTTPTransport | None = None,
     settings: TransportSettings | None = None,
+    region: str | None = None,
 ) -> TestOutcome:
     """Whether ``provider`` accepts ``credential`` (by listing models; nothing is billed)."""
-    listing = await list_models(provider, base_url, credential, transport=transport, settings=settings)
+    listing = await list_models(
+        provider, base_url, credential, transport=transport, settings=settings, region=region
+    )
     return listing.outcome
 
 

@@ -176,6 +176,15 @@ def _require_botocore() -> None:
         ) from None
 
 
+def sign_request(request: HttpRequest, target: Target) -> dict[str, str]:
+    """SigV4-sign ``request`` for service ``bedrock`` with ``target``'s key pair and region.
+
+    Returns the request's headers with the signature added, lower-cased. Also used by the
+    control plane to validate a stored key pair (listing foundation models is not billed).
+    """
+    return _sign(request, target)
+
+
 def _sign(request: HttpRequest, target: Target) -> dict[str, str]:
     """SigV4-sign ``request`` (service ``bedrock``) and return its headers, lower-cased."""
     try:

@@ -103,7 +103,13 @@ def hooks_of(node: Any, kind: HookKind, path: str) -> tuple[HookConfig, ...]:
 def _long_hook(raw: Any, path: str) -> HookConfig:
     if not isinstance(raw, Mapping):
         raise ConfigurationError(f"expected a hook object, got {type(raw).__name__}", path=path)
-    hook_type = raw.get("type", "guardrail")
+    hook_type = raw.get("type")
+    if hook_type is None:
+        raise ConfigurationError(
+            "a hook needs 'type': 'guardrail' or 'mutator' (Portkey's gateway silently runs none of "
+            "the checks of a hook without it; refused here so a check you rely on is never off)",
+            path=f"{path}.type",
+        )
     if hook_type not in ("guardrail", "mutator"):
         raise ConfigurationError(f"expected 'guardrail' or 'mutator', got {hook_type!r}", path=f"{path}.type")
     checks_raw = raw.get("checks")

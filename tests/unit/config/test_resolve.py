@@ -176,9 +176,14 @@ def test_hooks_expand_shorthands_and_a_childs_list_replaces_the_parents() -> Non
         {
             "strategy": {"mode": "fallback"},
             "input_guardrails": [{"contains": {"operator": "none", "words": ["x"]}, "deny": True}],
-            "after_request_hooks": [{"id": "out", "checks": [{"id": "default.notNull"}]}],
+            "after_request_hooks": [
+                {"id": "out", "type": "guardrail", "checks": [{"id": "default.notNull"}]}
+            ],
             "targets": [
-                {"provider": "openai", "before_request_hooks": [{"id": "own", "checks": [{"id": "a.b"}]}]},
+                {
+                    "provider": "openai",
+                    "before_request_hooks": [{"id": "own", "type": "guardrail", "checks": [{"id": "a.b"}]}],
+                },
                 {"provider": "openai", "output_guardrails": [{"default.endsWith": {"suffix": "."}}]},
             ],
         }
@@ -199,7 +204,8 @@ def test_hooks_expand_shorthands_and_a_childs_list_replaces_the_parents() -> Non
 @pytest.mark.parametrize(
     ("hooks", "path"),
     [
-        ({"before_request_hooks": [{"id": "x"}]}, "before_request_hooks[0].checks"),
+        ({"before_request_hooks": [{"id": "x", "type": "guardrail"}]}, "before_request_hooks[0].checks"),
+        ({"before_request_hooks": [{"id": "x", "checks": [{"id": "a.b"}]}]}, "before_request_hooks[0].type"),
         ({"input_guardrails": [{"deny": True}]}, "input_guardrails[0]"),
         ({"output_guardrails": [{"default.contains": {}, "deny": "yes"}]}, "output_guardrails[0].deny"),
         ({"input_guardrails": [{"default.contains": ["a"]}]}, "input_guardrails[0].default.contains"),

@@ -57,6 +57,7 @@ async def test_passing_hooks_leave_status_200_with_results(upstream) -> None:
         before_request_hooks=[
             {
                 "id": "h1",
+                "type": "guardrail",
                 "checks": [{"id": "default.contains", "parameters": {"operator": "any", "words": ["tell"]}}],
             }
         ],
@@ -94,6 +95,7 @@ async def test_hook_verdict_is_the_and_of_enabled_checks(upstream) -> None:
     up = upstream(answering())
     hook = {
         "id": "both",
+        "type": "guardrail",
         "deny": True,
         "checks": [
             {"id": "default.contains", "parameters": {"operator": "any", "words": ["secret"]}},
@@ -190,7 +192,9 @@ async def test_async_hook_does_not_delay_or_deny(upstream) -> None:
 
     registry.register("acme.slow", slow)
     config = leaf(
-        before_request_hooks=[{"id": "bg", "async": True, "deny": True, "checks": [{"id": "acme.slow"}]}]
+        before_request_hooks=[
+            {"id": "bg", "type": "guardrail", "async": True, "deny": True, "checks": [{"id": "acme.slow"}]}
+        ]
     )
     response = await Gateway(config, transport=up.transport, checks=registry).chat(BODY)
     assert response.text == "hello"
@@ -210,6 +214,7 @@ async def test_sequential_checks_see_earlier_rewrites(upstream) -> None:
     body = {"model": "gpt-4o", "messages": [{"role": "user", "content": "mail me at a.b@example.com"}]}
     hook = {
         "id": "redact-then-check",
+        "type": "guardrail",
         "sequential": True,
         "deny": True,
         "checks": [
@@ -253,7 +258,7 @@ async def test_output_mutator_redacts_the_answer(upstream) -> None:
             "not a valid JSON Schema",
         ),
         ({"input_guardrails": ["pg-saved-guardrail"]}, "hosted app"),
-        ({"before_request_hooks": [{"id": "x", "checks": []}]}, "non-empty 'checks'"),
+        ({"before_request_hooks": [{"id": "x", "type": "guardrail", "checks": []}]}, "non-empty 'checks'"),
         ({"input_guardrails": [{"default.contains": {"words": ["a"], "operator": "some"}}]}, "operator"),
     ],
 )

@@ -82,6 +82,8 @@ class HookResults:
 
     before_request_hooks: list[HookResult] = field(default_factory=list)
     after_request_hooks: list[HookResult] = field(default_factory=list)
+    rewritten_input: list[str] | None = None
+    """The last message's text parts after input mutators rewrote them (None: unchanged)."""
 
     @property
     def denied(self) -> bool:

@@ -146,7 +146,11 @@ class InputGuard:
         original = list(context.texts)
         ran = await self._hooks.run(context, meta)
         _verdict(ran, meta, "input")
-        return apply_request_texts(request, context.texts) if context.texts != original else request
+        if context.texts == original:
+            return request
+        assert meta.route.hook_results is not None
+        meta.route.hook_results.rewritten_input = list(context.texts)
+        return apply_request_texts(request, context.texts)
 
     async def chat(self, request: ChatRequest, context: RequestContext) -> ChatResponse:
         """Check the request, then answer it (rewritten if a mutator changed it)."""

@@ -3,6 +3,9 @@
 These sit at the bottom layer (next to :mod:`.types`) because both :class:`~.types.RouteInfo` and
 :class:`~.errors.GuardrailDeniedError` carry them. ``to_dict`` gives Portkey's JSON shape, so a
 result can be compared with (or served as) the ``hook_results`` field of Portkey's gateway.
+
+Results are built for every check of every request, so the dataclasses use ``slots`` without
+``frozen`` (a frozen ``__init__`` costs about a microsecond more); treat them as read-only.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ __all__ = ["CheckResult", "HookEvent", "HookResult", "HookResults"]
 HookEvent = Literal["beforeRequestHook", "afterRequestHook"]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class CheckResult:
     """One check's outcome. ``error`` is set when the check itself failed to run."""
 
@@ -48,7 +51,7 @@ class CheckResult:
         return out
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class HookResult:
     """One hook's outcome: ``verdict`` is the AND of its checks; ``deny`` is True when it blocked."""
 

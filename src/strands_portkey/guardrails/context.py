@@ -25,7 +25,17 @@ HttpSend = Callable[[HttpRequest, float], Awaitable[HttpResponse]]
 class CheckContext:
     """The input of one check. ``texts`` are the text parts under check; ``text`` joins them."""
 
-    __slots__ = ("event", "metadata", "provider", "request", "request_type", "response", "send", "texts")
+    __slots__ = (
+        "_text",
+        "_texts",
+        "event",
+        "metadata",
+        "provider",
+        "request",
+        "request_type",
+        "response",
+        "send",
+    )
 
     def __init__(
         self,
@@ -42,16 +52,28 @@ class CheckContext:
         self.event = event
         self.request = request
         self.response = response
-        self.texts = texts
+        self._texts = texts
+        self._text: str | None = None
         self.provider = provider
         self.metadata: Mapping[str, str] = metadata or {}
         self.send = send
         self.request_type = request_type
 
     @property
+    def texts(self) -> list[str]:
+        """The text parts under check."""
+        return self._texts
+
+    @texts.setter
+    def texts(self, value: list[str]) -> None:
+        self._texts, self._text = value, None
+
+    @property
     def text(self) -> str:
-        """The non-empty text parts joined by newlines (Portkey's ``getText``)."""
-        return "\n".join(part for part in self.texts if part)
+        """The non-empty text parts joined by newlines (Portkey's ``getText``), computed once."""
+        if self._text is None:
+            self._text = "\n".join(part for part in self._texts if part)
+        return self._text
 
     @property
     def model(self) -> str:

@@ -20,7 +20,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 import time
-from collections.abc import Awaitable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -98,7 +98,7 @@ async def run_hook(hook: CompiledHook, context: CheckContext) -> HookResult:
     if hook.config.sequential or hook.config.type == "mutator":
         results = []
         for check in hook.checks:
-            settled = await _settle(check, context, _call(check, context))
+            settled = await _settle(check, context, *_call(check, context))
             if settled[1] is not None:
                 context.texts = settled[1]  # the next check sees this rewrite
             results.append(settled)
@@ -133,31 +133,40 @@ def _call(check: CompiledCheck, context: CheckContext) -> tuple[float, Any]:
         return started, error
 
 
+def _pending(outcome: Any) -> bool:
+    """True when a check answered with an awaitable (cheap tests first: this runs per check)."""
+    kind = type(outcome)
+    return kind is not CheckOutcome and kind is not bool and inspect.isawaitable(outcome)
+
+
 async def _parallel(checks: Sequence[CompiledCheck], context: CheckContext) -> list[_Settled]:
     calls = [_call(check, context) for check in checks]
-    if not any(inspect.isawaitable(outcome) for _, outcome in calls):
-        return [await _settle(check, context, call) for check, call in zip(checks, calls, strict=True)]
+    if not any(_pending(outcome) for _, outcome in calls):
+        return [_finish(check, context, *call) for check, call in zip(checks, calls, strict=True)]
     return list(
         await asyncio.gather(
-            *(_settle(check, context, call) for check, call in zip(checks, calls, strict=True))
+            *(_settle(check, context, *call) for check, call in zip(checks, calls, strict=True))
         )
     )
 
 
-async def _settle(check: CompiledCheck, context: CheckContext, call: tuple[float, Any]) -> _Settled:
-    started, outcome = call
-    if inspect.isawaitable(outcome):
+async def _settle(check: CompiledCheck, context: CheckContext, started: float, outcome: Any) -> _Settled:
+    if _pending(outcome):
         try:
-            outcome = await _awaited(outcome)
+            outcome = await outcome
         except Exception as error:
             outcome = error
+    return _finish(check, context, started, outcome)
+
+
+def _finish(check: CompiledCheck, context: CheckContext, started: float, outcome: Any) -> _Settled:
     elapsed = (time.perf_counter() - started) * 1000
-    if isinstance(outcome, Exception):
+    if type(outcome) is bool:
+        outcome = CheckOutcome(outcome)
+    elif isinstance(outcome, Exception):
         message = str(outcome) or type(outcome).__name__
         return CheckResult(check.id, False, None, message, elapsed, False, check.fail_on_error), None
-    if isinstance(outcome, bool):
-        outcome = CheckOutcome(outcome)
-    if not isinstance(outcome, CheckOutcome):
+    elif not isinstance(outcome, CheckOutcome):
         wrong = f"check returned {type(outcome).__name__}; expected CheckOutcome or bool"
         return CheckResult(check.id, False, None, wrong, elapsed, False, check.fail_on_error), None
     texts = outcome.texts if outcome.texts is not None and outcome.texts != context.texts else None
@@ -171,7 +180,3 @@ async def _settle(check: CompiledCheck, context: CheckContext, call: tuple[float
         check.fail_on_error,
     )
     return result, texts
-
-
-async def _awaited(awaitable: Awaitable[Any]) -> Any:
-    return await awaitable

@@ -61,7 +61,10 @@ async def webhook(context: CheckContext, params: Params) -> CheckOutcome:
     try:
         response = await context.send(request, params["_timeout_s"])
     except Exception as error:  # a timeout or connection failure is this check's error
-        raise ValueError(f"webhook call failed: {error}") from None
+        # Named by type only: the message of a transport error names the URL, which may hold a token.
+        raise ValueError(
+            f"webhook call failed ({type(error).__name__}); timeout {params['_timeout_s']:g} s"
+        ) from None
     if not 200 <= response.status_code < 300:
         raise ValueError(f"webhook answered HTTP {response.status_code}")
     try:

@@ -339,3 +339,33 @@ async def test_user_check_from_the_registry(upstream) -> None:
         await Gateway(config, transport=up.transport, checks=registry).chat(BODY)
     with pytest.raises(ConfigurationError):
         Gateway(config, transport=up.transport)  # not in the default registry
+
+
+async def test_webhook_secrets_never_reach_results_errors_or_reprs(upstream) -> None:
+    canary = "canary-9f8e7d6c5b4a"
+
+    def respond(request: httpx.Request) -> httpx.Response:
+        if request.url.host == "hooks.example":
+            assert request.headers["authorization"] == f"Bearer {canary}"
+            raise httpx.ConnectError(f"refused {canary}", request=request)
+        return httpx.Response(200, json=completion())
+
+    hook = {
+        "default.webhook": {
+            "webhookURL": f"https://hooks.example/{canary}?token={canary}",
+            "headers": {"Authorization": f"Bearer {canary}"},
+            "failOnError": True,
+        },
+        "deny": True,
+    }
+    gw = Gateway(leaf(input_guardrails=[hook]), transport=upstream(respond).transport)
+    with pytest.raises(GuardrailDeniedError) as caught:
+        await gw.chat(BODY)
+    outputs = [
+        str(caught.value),
+        repr(caught.value),
+        json.dumps(caught.value.hook_results.to_dict()),
+        repr(caught.value.route),
+        repr(gw),
+    ]
+    assert not [text for text in outputs if canary in text]

@@ -96,7 +96,7 @@ def hooks_of(node: Any, kind: HookKind, path: str) -> tuple[HookConfig, ...]:
             if shorthand_type is None:
                 hooks.append(_long_hook(item, item_path))
             else:
-                hooks.append(_shorthand_hook(item, item_path, kind, shorthand_type, len(hooks)))
+                hooks.append(_shorthand_hook(item, item_path, kind, shorthand_type, index))
     return tuple(hooks)
 
 

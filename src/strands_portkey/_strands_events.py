@@ -127,6 +127,39 @@ class StreamConverter:
         out.append({"metadata": {"usage": usage, "metrics": {"latencyMs": latency_ms}}})
         return out
 
+    def intervene(self, notice: str, *, redact_user: str | None, latency_ms: int) -> list[StreamEvent]:
+        """End the answer as a guardrail intervention (Strands' ``guardrail_intervened``).
+
+        Text already streamed is replaced by ``notice`` (``redactAssistantContentMessage``);
+        otherwise ``notice`` is the answer's only text. Buffered tool calls are dropped: a blocked
+        answer never runs a tool. ``redact_user`` replaces the user's last message in the agent's
+        history (``redactUserContentMessage``) when given.
+        """
+        out: list[StreamEvent] = []
+        if self._done:
+            return out
+        started = self._started
+        if not started:
+            self._started = True
+            out.append({"messageStart": {"role": "assistant"}})
+        if self._open != _NONE:
+            out.append({"contentBlockStop": {}})
+            self._open = _NONE
+        self._tools, self._by_index = [], {}
+        if started:
+            out.append({"redactContent": {"redactAssistantContentMessage": notice}})
+        else:
+            out.append({"contentBlockStart": {"start": {}}})
+            out.append({"contentBlockDelta": {"delta": {"text": notice}}})
+            out.append({"contentBlockStop": {}})
+        if redact_user is not None:
+            out.append({"redactContent": {"redactUserContentMessage": redact_user}})
+        out.append({"messageStop": {"stopReason": "guardrail_intervened"}})
+        self._stopped = self._done = True
+        usage = usage_to_strands(self._usage if self._usage is not None else Usage())
+        out.append({"metadata": {"usage": usage, "metrics": {"latencyMs": latency_ms}}})
+        return out
+
     def _feed_choice(self, choice: ChunkChoice, out: list[StreamEvent]) -> None:
         delta = choice.delta
         if delta.reasoning or delta.reasoning_signature:

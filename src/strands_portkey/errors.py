@@ -22,6 +22,7 @@ for a provider's error body); nothing else in the code base inspects raw provide
     ├── MalformedResponseError           the provider's answer could not be parsed (non-JSON, bad SSE)
     ├── StreamInterruptedError           a stream broke or ended early after chunks were delivered
     ├── RequestCancelledError            the caller cancelled the request
+    ├── GuardrailDeniedError             a ``deny`` guardrail hook failed (446); .hook_results
     └── ControlPlaneError                the vault, catalog or store refused or failed
         ├── ResourceNotFoundError (LookupError)  no provider / key / rate with that id or name (404)
         ├── ConflictError                a unique name is taken (409)
@@ -47,6 +48,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from .hook_results import HookResults
     from .types import RouteInfo
 
 __all__ = [
@@ -60,6 +62,7 @@ __all__ = [
     "CredentialsUnavailableError",
     "DecryptionError",
     "GatewayError",
+    "GuardrailDeniedError",
     "InvalidRequestError",
     "LimitExceededError",
     "MalformedResponseError",
@@ -238,6 +241,22 @@ class RequestCancelledError(GatewayError):
     """The caller cancelled the request (e.g. a Strands ``cancel_signal``)."""
 
     default_status = 499
+
+
+class GuardrailDeniedError(GatewayError):
+    """A guardrail hook with ``deny: true`` failed: Portkey's 446 (``hooks_failed``).
+
+    ``hook_results`` holds every hook run so far; ``stage`` says whether the request was blocked
+    before the upstream call (``"input"``: no call was made) or its answer after (``"output"``).
+    Fallback moves on to the next target and ``retry`` re-issues the call when 446 is listed.
+    """
+
+    default_status = 446
+
+    def __init__(self, message: str, *, hook_results: HookResults, stage: str, **kwargs: object) -> None:
+        super().__init__(message, **kwargs)  # type: ignore[arg-type]
+        self.hook_results = hook_results
+        self.stage = stage
 
 
 # --------------------------------------------------------------------------- control plane (vault, catalog)

@@ -22,8 +22,11 @@ from .config.client_args import PortkeyAccess, normalize_metadata, portkey_acces
 from .config.plan import LeafPlan, PlanNode, iter_leaves
 from .config.resolve import build_plan
 from .errors import ConfigurationError, GatewayError, InvalidRequestError
+from .guardrails import CheckRegistry, default_registry
+from .guardrails.runner import compile_hooks
 from .pipeline.base import ChunkStream, Handler, RequestContext
 from .pipeline.cache import Caching
+from .pipeline.guardrails import InputGuard, OutputGuard
 from .pipeline.retry import Backoff, Retrying, Sleep
 from .rotation import CredentialRotation
 from .routing.balance import BalanceMode
@@ -32,6 +35,7 @@ from .targets import TargetResolver
 from .transport import AsyncHTTPTransport, Transport, TransportSettings
 from .types import ChatChunk, ChatRequest, ChatResponse, RouteInfo
 from .upstream import UpstreamCall
+from .wire import HttpRequest, HttpResponse
 
 if TYPE_CHECKING:  # control plane (issue 5): imported on first use only
     from .controlplane import AINamespace, ControlPlane
@@ -67,6 +71,8 @@ class Gateway:
             owned by this gateway).
         control_plane: The local vault and catalog (``ControlPlane``); by default the one at
             ``STRANDS_PORTKEY_DB_URL`` or in the user's data directory, opened on first use.
+        checks: The guardrail checks hooks may name (default: the built-ins); add your own with
+            ``default_registry()`` + ``.register("acme.noSecrets", fn)``.
     """
 
     def __init__(
@@ -84,6 +90,7 @@ class Gateway:
         backoff: Backoff | None = None,
         cache_store: CacheStore | None = None,
         control_plane: ControlPlane | None = None,
+        checks: CheckRegistry | None = None,
     ) -> None:
         if balance not in ("weighted", "round_robin"):
             raise ConfigurationError(
@@ -124,6 +131,7 @@ class Gateway:
         self._control_plane, self._owns_control_plane, self._http_transport = control_plane, False, transport
         self._control_api: tuple[AINamespace, Providers] | None = None
         # --- end control plane ---
+        self._checks = checks if checks is not None else default_registry()
         self._targets = TargetResolver(self._env, self._portkey, self._virtual_key, self._vault_has_keys)
         self._plan, self._leaves, self._handler = self._build(config)
 
@@ -156,8 +164,14 @@ class Gateway:
         )
 
     def _leaf_handler(self, leaf: LeafPlan, call: UpstreamCall) -> Handler:
-        """The leaf's stages, outermost first: cache lookup, retry loop, the upstream call."""
+        """The leaf's stages, outermost first: input hooks, cache, retry, upstream call + output hooks.
+
+        Portkey's order; see :mod:`.pipeline.guardrails`.
+        """
         handler: Handler = call
+        if leaf.after_hooks:
+            after = compile_hooks(leaf.after_hooks, "afterRequestHook", self._checks)
+            handler = OutputGuard(handler, after, self._send_check, call.target.provider)
         if leaf.retry is not None:
             handler = Retrying(handler, leaf.retry, self._backoff, self._sleep, self._rng)
         if leaf.cache is not None:
@@ -170,7 +184,14 @@ class Gateway:
                 host=call.target.base_url,
                 override_params=leaf.override_params,
             )
+        if leaf.before_hooks:
+            before = compile_hooks(leaf.before_hooks, "beforeRequestHook", self._checks)
+            handler = InputGuard(handler, before, self._send_check, call.target.provider, leaf.path)
         return handler
+
+    async def _send_check(self, request: HttpRequest, timeout_s: float) -> HttpResponse:
+        """How guardrail checks (webhooks, URL probes) make HTTP calls: this gateway's transport."""
+        return await self._transport.send(request, timeout=timeout_s)
 
     def reconfigure(self, config: Mapping[str, Any] | str) -> None:
         """Route later requests by ``config`` instead; connection pools are kept.

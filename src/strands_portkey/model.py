@@ -31,7 +31,7 @@ from strands.types.tools import ToolChoice, ToolSpec
 from typing_extensions import Unpack, override
 
 from ._strands_codec import StreamConverter, response_to_events, to_chat_request, to_strands_exception
-from .errors import ConfigurationError, GatewayError, RequestCancelledError
+from .errors import ConfigurationError, GatewayError, GuardrailDeniedError, RequestCancelledError
 from .gateway import ChatStream, Gateway
 from .types import ChatRequest, RouteInfo
 
@@ -149,13 +149,24 @@ class PortkeyModel(Model):
             params=self.config.get("params"),
             stream=self.config.get("stream", True),
         )
+        converter = StreamConverter()
+        started = time.perf_counter()
         try:
             if self.config.get("stream", True):
-                async for event in self._stream_events(request, cancel_signal):
+                async for event in self._stream_events(request, cancel_signal, converter):
                     yield event
             else:
                 for event in await self._chat_events(request, cancel_signal):
                     yield event
+            for event in _input_redaction(request, self.last_route):
+                yield event
+        except GuardrailDeniedError as denied:
+            self.last_route = denied.route or self.last_route
+            latency_ms = int((time.perf_counter() - started) * 1000)
+            for event in converter.intervene(
+                _notice(denied), redact_user=_user_redaction(denied), latency_ms=latency_ms
+            ):
+                yield event
         except RequestCancelledError:
             return  # ends without messageStop: Strands reports stop_reason "cancelled"
         except GatewayError as error:
@@ -165,10 +176,9 @@ class PortkeyModel(Model):
             raise mapped from error
 
     async def _stream_events(
-        self, request: ChatRequest, cancel_signal: threading.Event | None
+        self, request: ChatRequest, cancel_signal: threading.Event | None, converter: StreamConverter
     ) -> AsyncGenerator[StreamEvent, None]:
         started = time.perf_counter()
-        converter = StreamConverter()
         stream = self._gateway.stream(request)
         self.last_route = stream.route
         await _until_cancelled(stream.open(), cancel_signal, stream)
@@ -313,3 +323,31 @@ def _check_config(config: dict[str, Any], *, require_model_id: bool) -> None:
         raise ConfigurationError(
             f"expected a Portkey config as a dict or JSON string, got {type(routing).__name__}", path="config"
         )
+
+
+# --------------------------------------------------------------------------- guardrails -> Strands
+
+GUARDRAIL_INPUT_REDACTED = "[User input redacted.]"
+"""Replaces a blocked prompt in the agent's history (as Strands' Bedrock guardrails do by default)."""
+
+
+def _notice(denied: GuardrailDeniedError) -> str:
+    hooks = [*denied.hook_results.before_request_hooks, *denied.hook_results.after_request_hooks]
+    failed = [
+        f"{hook.id} ({', '.join(c.id for c in hook.checks if not c.passed)})" for hook in hooks if hook.deny
+    ]
+    what = "request" if denied.stage == "input" else "answer"
+    return f"[The {what} was blocked by guardrail {'; '.join(failed)}.]"
+
+
+def _user_redaction(denied: GuardrailDeniedError) -> str | None:
+    return GUARDRAIL_INPUT_REDACTED if denied.stage == "input" else None
+
+
+def _input_redaction(request: ChatRequest, route: RouteInfo | None) -> list[StreamEvent]:
+    """A mutator rewrote the user's prompt (PII redaction): keep the redacted text in the history too."""
+    results = route.hook_results if route is not None else None
+    if results is None or results.rewritten_input is None or request.messages[-1].get("role") != "user":
+        return []
+    text = "\n".join(part for part in results.rewritten_input if part)
+    return [cast(StreamEvent, {"redactContent": {"redactUserContentMessage": text}})]

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from .errors import InvalidRequestError
+from .hook_results import HookResults
 from .messages import (
     AssistantMessage,
     ContentPart,
@@ -239,6 +240,8 @@ class RouteInfo:
     ``last_used_option_index`` is the JSON path of the leaf that answered (``config``,
     ``config.targets[1].targets[0]``); ``retry_attempt_count`` is the retries that leaf made
     (``-1`` when retries ran out); ``cache_status`` is one of :data:`CacheStatus`.
+    ``hook_results`` holds the guardrail hooks run (None when the target has none); when a hook
+    failed without denying, ``status_code`` is 246, as Portkey answers.
     """
 
     trace_id: str
@@ -249,6 +252,7 @@ class RouteInfo:
     cache_status: CacheStatus = "DISABLED"
     status_code: int | None = None
     attempts: list[Attempt] = field(default_factory=list)
+    hook_results: HookResults | None = None
 
     def to_headers(self) -> dict[str, str]:
         """The equivalent ``x-portkey-*`` response headers."""

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from ..wire import Secret
+from .hooks import HookConfig
 from .query import Predicate
 
 __all__ = [
@@ -84,8 +85,8 @@ class LeafPlan:
     retry: RetryPlan | None = None
     cache: CachePlan | None = None
     forward_headers: tuple[str, ...] = ()
-    before_hooks: tuple[Mapping[str, Any], ...] = field(default=(), repr=False)
-    after_hooks: tuple[Mapping[str, Any], ...] = field(default=(), repr=False)
+    before_hooks: tuple[HookConfig, ...] = field(default=(), repr=False)
+    after_hooks: tuple[HookConfig, ...] = field(default=(), repr=False)
     name: str | None = None
     weight: float = 1.0
     extras: Mapping[str, Any] = field(default_factory=dict, repr=False)

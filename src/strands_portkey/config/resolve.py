@@ -24,8 +24,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from ..errors import ConfigurationError
 from ..wire import Secret
+from .hooks import HookConfig, hooks_of
 from .plan import (
     DEFAULT_RETRY_STATUS_CODES,
     CachePlan,
@@ -64,15 +64,6 @@ PROVIDER_FIELDS = frozenset(
 # Provider fields that are credentials: kept as Secret (never shown, scrubbed from errors).
 SECRET_PROVIDER_FIELDS = frozenset({"aws_secret_access_key", "aws_session_token", "azure_ad_token"})
 
-_HOOK_FIELDS = (
-    "before_request_hooks",
-    "after_request_hooks",
-    "input_guardrails",
-    "output_guardrails",
-    "input_mutators",
-    "output_mutators",
-)
-
 
 @dataclass(frozen=True, slots=True)
 class _Inherited:
@@ -84,6 +75,8 @@ class _Inherited:
     request_timeout_ms: float | None = None
     custom_host: str | None = None
     forward_headers: tuple[str, ...] = ()
+    before_hooks: tuple[HookConfig, ...] = ()
+    after_hooks: tuple[HookConfig, ...] = ()
 
 
 def build_plan(config: Mapping[str, Any] | str, *, request_timeout_ms: float | None = None) -> PlanNode:
@@ -119,8 +112,7 @@ def _with_timeout(node: PlanNode, timeout_ms: float) -> PlanNode:
 
 
 def _node(node: TargetConfig, path: str, parent: _Inherited) -> PlanNode:
-    _reject_hooks(node, path)
-    inherited = _inherit(node, parent)
+    inherited = _inherit(node, parent, path)
     if node.strategy is None:
         return _leaf(node, path, inherited)
     strategy = node.strategy
@@ -148,8 +140,11 @@ def _node(node: TargetConfig, path: str, parent: _Inherited) -> PlanNode:
     )
 
 
-def _inherit(node: TargetConfig, parent: _Inherited) -> _Inherited:
+def _inherit(node: TargetConfig, parent: _Inherited, path: str) -> _Inherited:
+    before, after = hooks_of(node, "before", path), hooks_of(node, "after", path)
     return _Inherited(
+        before_hooks=before or parent.before_hooks,
+        after_hooks=after or parent.after_hooks,
         override_params={**parent.override_params, **(node.override_params or {})},
         retry=_retry(node.retry) if node.retry is not None else parent.retry,
         cache=_cache(node.cache) if node.cache is not None else parent.cache,
@@ -188,6 +183,8 @@ def _leaf(node: TargetConfig, path: str, inherited: _Inherited) -> LeafPlan:
         retry=inherited.retry,
         cache=inherited.cache,
         forward_headers=inherited.forward_headers,
+        before_hooks=inherited.before_hooks,
+        after_hooks=inherited.after_hooks,
         name=node.name,
         weight=1.0 if node.weight is None else node.weight,
         extras=_provider_fields(node),
@@ -205,14 +202,3 @@ def _provider_fields(node: TargetConfig) -> dict[str, Any]:
         if value:
             fields[key] = Secret(value)
     return fields
-
-
-def _reject_hooks(node: TargetConfig, path: str) -> None:
-    for key in _HOOK_FIELDS:
-        if getattr(node, key):
-            raise ConfigurationError(
-                f"'{key}' (guardrails) are not executed by this version of the gateway yet; remove "
-                "them or route through Portkey's gateway. They are refused rather than skipped, so "
-                "a check you rely on is never silently off",
-                path=f"{path}.{key}",
-            )

@@ -20,6 +20,7 @@ from typing import Protocol
 from ..errors import (
     CredentialsUnavailableError,
     GatewayError,
+    GuardrailDeniedError,
     MalformedResponseError,
     RequestTimeoutError,
     StreamInterruptedError,
@@ -37,6 +38,7 @@ _UPSTREAM_OUTCOMES = (
     MalformedResponseError,
     StreamInterruptedError,
     CredentialsUnavailableError,
+    GuardrailDeniedError,
 )
 
 
@@ -44,9 +46,10 @@ def is_upstream_outcome(error: GatewayError) -> bool:
     """True for failures an upstream produced (an error status, unreachable, too slow, garbled).
 
     Retries and fallbacks act on these (and on a provider whose stored keys are all disabled,
-    which fallback skips but retry does not repeat). Anything else -- a bad config, a request the gateway
-    itself refuses, a cancellation -- would fail the same way on every target, so it stops
-    routing at once (as Portkey's gateway-internal exceptions do).
+    which fallback skips but retry does not repeat, and on a guardrail denial -- Portkey's 446,
+    which fallback moves on from and retry repeats only when 446 is listed). Anything else -- a
+    bad config, a request the gateway itself refuses, a cancellation -- would fail the same way on
+    every target, so it stops routing at once (as Portkey's gateway-internal exceptions do).
     """
     return isinstance(error, _UPSTREAM_OUTCOMES)
 

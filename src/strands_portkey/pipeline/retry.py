@@ -11,6 +11,8 @@ Rules (Portkey's gateway, unless noted):
   replaces the backoff wait. A wait of 60 s or more, or one that would overrun a 60 s total
   budget, gives up at once. (Portkey also sleeps after the last attempt before giving up; that
   wait serves no one and is skipped here.)
+* A guardrail denial of the answer (446, retried only when listed) is re-issued at once, without
+  backoff, as Portkey does.
 * ``RouteInfo.retry_attempt_count`` is the retries the leaf made: ``2`` when the third call
   succeeded, ``-1`` when every allowed attempt failed on a retriable status or a Retry-After gave
   up, and the retries made so far when a non-retriable failure stopped it.
@@ -24,7 +26,13 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 from ..config.plan import RetryPlan
-from ..errors import CredentialsUnavailableError, GatewayError, RateLimitError, UpstreamConnectionError
+from ..errors import (
+    CredentialsUnavailableError,
+    GatewayError,
+    GuardrailDeniedError,
+    RateLimitError,
+    UpstreamConnectionError,
+)
 from ..types import ChatRequest, ChatResponse
 from .base import ChunkStream, Handler, RequestContext, is_upstream_outcome
 
@@ -115,6 +123,8 @@ class Retrying:
 
     def _wait(self, error: GatewayError, retries: int, waited: float) -> float | None:
         """Seconds to wait before the next try, or None to give up now (Retry-After too long)."""
+        if isinstance(error, GuardrailDeniedError):
+            return 0.0  # Portkey re-issues a call its output guardrail denied at once, without backoff
         if self._policy.use_retry_after and isinstance(error, RateLimitError) and error.retry_after:
             limit = self._backoff.retry_after_max_s
             if error.retry_after >= limit or waited + error.retry_after > limit:

@@ -171,10 +171,50 @@ def test_cache_is_inherited_and_semantic_mode_warns_that_it_matches_exactly_for_
         build_plan({"provider": "openai", "cache": {"mode": "semantic"}})
 
 
-@pytest.mark.parametrize("key", ["before_request_hooks", "input_guardrails", "output_guardrails"])
-def test_hooks_are_refused_rather_than_silently_skipped(key: str) -> None:
-    with pytest.raises(ConfigurationError, match=rf"config.targets\[0\].{key}: .*never silently off"):
-        build_plan({"strategy": {"mode": "single"}, "targets": [{"provider": "openai", key: [{"id": "x"}]}]})
+def test_hooks_expand_shorthands_and_a_childs_list_replaces_the_parents() -> None:
+    plan = build_plan(
+        {
+            "strategy": {"mode": "fallback"},
+            "input_guardrails": [{"contains": {"operator": "none", "words": ["x"]}, "deny": True}],
+            "after_request_hooks": [
+                {"id": "out", "type": "guardrail", "checks": [{"id": "default.notNull"}]}
+            ],
+            "targets": [
+                {
+                    "provider": "openai",
+                    "before_request_hooks": [{"id": "own", "type": "guardrail", "checks": [{"id": "a.b"}]}],
+                },
+                {"provider": "openai", "output_guardrails": [{"default.endsWith": {"suffix": "."}}]},
+            ],
+        }
+    )
+    own, inherited = iter_leaves(plan)
+    assert [h.id for h in own.before_hooks] == ["own"]
+    assert [h.id for h in own.after_hooks] == ["out"]
+    [parent_hook] = inherited.before_hooks
+    assert (parent_hook.type, parent_hook.deny, parent_hook.checks[0].id) == (
+        "guardrail",
+        True,
+        "default.contains",
+    )
+    assert parent_hook.path == "config.input_guardrails[0]"
+    assert [c.id for h in inherited.after_hooks for c in h.checks] == ["default.endsWith"]
+
+
+@pytest.mark.parametrize(
+    ("hooks", "path"),
+    [
+        ({"before_request_hooks": [{"id": "x", "type": "guardrail"}]}, "before_request_hooks[0].checks"),
+        ({"before_request_hooks": [{"id": "x", "checks": [{"id": "a.b"}]}]}, "before_request_hooks[0].type"),
+        ({"input_guardrails": [{"deny": True}]}, "input_guardrails[0]"),
+        ({"output_guardrails": [{"default.contains": {}, "deny": "yes"}]}, "output_guardrails[0].deny"),
+        ({"input_guardrails": [{"default.contains": ["a"]}]}, "input_guardrails[0].default.contains"),
+    ],
+)
+def test_malformed_hooks_are_rejected_with_their_path(hooks: dict[str, object], path: str) -> None:
+    with pytest.raises(ConfigurationError) as caught:
+        build_plan({"strategy": {"mode": "single"}, "targets": [{"provider": "openai", **hooks}]})
+    assert caught.value.path == f"config.targets[0].{path}"
 
 
 def test_leaf_repr_never_shows_the_key() -> None:

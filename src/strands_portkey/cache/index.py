@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from typing import Any
 
 from .embedders import Vectors
@@ -50,6 +51,7 @@ class ScopeIndex:
         self._vectors = np.empty((64, dim), dtype=np.float32)
         self._expires = np.empty(64, dtype=np.float64)
         self._keys: list[str] = []
+        self._signatures: list[str] = []
         self._ann: Any = None
         self._ann_missing = False
         self._lock = threading.Lock()
@@ -62,8 +64,10 @@ class ScopeIndex:
         """True once this scope is searched through the HNSW index."""
         return self._ann is not None
 
-    def add(self, vectors: Vectors, keys: list[str], expires: list[float], now: float) -> None:
-        """Append entries (one vector row per key)."""
+    def add(
+        self, vectors: Vectors, keys: list[str], signatures: list[str], expires: list[float], now: float
+    ) -> None:
+        """Append entries (one vector row, signature and expiry per key)."""
         np = self._np
         with self._lock:
             if len(self._keys) + len(keys) > self._max:
@@ -76,32 +80,43 @@ class ScopeIndex:
             self._vectors[start:end] = vectors
             self._expires[start:end] = expires
             self._keys.extend(keys)
+            self._signatures.extend(signatures)
             if self._ann is not None:
                 self._ann.add(vectors)
             elif end > self._exact_limit:
                 self._build_ann()
 
     def search(
-        self, vector: Vectors, threshold: float, now: float, limit: int = 3
+        self,
+        vector: Vectors,
+        threshold: float,
+        now: float,
+        limit: int = 3,
+        accept: Callable[[str], bool] | None = None,
     ) -> list[tuple[float, str]]:
-        """Live entries at least ``threshold`` similar to ``vector``, most similar first."""
+        """Live entries at least ``threshold`` similar to ``vector``, most similar first.
+
+        ``accept`` vets each candidate's signature (see :func:`.semantic.compatible`).
+        """
         np = self._np
         with self._lock:
             count = len(self._keys)
             if count == 0:
                 return []
             if self._ann is not None:
-                scores, rows = self._ann.search(vector.reshape(1, -1), limit + 2)
+                scores, rows = self._ann.search(vector.reshape(1, -1), limit + 8)
                 pairs = [(float(s), int(r)) for s, r in zip(scores[0], rows[0], strict=True) if r >= 0]
             else:
                 all_scores = self._vectors[:count] @ vector.reshape(-1)
                 above = np.flatnonzero(all_scores >= threshold)
-                best = above[np.argsort(-all_scores[above])[: limit + 2]]
+                best = above[np.argsort(-all_scores[above])[: limit + 8]]
                 pairs = [(float(all_scores[r]), int(r)) for r in best]
             return [
                 (score, self._keys[row])
                 for score, row in pairs
-                if score >= threshold and self._expires[row] > now
+                if score >= threshold
+                and self._expires[row] > now
+                and (accept is None or accept(self._signatures[row]))
             ][:limit]
 
     def _build_ann(self) -> None:
@@ -129,6 +144,7 @@ class ScopeIndex:
         self._vectors = np.ascontiguousarray(self._vectors[live])
         self._expires = self._expires[live]
         self._keys = [self._keys[int(row)] for row in live]
+        self._signatures = [self._signatures[int(row)] for row in live]
         if len(self._vectors) == 0:
             self._vectors = np.empty((64, self.dim), dtype=np.float32)
             self._expires = np.empty(64, dtype=np.float64)

@@ -8,6 +8,13 @@ A request is split in two (:func:`semantic_parts`):
   set, temperature or earlier answer never gets a semantic hit.
 * the **question**: the text of the last user turn, embedded.
 
+Mean-pooled sentence embeddings barely see word order or figures: "convert miles to kilometers"
+and "convert kilometers to miles" score 0.99, "15 percent of 200" and "20 percent of 200" close
+to it. So each question also gets a short **signature** (hashes of its numbers, of its word
+multiset, of its word sequence and of each content word; never the text): a candidate whose
+numbers differ, whose words are the same in another order, or which swaps exactly one content
+word for another, is not a hit whatever its similarity (see :func:`compatible`).
+
 Only conversations with at most ``max_context_messages`` earlier non-system messages are matched
 semantically (longer ones are near-unique; the exact cache still serves them), and only when the
 last message is a user turn made of text. A hit needs cosine similarity >= ``threshold``.
@@ -24,6 +31,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import re
 import struct
 import time
 from collections.abc import Callable
@@ -40,14 +48,24 @@ __all__ = [
     "SemanticCache",
     "SemanticSettings",
     "VectorLog",
+    "compatible",
     "semantic_parts",
+    "signature",
 ]
 
 DEFAULT_THRESHOLD = 0.90
 """Chosen with ``benchmarks/cache.py`` on MiniLM: the lowest with <= 1 % false hits on near-misses."""
 
 _log = logging.getLogger("strands_portkey.cache")
-_RECORD_HEAD = struct.Struct(">dH")
+_RECORD_HEAD = struct.Struct(">dHB")
+_WORD = re.compile(r"\w+")
+_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+_STOP_TEXT = (
+    "a an the of to in on at for by with from and or is are was were be been am do does did can could "
+    "should would will shall may might must i my me mine you your yours we our us it its this that "
+    "these those what which who whom whose how when where why there here s t please tell me give"
+)
+_STOP_WORDS = frozenset(_STOP_TEXT.split())
 
 
 @runtime_checkable
@@ -131,21 +149,57 @@ def semantic_parts(
     return (f"{namespace}:sem:{digest}" if namespace else f"sem:{digest}"), question
 
 
-def encode_record(expires_at: float, key: str, vector: Vectors) -> bytes:
-    """One vector-log record: expiry (wall clock), the answer's exact key, float32 vector."""
-    raw_key = key.encode()
-    return _RECORD_HEAD.pack(expires_at, len(raw_key)) + raw_key + vector.astype("<f4").tobytes()
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()[:8]
 
 
-def decode_record(record: bytes) -> tuple[float, str, bytes]:
-    """``(expires_at, key, vector bytes)``; ValueError when the record is malformed."""
+def signature(question: str) -> str:
+    """Hashes of the question's numbers, word multiset, word sequence, and each content word."""
+    words = _WORD.findall(question.lower())
+    numbers = sorted(_NUMBER.findall(question))
+    content = sorted({_digest(word)[:6] for word in words if word not in _STOP_WORDS})
+    head = _digest(" ".join(numbers)) + _digest(" ".join(sorted(words))) + _digest(" ".join(words))
+    return head + ":" + ",".join(content)
+
+
+def compatible(first: str, second: str) -> bool:
+    """Whether two questions may share an answer, judged by their signatures.
+
+    Not when their numbers differ ("15 %" / "20 %"), when they hold the same words in another
+    order ("miles to km" / "km to miles"), or when exactly one content word was swapped for
+    another ("France" / "Germany", "open" / "close", "start" / "end"): those are the near-misses
+    a sentence embedding scores as highly as a paraphrase.
+    """
+    head_a, _, words_a = first.partition(":")
+    head_b, _, words_b = second.partition(":")
+    if head_a[:8] != head_b[:8]:
+        return False
+    if head_a[8:16] == head_b[8:16] and head_a[16:] != head_b[16:]:
+        return False
+    set_a, set_b = set(filter(None, words_a.split(","))), set(filter(None, words_b.split(",")))
+    return not (len(set_a - set_b) == 1 and len(set_b - set_a) == 1)
+
+
+def encode_record(expires_at: float, key: str, sig: str, vector: Vectors) -> bytes:
+    """One vector-log record: expiry (wall clock), the answer's exact key, signature, float32 vector."""
+    raw_key, raw_sig = key.encode(), sig.encode()
+    head = _RECORD_HEAD.pack(expires_at, len(raw_key), len(raw_sig))
+    return head + raw_key + raw_sig + vector.astype("<f4").tobytes()
+
+
+def decode_record(record: bytes) -> tuple[float, str, str, bytes]:
+    """``(expires_at, key, signature, vector bytes)``; ValueError when the record is malformed."""
     try:
-        expires_at, length = _RECORD_HEAD.unpack_from(record)
+        expires_at, key_length, sig_length = _RECORD_HEAD.unpack_from(record)
         start = _RECORD_HEAD.size
-        key = record[start : start + length].decode()
+        key = record[start : start + key_length].decode()
+        sig = record[start + key_length : start + key_length + sig_length].decode()
     except (struct.error, UnicodeDecodeError) as error:
         raise ValueError(f"corrupt semantic record: {error}") from error
-    return expires_at, key, record[start + length :]
+    vector = record[start + key_length + sig_length :]
+    if not vector or len(vector) % 4:
+        raise ValueError("corrupt semantic record: bad vector length")
+    return expires_at, key, sig, vector
 
 
 class SemanticCache:
@@ -195,22 +249,30 @@ class SemanticCache:
         vector: Vectors = vectors[0]
         return vector
 
-    async def search(self, scope: str, vector: Vectors) -> list[tuple[float, str]]:
+    async def search(self, scope: str, question: str, vector: Vectors) -> list[tuple[float, str]]:
         """Exact keys of stored answers similar enough to ``vector``, most similar first."""
         if self._log is not None:
             await self._sync(scope)
         index = self._scopes.get(scope)
         if index is None:
             return []
-        return index.search(vector, self.settings.threshold, self.settings.clock())
+        sig = signature(question)
+        return index.search(
+            vector,
+            self.settings.threshold,
+            self.settings.clock(),
+            accept=lambda other: compatible(sig, other),
+        )
 
-    async def add(self, scope: str, vector: Vectors, key: str, ttl_s: float) -> None:
-        """Record that the answer under ``key`` answers ``vector`` in ``scope`` (shared if the store logs)."""
+    async def add(self, scope: str, question: str, vector: Vectors, key: str, ttl_s: float) -> None:
+        """Record that the answer under ``key`` answers ``question`` (shared when the store logs)."""
         expires_at = self.settings.clock() + ttl_s
+        sig = signature(question)
         if self._log is not None:
-            await self._log.append_vector(scope, encode_record(expires_at, key, vector), ttl_s)
+            await self._log.append_vector(scope, encode_record(expires_at, key, sig, vector), ttl_s)
             return
-        self._index(scope, len(vector)).add(vector.reshape(1, -1), [key], [expires_at], self.settings.clock())
+        index = self._index(scope, len(vector))
+        index.add(vector.reshape(1, -1), [key], [sig], [expires_at], self.settings.clock())
 
     def _index(self, scope: str, dim: int) -> ScopeIndex:
         index = self._scopes.get(scope)
@@ -229,22 +291,27 @@ class SemanticCache:
         if reset:
             self._scopes.pop(scope, None)
         self._cursors[scope] = cursor
-        rows, keys, expires = [], [], []
+        rows, keys, sigs, expires = [], [], [], []
         for record in records:
             try:
-                expires_at, key, raw = decode_record(record)
+                expires_at, key, sig, raw = decode_record(record)
             except ValueError as error:
                 self.warn_once("record", f"skipping a corrupt semantic cache record ({error})")
                 continue
             rows.append(np.frombuffer(raw, dtype="<f4"))
             keys.append(key)
+            sigs.append(sig)
             expires.append(expires_at)
         if rows:
             dim = len(rows[0])
             keep = [i for i, row in enumerate(rows) if len(row) == dim]
             matrix = np.stack([rows[i] for i in keep]).astype(np.float32)
             self._index(scope, dim).add(
-                matrix, [keys[i] for i in keep], [expires[i] for i in keep], self.settings.clock()
+                matrix,
+                [keys[i] for i in keep],
+                [sigs[i] for i in keep],
+                [expires[i] for i in keep],
+                self.settings.clock(),
             )
 
     def warn_once(self, what: str, message: str) -> None:

@@ -128,7 +128,7 @@ class Caching:
             return None
         route.cache_status = "SEMANTIC MISS"
         try:
-            candidates = await self._semantic.search(entry.parts[0], entry.vector)
+            candidates = await self._semantic.search(entry.parts[0], entry.parts[1], entry.vector)
         except _STORE_ERRORS as error:
             self._warn("semantic lookup", error)
             return None
@@ -161,7 +161,7 @@ class Caching:
         try:
             await self._store.set(entry.key, encode_response(response), self._ttl)
             if self._semantic is not None and entry.parts is not None and entry.vector is not None:
-                await self._semantic.add(entry.parts[0], entry.vector, entry.key, self._ttl)
+                await self._semantic.add(entry.parts[0], entry.parts[1], entry.vector, entry.key, self._ttl)
         except _STORE_ERRORS as error:
             self._warn("store", error)
 

@@ -60,6 +60,17 @@ def status(response: Any) -> str:
     return str(response.route.cache_status)
 
 
+@pytest.mark.parametrize(
+    "near_miss",
+    [NEAR_MISS, "What is the capital of France in 1800?", "What is the population of France?"],
+)
+async def test_near_misses_are_not_hits(make: Make, hosts: Hosts, near_miss: str) -> None:
+    gw = make(semantic(hosts.script("a")))
+    await gw.chat(body(QUESTION))
+    assert status(await gw.chat(body(near_miss))) == "SEMANTIC MISS"
+    assert hosts.calls == ["a", "a"]
+
+
 async def test_a_paraphrase_is_a_semantic_hit_and_a_near_miss_is_not(make: Make, hosts: Hosts) -> None:
     gw = make(semantic(hosts.script("a")))
     first = await gw.chat(body(QUESTION))
@@ -179,9 +190,17 @@ async def test_a_failure_is_never_stored_for_semantic_matches(make: Make, hosts:
 
 
 async def test_the_threshold_is_configurable(gateway: Make, hosts: Hosts, minilm: MiniLMEmbedder) -> None:
-    gw = gateway(semantic(hosts.script("a")), semantic_cache=SemanticSettings(embedder=minilm, threshold=0.6))
-    await gw.chat(body(QUESTION))
-    assert status(await gw.chat(body(NEAR_MISS))) == "SEMANTIC HIT"  # cosine ~0.66: a false hit, as asked
+    """A weaker paraphrase (cosine ~0.83) misses at the default 0.90 and hits at 0.80."""
+    default = gateway(semantic(hosts.script("a")), semantic_cache=SemanticSettings(embedder=minilm))
+    lenient = gateway(
+        semantic(hosts.script("a")), semantic_cache=SemanticSettings(embedder=minilm, threshold=0.8)
+    )
+    for gw in (default, lenient):
+        await gw.chat(body("What is the speed of light?"))
+    assert status(await default.chat(body("How fast does light travel?"))) == "SEMANTIC MISS"
+    assert status(await lenient.chat(body("How fast does light travel?"))) == "SEMANTIC HIT"
+    with pytest.raises(ValueError, match="threshold"):
+        SemanticSettings(threshold=1.5)
 
 
 async def test_an_embedder_that_fails_to_load_leaves_an_exact_cache_and_logs_once(

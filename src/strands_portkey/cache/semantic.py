@@ -34,6 +34,7 @@ import logging
 import re
 import struct
 import time
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
@@ -58,6 +59,7 @@ DEFAULT_THRESHOLD = 0.90
 
 _log = logging.getLogger("strands_portkey.cache")
 _RECORD_HEAD = struct.Struct(">dHB")
+_RECENT = 64
 _WORD = re.compile(r"\w+")
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 _STOP_TEXT = (
@@ -214,6 +216,7 @@ class SemanticCache:
         self._log = store if isinstance(store, VectorLog) else None
         self._scopes: dict[str, ScopeIndex] = {}
         self._cursors: dict[str, int] = {}
+        self._recent: OrderedDict[str, Vectors] = OrderedDict()
         self._warned: set[str] = set()
 
     def __repr__(self) -> str:
@@ -238,7 +241,13 @@ class SemanticCache:
         )
 
     async def embed(self, question: str) -> Vectors | None:
-        """The question's vector, or None when the embedder is unavailable (logged once)."""
+        """The question's vector, or None when the embedder is unavailable (logged once).
+
+        The last few vectors are remembered, so the leaves of one fallback embed a question once.
+        """
+        known = self._recent.get(question)
+        if known is not None:
+            return known
         try:
             vectors = await self._embedder.embed([question])
         except EmbedderUnavailableError as error:
@@ -247,6 +256,9 @@ class SemanticCache:
             )
             return None
         vector: Vectors = vectors[0]
+        self._recent[question] = vector
+        if len(self._recent) > _RECENT:
+            self._recent.popitem(last=False)
         return vector
 
     async def search(self, scope: str, question: str, vector: Vectors) -> list[tuple[float, str]]:
@@ -287,7 +299,10 @@ class SemanticCache:
         assert self._log is not None
         import numpy as np
 
-        cursor, records, reset = await self._log.read_vectors(scope, self._cursors.get(scope, 0))
+        start = self._cursors.get(scope, 0)
+        cursor, records, reset = await self._log.read_vectors(scope, start)
+        if self._cursors.get(scope, 0) != start:
+            return  # a concurrent lookup in this scope synced meanwhile
         if reset:
             self._scopes.pop(scope, None)
         self._cursors[scope] = cursor

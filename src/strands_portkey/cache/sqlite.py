@@ -16,8 +16,11 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any, TypeVar
 
 __all__ = ["SQLiteStore"]
+
+_T = TypeVar("_T")
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS cache_entries (
@@ -63,19 +66,26 @@ class SQLiteStore:
 
     async def get(self, key: str) -> bytes | None:
         """The live entry for ``key``, or None."""
-        return await asyncio.to_thread(self._get, key)
+        return await self._run(self._get, key)
 
     async def set(self, key: str, value: bytes, ttl_s: float) -> None:
         """Store ``value`` under ``key`` for ``ttl_s`` seconds."""
-        await asyncio.to_thread(self._set, key, value, ttl_s)
+        await self._run(self._set, key, value, ttl_s)
 
     async def append_vector(self, scope: str, record: bytes, ttl_s: float) -> None:
         """Append a semantic record to ``scope``'s log (see :mod:`.semantic`)."""
-        await asyncio.to_thread(self._append_vector, scope, record, ttl_s)
+        await self._run(self._append_vector, scope, record, ttl_s)
 
     async def read_vectors(self, scope: str, cursor: int) -> tuple[int, list[bytes], bool]:
         """Live records of ``scope`` after ``cursor`` (a row sequence number)."""
-        return await asyncio.to_thread(self._read_vectors, scope, cursor)
+        return await self._run(self._read_vectors, scope, cursor)
+
+    async def _run(self, call: Callable[..., _T], *args: Any) -> _T:
+        """``call`` in a worker thread; a database error becomes an ``OSError`` (a logged cache miss)."""
+        try:
+            return await asyncio.to_thread(call, *args)
+        except sqlite3.Error as error:
+            raise OSError(f"sqlite cache {self._path}: {type(error).__name__}: {error}") from error
 
     def close(self) -> None:
         """Close the database connection."""

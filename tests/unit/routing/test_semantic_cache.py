@@ -277,3 +277,44 @@ async def test_a_failing_embeddings_endpoint_serves_from_the_provider(hosts: Hos
     responses = [await gw.chat(body(QUESTION)) for _ in range(2)]
     assert [status(r) for r in responses] == ["MISS", "HIT"]
     assert responses[0].text == "from a"
+
+
+async def test_a_closed_sqlite_store_is_a_logged_miss_not_an_error(
+    make: Make, hosts: Hosts, tmp_path: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    store = SQLiteStore(tmp_path / "c.db")
+    store.close()
+    gw = make(semantic(hosts.script("a")), cache_store=store)
+    with caplog.at_level(logging.WARNING, logger="strands_portkey.cache"):
+        responses = [await gw.chat(body(q)) for q in (QUESTION, PARAPHRASE)]
+    assert [r.text for r in responses] == ["from a", "from a"]
+    assert len(caplog.records) == 1
+    assert "sqlite cache" in caplog.records[0].getMessage()
+
+
+class CountingEmbedder:
+    def __init__(self, inner: MiniLMEmbedder) -> None:
+        self.inner = inner
+        self.texts: list[str] = []
+        self.name = inner.name
+
+    async def embed(self, texts: Any) -> Any:
+        self.texts += list(texts)
+        return await self.inner.embed(texts)
+
+
+async def test_the_leaves_of_a_fallback_embed_a_question_once(
+    gateway: Make, hosts: Hosts, minilm: MiniLMEmbedder
+) -> None:
+    counting = CountingEmbedder(minilm)
+    config = {
+        "strategy": {"mode": "fallback"},
+        "cache": {"mode": "semantic"},
+        "targets": [target(hosts.script("a", 500)), target(hosts.script("b"))],
+    }
+    gw = gateway(config, semantic_cache=SemanticSettings(embedder=counting))
+    first = await gw.chat(body(QUESTION))
+    second = await gw.chat(body(PARAPHRASE))
+    assert (first.text, status(second)) == ("from b", "SEMANTIC HIT")
+    assert counting.texts == [QUESTION, PARAPHRASE]
+    assert hosts.calls == ["a", "b", "a"]

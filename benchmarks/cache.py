@@ -198,7 +198,10 @@ def semantic_latency(embedder: MiniLMEmbedder, sizes: list[int], lookups: int) -
                 vector = (await embedder.embed([question]))[0]
                 sig = signature(question)
                 accept = lambda other, sig=sig: compatible(sig, other)  # noqa: E731
-                for _score, key in index.search(vector, DEFAULT_THRESHOLD, time.time(), accept=accept):
+                found = await asyncio.to_thread(
+                    index.search, vector, DEFAULT_THRESHOLD, time.time(), accept=accept
+                )  # as SemanticCache.search does
+                for _score, key in found:
                     data = await store.get(key)
                     if data is not None:
                         decode_response(data)

@@ -67,24 +67,29 @@ class ScopeIndex:
     def add(
         self, vectors: Vectors, keys: list[str], signatures: list[str], expires: list[float], now: float
     ) -> None:
-        """Append entries (one vector row, signature and expiry per key)."""
+        """Append entries (one vector row, signature and expiry per key).
+
+        Crossing ``exact_limit`` builds the HNSW index (seconds at 10,000 entries): call this
+        from a worker thread, as :class:`.semantic.SemanticCache` does.
+        """
         np = self._np
         with self._lock:
             if len(self._keys) + len(keys) > self._max:
                 self._compact(now, keep=max(self._max * 9 // 10 - len(keys), 0))
             start, end = len(self._keys), len(self._keys) + len(keys)
-            if end > len(self._vectors):
-                capacity = max(end, len(self._vectors) * 2)
-                self._vectors = np.resize(self._vectors, (capacity, self.dim))
-                self._expires = np.resize(self._expires, capacity)
-            self._vectors[start:end] = vectors
+            if end > len(self._expires):
+                self._expires = np.resize(self._expires, max(end, len(self._expires) * 2))
             self._expires[start:end] = expires
             self._keys.extend(keys)
             self._signatures.extend(signatures)
             if self._ann is not None:
-                self._ann.add(vectors)
-            elif end > self._exact_limit:
-                self._build_ann()
+                self._ann.add(np.ascontiguousarray(vectors, dtype=np.float32))
+                return
+            if end > len(self._vectors):
+                self._vectors = np.resize(self._vectors, (max(end, len(self._vectors) * 2), self.dim))
+            self._vectors[start:end] = vectors
+            if end > self._exact_limit:
+                self._build_ann(self._vectors[:end])
 
     def search(
         self,
@@ -121,7 +126,8 @@ class ScopeIndex:
                 and (accept is None or accept(self._signatures[row]))
             ][:limit]
 
-    def _build_ann(self) -> None:
+    def _build_ann(self, matrix: Vectors) -> None:
+        """Index ``matrix`` with HNSW; the numpy copy is then dropped (faiss keeps the vectors)."""
         try:
             import faiss
         except ImportError:
@@ -136,20 +142,21 @@ class ScopeIndex:
         index = faiss.IndexHNSWFlat(self.dim, _HNSW_LINKS, faiss.METRIC_INNER_PRODUCT)
         index.hnsw.efConstruction = _HNSW_EF_CONSTRUCTION
         index.hnsw.efSearch = _HNSW_EF_SEARCH
-        index.add(self._vectors[: len(self._keys)])
+        index.add(self._np.ascontiguousarray(matrix))
         self._ann = index
+        self._vectors = self._np.empty((0, self.dim), dtype=self._np.float32)
 
     def _compact(self, now: float, keep: int) -> None:
         np = self._np
         count = len(self._keys)
+        matrix = self._ann.reconstruct_n(0, count) if self._ann is not None else self._vectors[:count]
         live = np.flatnonzero(self._expires[:count] > now)[-keep:] if keep else np.empty(0, dtype=np.int64)
-        self._vectors = np.ascontiguousarray(self._vectors[live])
-        self._expires = self._expires[live]
+        self._vectors = (
+            np.ascontiguousarray(matrix[live]) if len(live) else np.empty((64, self.dim), np.float32)
+        )
+        self._expires = self._expires[live] if len(live) else np.empty(64, dtype=np.float64)
         self._keys = [self._keys[int(row)] for row in live]
         self._signatures = [self._signatures[int(row)] for row in live]
-        if len(self._vectors) == 0:
-            self._vectors = np.empty((64, self.dim), dtype=np.float32)
-            self._expires = np.empty(64, dtype=np.float64)
         self._ann = None
         if len(self._keys) > self._exact_limit:
-            self._build_ann()
+            self._build_ann(self._vectors[: len(self._keys)])

@@ -28,6 +28,7 @@ store) the vectors live in this gateway only.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import logging
@@ -269,7 +270,8 @@ class SemanticCache:
         if index is None:
             return []
         sig = signature(question)
-        return index.search(
+        return await asyncio.to_thread(
+            index.search,
             vector,
             self.settings.threshold,
             self.settings.clock(),
@@ -284,7 +286,8 @@ class SemanticCache:
             await self._log.append_vector(scope, encode_record(expires_at, key, sig, vector), ttl_s)
             return
         index = self._index(scope, len(vector))
-        index.add(vector.reshape(1, -1), [key], [sig], [expires_at], self.settings.clock())
+        now = self.settings.clock()
+        await asyncio.to_thread(index.add, vector.reshape(1, -1), [key], [sig], [expires_at], now)
 
     def _index(self, scope: str, dim: int) -> ScopeIndex:
         index = self._scopes.get(scope)
@@ -321,7 +324,8 @@ class SemanticCache:
             dim = len(rows[0])
             keep = [i for i, row in enumerate(rows) if len(row) == dim]
             matrix = np.stack([rows[i] for i in keep]).astype(np.float32)
-            self._index(scope, dim).add(
+            await asyncio.to_thread(
+                self._index(scope, dim).add,
                 matrix,
                 [keys[i] for i in keep],
                 [sigs[i] for i in keep],

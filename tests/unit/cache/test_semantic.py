@@ -133,3 +133,17 @@ def test_a_full_scope_drops_its_oldest_entries() -> None:
     assert len(index) <= 20
     assert index.search(rows[0], 0.99, now=1.0) == []
     assert index.search(rows[29], 0.99, now=1.0)[0][1] == "k29"
+
+
+def test_a_full_hnsw_scope_is_rebuilt_from_the_vectors_faiss_keeps() -> None:
+    pytest.importorskip("faiss", reason="the [semantic-ann] extra (faiss-cpu) is not installed")
+    rows = unit_rows(300)
+    index = ScopeIndex(32, exact_limit=50, max_entries=200)
+    index.add(rows[:200], [f"k{i}" for i in range(200)], ["s"] * 200, [100.0] * 200, now=0.0)
+    assert index.approximate
+    index.add(rows[200:], [f"k{i}" for i in range(200, 300)], ["s"] * 100, [100.0] * 100, now=0.0)
+    assert len(index) <= 200
+    assert index.approximate
+    assert index.search(rows[0], 0.99, now=1.0) == []
+    assert index.search(rows[150], 0.99, now=1.0)[0][1] == "k150"
+    assert index.search(rows[299], 0.99, now=1.0)[0][1] == "k299"

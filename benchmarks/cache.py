@@ -162,6 +162,17 @@ def semantic_latency(embedder: MiniLMEmbedder, sizes: list[int], lookups: int) -
     paraphrases = [label_pair[2] for label_pair in load_pairs() if label_pair[0] == "paraphrase"]
     stored = embedder.embed_sync(questions)
     rng = np.random.default_rng(7)
+
+    async def embed_alone() -> list[int]:
+        samples: list[int] = []
+        for n in range(lookups):
+            start = time.perf_counter_ns()
+            await embedder.embed([paraphrases[n % len(paraphrases)]])
+            samples.append(time.perf_counter_ns() - start)
+        return samples
+
+    alone = percentiles(asyncio.run(embed_alone()))
+    print(f"  embedding alone (MiniLM int8, 2 threads, via a worker thread): {alone}")
     for size in sizes:
         gc.collect()
         before = rss_bytes()

@@ -95,6 +95,7 @@ class SemanticSettings:
             semantically (they must match exactly); longer conversations use the exact cache only.
         exact_search_limit: Entries per scope searched exactly with numpy; past it, an HNSW index.
         max_entries: Entries per scope kept in the index (the oldest tenth is dropped beyond).
+        clock: Wall-clock seconds for expiry (entries may be shared across processes).
     """
 
     threshold: float = DEFAULT_THRESHOLD

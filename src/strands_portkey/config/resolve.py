@@ -98,12 +98,6 @@ def build_plan(config: Mapping[str, Any] | str, *, request_timeout_ms: float | N
     return plan
 
 
-def _leaves(node: PlanNode) -> list[LeafPlan]:
-    if isinstance(node, LeafPlan):
-        return [node]
-    return [leaf for child in node.targets for leaf in _leaves(child)]
-
-
 def _with_timeout(node: PlanNode, timeout_ms: float) -> PlanNode:
     if isinstance(node, LeafPlan):
         return replace(node, request_timeout_ms=timeout_ms)

@@ -17,6 +17,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from .cache.semantic import SemanticCache, SemanticSettings
 from .cache.stores import CacheStore, MemoryStore
 from .config.client_args import PortkeyAccess, normalize_metadata, portkey_access, resolve_client_args
 from .config.plan import LeafPlan, PlanNode, iter_leaves
@@ -69,6 +70,8 @@ class Gateway:
         backoff: Retry backoff (base, factor, cap, jitter, Retry-After ceiling).
         cache_store: Where ``cache`` entries live (default: an in-memory LRU of 10,000 entries
             owned by this gateway).
+        semantic_cache: How ``cache: {"mode": "semantic"}`` matches: threshold, embedder (default
+            MiniLM int8, the ``[semantic]`` extra, loaded on first use), limits.
         control_plane: The local vault and catalog (``ControlPlane``); by default the one at
             ``STRANDS_PORTKEY_DB_URL`` or in the user's data directory, opened on first use.
         checks: The guardrail checks hooks may name (default: the built-ins); add your own with
@@ -89,6 +92,7 @@ class Gateway:
         balance: BalanceMode = "weighted",
         backoff: Backoff | None = None,
         cache_store: CacheStore | None = None,
+        semantic_cache: SemanticSettings | None = None,
         control_plane: ControlPlane | None = None,
         checks: CheckRegistry | None = None,
     ) -> None:
@@ -127,6 +131,9 @@ class Gateway:
         self._balance: BalanceMode = balance
         self._backoff = backoff or Backoff()
         self._cache_store: CacheStore = cache_store if cache_store is not None else MemoryStore()
+        self._semantic = SemanticCache(
+            semantic_cache or SemanticSettings(), self._cache_store, self._transport.send
+        )
         # --- control plane (issue 5) ---
         self._control_plane, self._owns_control_plane, self._http_transport = control_plane, False, transport
         self._control_api: tuple[AINamespace, Providers] | None = None
@@ -183,6 +190,7 @@ class Gateway:
                 provider=call.target.provider,
                 host=call.target.base_url,
                 override_params=leaf.override_params,
+                semantic=self._semantic,
             )
         if leaf.before_hooks:
             before = compile_hooks(leaf.before_hooks, "beforeRequestHook", self._checks)

@@ -19,7 +19,6 @@ provider credentials
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -89,20 +88,7 @@ def build_plan(config: Mapping[str, Any] | str, *, request_timeout_ms: float | N
     plan = _node(root, "config", _Inherited())
     if request_timeout_ms is not None:
         plan = _with_timeout(plan, request_timeout_ms)
-    if any(leaf.cache is not None and leaf.cache.mode == "semantic" for leaf in _leaves(plan)):
-        warnings.warn(
-            "config cache mode 'semantic': this version matches requests exactly (as mode "
-            "'simple'); similar but different requests are not served from the cache yet",
-            UserWarning,
-            stacklevel=2,
-        )
     return plan
-
-
-def _leaves(node: PlanNode) -> list[LeafPlan]:
-    if isinstance(node, LeafPlan):
-        return [node]
-    return [leaf for child in node.targets for leaf in _leaves(child)]
 
 
 def _with_timeout(node: PlanNode, timeout_ms: float) -> PlanNode:

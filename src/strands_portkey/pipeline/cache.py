@@ -12,22 +12,27 @@ by the request after ``override_params`` and the leaf's target (see :mod:`..cach
   and the problem is logged once per cache stage.
 * ``cache_bypass`` skips the cache for one request (``DISABLED``).
 
-``mode: "semantic"`` is matched exactly for now (a semantic hit needs an embedder, not built yet);
-a warning when the config is loaded says so.
+``mode: "semantic"`` adds a semantic lookup after the exact one (see :mod:`..cache.semantic`):
+an exact hit still reports ``HIT``; otherwise the last user turn is embedded and a similar stored
+question in the same scope answers (``SEMANTIC HIT``), else ``SEMANTIC MISS``. When the embedder
+is unavailable the stage matches exactly only and reports ``MISS`` (logged once per gateway).
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from ..cache.codec import StreamFold, decode_response, encode_response, replay_chunks
+from ..cache.embedders import Vectors
 from ..cache.keys import exact_key
+from ..cache.semantic import SemanticCache
 from ..cache.stores import CacheStore
 from ..config.plan import CachePlan
 from ..errors import GatewayError
-from ..types import ChatChunk, ChatRequest, ChatResponse
+from ..types import CacheStatus, ChatChunk, ChatRequest, ChatResponse
 from .base import ChunkStream, Handler, RequestContext
 
 __all__ = ["DEFAULT_MAX_AGE_S", "Caching"]
@@ -36,6 +41,16 @@ DEFAULT_MAX_AGE_S = 7 * 24 * 3600.0
 """Entries live 7 days unless ``max_age`` says otherwise (the hosted gateway's default)."""
 
 _log = logging.getLogger("strands_portkey.cache")
+_STORE_ERRORS = (ValueError, OSError, GatewayError)
+
+
+@dataclass(slots=True)
+class _Entry:
+    """Where a request's answer goes: its exact key and, for semantic caches, scope and vector."""
+
+    key: str
+    parts: tuple[str, str] | None = None
+    vector: Vectors | None = None
 
 
 class Caching:
@@ -51,6 +66,7 @@ class Caching:
         provider: str,
         host: str,
         override_params: Mapping[str, Any],
+        semantic: SemanticCache | None = None,
     ) -> None:
         self._inner = inner
         self._ttl = policy.max_age_s or DEFAULT_MAX_AGE_S
@@ -60,51 +76,79 @@ class Caching:
         self._host = host
         self._overrides = override_params
         self._warned = False
+        self._semantic = semantic if policy.mode == "semantic" else None
 
-    def _key(self, request: ChatRequest, context: RequestContext) -> str:
+    def _entry(self, request: ChatRequest, context: RequestContext) -> _Entry:
         prepared = request.with_overrides(self._overrides)
-        return exact_key(
-            prepared, provider=self._provider, host=self._host, namespace=context.cache_namespace
-        )
+        provider, host, namespace = self._provider, self._host, context.cache_namespace
+        entry = _Entry(exact_key(prepared, provider=provider, host=host, namespace=namespace))
+        if self._semantic is not None:
+            entry.parts = self._semantic.parts(prepared, provider=provider, host=host, namespace=namespace)
+        return entry
 
     async def chat(self, request: ChatRequest, context: RequestContext) -> ChatResponse:
         """The stored answer, or the upstream's (stored when complete)."""
         if context.cache_bypass:
             return await self._inner.chat(request, context)
-        key = self._key(request, context)
-        cached = await self._lookup(key, context)
+        entry = self._entry(request, context)
+        cached = await self._lookup(entry, context)
         if cached is not None:
             cached.route = context.route
             return cached
         response = await self._inner.chat(request, context)
-        await self.save(key, response)
+        await self.save(entry, response)
         return response
 
     async def open_stream(self, request: ChatRequest, context: RequestContext) -> ChunkStream:
         """The stored answer replayed as a stream, or the upstream's stream (stored when it ends)."""
         if context.cache_bypass:
             return await self._inner.open_stream(request, context)
-        key = self._key(request, context)
-        cached = await self._lookup(key, context)
+        entry = self._entry(request, context)
+        cached = await self._lookup(entry, context)
         if cached is not None:
             return _Replay(replay_chunks(cached))
-        return _Recording(await self._inner.open_stream(request, context), self, key)
+        return _Recording(await self._inner.open_stream(request, context), self, entry)
 
-    async def _lookup(self, key: str, context: RequestContext) -> ChatResponse | None:
+    async def _lookup(self, entry: _Entry, context: RequestContext) -> ChatResponse | None:
+        """Exact first (``HIT``), then semantic (``SEMANTIC HIT``); None on a miss or refresh."""
         route = context.route
         if context.cache_force_refresh:
             route.cache_status = "REFRESH"
+            if self._semantic is not None and entry.parts is not None:
+                entry.vector = await self._semantic.embed(entry.parts[1])
             return None
         route.cache_status = "MISS"
+        response = await self._get(entry.key)
+        if response is not None:
+            return self._hit(response, "HIT", context)
+        if self._semantic is None or entry.parts is None:
+            return None
+        entry.vector = await self._semantic.embed(entry.parts[1])
+        if entry.vector is None:
+            return None
+        route.cache_status = "SEMANTIC MISS"
+        try:
+            candidates = await self._semantic.search(entry.parts[0], entry.parts[1], entry.vector)
+        except _STORE_ERRORS as error:
+            self._warn("semantic lookup", error)
+            return None
+        for _score, key in candidates:
+            response = await self._get(key)
+            if response is not None:
+                return self._hit(response, "SEMANTIC HIT", context)
+        return None
+
+    async def _get(self, key: str) -> ChatResponse | None:
         try:
             data = await self._store.get(key)
-            response = decode_response(data) if data is not None else None
-        except (ValueError, OSError, GatewayError) as error:
+            return decode_response(data) if data is not None else None
+        except _STORE_ERRORS as error:
             self._warn("lookup", error)
             return None
-        if response is None:
-            return None
-        route.cache_status = "HIT"
+
+    def _hit(self, response: ChatResponse, status: CacheStatus, context: RequestContext) -> ChatResponse:
+        route = context.route
+        route.cache_status = status
         route.last_used_option_index = self._path
         route.provider = self._provider
         route.model = response.model
@@ -112,11 +156,13 @@ class Caching:
         route.retry_attempt_count = 0
         return response
 
-    async def save(self, key: str, response: ChatResponse) -> None:
-        """Store a complete response (a failing store is logged once, never raised)."""
+    async def save(self, entry: _Entry, response: ChatResponse) -> None:
+        """Store a complete response, and its question's vector (a failing store is logged once)."""
         try:
-            await self._store.set(key, encode_response(response), self._ttl)
-        except (ValueError, OSError, GatewayError) as error:
+            await self._store.set(entry.key, encode_response(response), self._ttl)
+            if self._semantic is not None and entry.parts is not None and entry.vector is not None:
+                await self._semantic.add(entry.parts[0], entry.parts[1], entry.vector, entry.key, self._ttl)
+        except _STORE_ERRORS as error:
             self._warn("store", error)
 
     def _warn(self, what: str, error: Exception) -> None:
@@ -152,10 +198,10 @@ class _Replay:
 class _Recording:
     """A live stream passed through unchanged, stored once it has ended complete."""
 
-    def __init__(self, inner: ChunkStream, cache: Caching, key: str) -> None:
+    def __init__(self, inner: ChunkStream, cache: Caching, entry: _Entry) -> None:
         self._inner = inner
         self._cache = cache
-        self._key = key
+        self._entry = entry
 
     def __aiter__(self) -> AsyncIterator[ChatChunk]:
         return self._iterate()
@@ -167,7 +213,7 @@ class _Recording:
             yield chunk
         response = fold.response()
         if response is not None:
-            await self._cache.save(self._key, response)
+            await self._cache.save(self._entry, response)
 
     async def aclose(self) -> None:
         """Close the upstream stream."""

@@ -1,4 +1,5 @@
 import json
+import warnings
 
 import pytest
 
@@ -156,7 +157,7 @@ def test_loadbalance_weights_default_to_one_and_names_are_kept() -> None:
     assert [(child.weight, child.name) for child in plan.targets] == [(0.7, "x"), (1.0, None)]
 
 
-def test_cache_is_inherited_and_semantic_mode_warns_that_it_matches_exactly_for_now() -> None:
+def test_cache_is_inherited_and_semantic_mode_loads_without_a_warning() -> None:
     plan = build_plan(
         {
             "strategy": {"mode": "fallback"},
@@ -167,8 +168,11 @@ def test_cache_is_inherited_and_semantic_mode_warns_that_it_matches_exactly_for_
     inherited, own = iter_leaves(plan)
     assert inherited.cache == CachePlan(mode="simple", max_age_s=60)
     assert own.cache == CachePlan(mode="simple", max_age_s=None)
-    with pytest.warns(UserWarning, match="matches requests exactly"):
-        build_plan({"provider": "openai", "cache": {"mode": "semantic"}})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        semantic = build_plan({"provider": "openai", "cache": {"mode": "semantic"}})
+    assert isinstance(semantic, LeafPlan)
+    assert semantic.cache == CachePlan(mode="semantic", max_age_s=None)
 
 
 def test_hooks_expand_shorthands_and_a_childs_list_replaces_the_parents() -> None:

@@ -17,6 +17,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from .analytics.record import StreamRecorder, recorded  # analytics (issue 7); no database import
 from .cache.stores import CacheStore, MemoryStore
 from .config.client_args import PortkeyAccess, normalize_metadata, portkey_access, resolve_client_args
 from .config.plan import LeafPlan, PlanNode, iter_leaves
@@ -34,11 +35,14 @@ from .types import ChatChunk, ChatRequest, ChatResponse, RouteInfo
 from .upstream import UpstreamCall
 
 if TYPE_CHECKING:  # control plane (issue 5): imported on first use only
+    from .analytics.record import RecordSink
     from .controlplane import AINamespace, ControlPlane
     from .controlplane.providers_api import Providers
     from .vault.selector import SelectedCredential
 
-__all__ = ["ChatStream", "Gateway"]
+__all__ = ["ANALYTICS_ENV", "ChatStream", "Gateway"]
+
+ANALYTICS_ENV = "STRANDS_PORTKEY_ANALYTICS"
 
 RequestLike = ChatRequest | Mapping[str, Any]
 _T = TypeVar("_T")
@@ -124,6 +128,8 @@ class Gateway:
         self._control_plane, self._owns_control_plane, self._http_transport = control_plane, False, transport
         self._control_api: tuple[AINamespace, Providers] | None = None
         # --- end control plane ---
+        self._sink: RecordSink | None = None  # analytics (issue 7): resolved on the first request
+        self._sink_resolved = False
         self._targets = TargetResolver(self._env, self._portkey, self._virtual_key, self._vault_has_keys)
         self._plan, self._leaves, self._handler = self._build(config)
 
@@ -207,6 +213,7 @@ class Gateway:
             plane = self._plane(create=True)
             assert plane is not None
             self._control_api = (AINamespace(plane), Providers(plane))
+            self._sink_resolved = False  # analytics (issue 7): the store now exists, record from here on
         return self._control_api
 
     @property
@@ -218,6 +225,23 @@ class Gateway:
     def providers(self) -> Providers:
         """Providers, credentials, model rates, billing, health, model discovery, ``test_models``."""
         return self._control()[1]
+
+    # ------------------------------------------------------------------ analytics (issue 7)
+
+    def _record_sink(self) -> RecordSink | None:
+        """Where requests are recorded: the control plane's writer, or nowhere.
+
+        A gateway records only into a store the user asked for: a ``control_plane`` given,
+        ``STRANDS_PORTKEY_DB_URL`` set, or the default file already there (``gw.ai`` and
+        ``gw.providers`` create it). It never creates a database just to record.
+        ``STRANDS_PORTKEY_ANALYTICS=off`` turns recording off.
+        """
+        if not self._sink_resolved:
+            self._sink_resolved = True
+            if self._env.get(ANALYTICS_ENV, "").strip().lower() not in {"0", "off", "false", "no"}:
+                plane = self._plane(create=False)
+                self._sink = plane.records if plane is not None else None
+        return self._sink
 
     # ------------------------------------------------------------------ requests
 
@@ -261,7 +285,9 @@ class Gateway:
         """
         chat_request = _as_request(request).with_stream(False)
         context = self._context(trace_id, metadata, cache_namespace, cache_force_refresh, cache_bypass)
-        return await _with_route(self._handler.chat(chat_request, context), context)
+        answer = _with_route(self._handler.chat(chat_request, context), context)
+        sink = self._record_sink()  # analytics (issue 7)
+        return await (answer if sink is None else recorded(answer, chat_request, context, sink, self._clock))
 
     def stream(
         self,
@@ -279,11 +305,15 @@ class Gateway:
         """
         chat_request = _as_request(request).with_stream(True)
         context = self._context(trace_id, metadata, cache_namespace, cache_force_refresh, cache_bypass)
-        return ChatStream(self._handler, chat_request, context)
+        sink = self._record_sink()  # analytics (issue 7)
+        recorder = None if sink is None else StreamRecorder(sink, chat_request, context.metadata, self._clock)
+        return ChatStream(self._handler, chat_request, context, recorder)
 
     async def aclose(self) -> None:
-        """Close pooled connections (and the control plane this gateway opened)."""
+        """Close pooled connections (and the control plane this gateway opened); write analytics."""
         await self._transport.aclose()
+        if self._sink is not None and self._control_plane is not None:  # analytics (issue 7)
+            await asyncio.to_thread(self._control_plane.records.flush)
         if self._owns_control_plane and self._control_plane is not None:  # control plane (issue 5)
             await self._control_plane.aclose()
 
@@ -322,11 +352,18 @@ class ChatStream:
     ``route`` is filled once the stream is open.
     """
 
-    def __init__(self, handler: Handler, request: ChatRequest, context: RequestContext) -> None:
+    def __init__(
+        self,
+        handler: Handler,
+        request: ChatRequest,
+        context: RequestContext,
+        recorder: StreamRecorder | None = None,
+    ) -> None:
         self._handler = handler
         self._request = request
         self._context = context
         self._stream: ChunkStream | None = None
+        self._recorder = recorder  # analytics (issue 7): one record when the stream ends
 
     @property
     def route(self) -> RouteInfo:
@@ -336,9 +373,16 @@ class ChatStream:
     async def open(self) -> ChatStream:
         """Send the request and wait until the stream is committed (first chunk read)."""
         if self._stream is None:
-            self._stream = await _with_route(
-                self._handler.open_stream(self._request, self._context), self._context
-            )
+            try:
+                self._stream = await _with_route(
+                    self._handler.open_stream(self._request, self._context), self._context
+                )
+            except BaseException as error:
+                if self._recorder is not None:
+                    self._recorder.finish(self._context.route, error, complete=False)
+                raise
+            if self._recorder is not None:
+                self._recorder.opened()
         return self
 
     async def __aenter__(self) -> ChatStream:
@@ -356,16 +400,27 @@ class ChatStream:
         if self._stream is None:
             await self.open()
         assert self._stream is not None
+        recorder = self._recorder
         try:
             async for chunk in self._stream:
+                if recorder is not None:
+                    recorder.chunk(chunk)
                 yield chunk
-        except GatewayError as error:
-            error.route = self._context.route
+        except BaseException as error:
+            if isinstance(error, GatewayError):
+                error.route = self._context.route
+            if recorder is not None:
+                recorder.finish(self._context.route, error, complete=False)
             raise
+        else:
+            if recorder is not None:
+                recorder.finish(self._context.route, None, complete=True)
         finally:
             await self.aclose()
 
     async def aclose(self) -> None:
-        """Close the upstream connection (idempotent)."""
+        """Close the upstream connection (idempotent); a stream closed before its end is ``cancelled``."""
+        if self._recorder is not None:
+            self._recorder.finish(self._context.route, None, complete=False)
         if self._stream is not None:
             await self._stream.aclose()

@@ -249,6 +249,7 @@ class RouteInfo:
     cache_status: CacheStatus = "DISABLED"
     status_code: int | None = None
     attempts: list[Attempt] = field(default_factory=list)
+    credential_id: str | None = None  # the vault key the last attempt used (its id, never the key)
 
     def to_headers(self) -> dict[str, str]:
         """The equivalent ``x-portkey-*`` response headers."""

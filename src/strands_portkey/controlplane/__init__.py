@@ -24,13 +24,16 @@ __all__ = ["AINamespace", "ControlPlane", "ProviderKeys", "open_control_plane"]
 
 
 class AINamespace:
-    """``gw.ai``: the AI resources of the spec (``provider_keys`` here; models and analytics join later)."""
+    """``gw.ai``: the AI resources of the spec (``provider_keys``, ``analytics``; models join later)."""
 
     def __init__(self, plane: ControlPlane) -> None:
+        from .analytics_api import Analytics  # analytics (issue 7)
+
         self.provider_keys = ProviderKeys(plane)
+        self.analytics = Analytics(plane)
 
     def __repr__(self) -> str:
-        return "AINamespace(provider_keys)"
+        return "AINamespace(provider_keys, analytics)"
 
 
 def open_control_plane(

@@ -15,6 +15,7 @@ import logging
 import os
 import time
 from collections.abc import Awaitable, Callable, Mapping
+from typing import TYPE_CHECKING
 
 from ..errors import MasterKeyError, ResourceNotFoundError
 from ..store.db import Store
@@ -24,6 +25,9 @@ from ..vault.crypto import KeyRing, MasterKey, load_keyring
 from ..vault.keys import KeyVault, TestOutcome
 from ..vault.selector import CredentialSelector, SelectedCredential
 from .validation import validate_credential
+
+if TYPE_CHECKING:
+    from ..analytics.sinks import RecordWriter
 
 __all__ = ["ControlPlane"]
 
@@ -79,6 +83,7 @@ class ControlPlane:
         self._sleep = sleep
         self.selector = CredentialSelector(clock=clock, wall_clock=wall_clock, listener=self)
         self._revalidation: asyncio.Task[None] | None = None
+        self._records: RecordWriter | None = None  # analytics (issue 7): started on first request
         self.refresh()
 
     def __repr__(self) -> str:
@@ -189,6 +194,18 @@ class ControlPlane:
                 _log.error("re-validation of provider keys failed: %s", error)
                 await self._sleep(60.0)
 
+    # ------------------------------------------------------------------ analytics (issue 7)
+
+    @property
+    def records(self) -> RecordWriter:
+        """The analytics writer of this store (created on first use; its thread on first record)."""
+        if self._records is None:
+            from ..analytics.sinks import RecordWriter
+            from .rates_api import ModelRates
+
+            self._records = RecordWriter(self.store, ModelRates(self).price_book)
+        return self._records
+
     # ------------------------------------------------------------------ master key
 
     def rewrap(self) -> int:
@@ -217,6 +234,8 @@ class ControlPlane:
         self.close()
 
     def close(self) -> None:
-        """Persist usage and release the database (sync)."""
+        """Persist usage and analytics records, release the database (sync)."""
+        if self._records is not None:
+            self._records.close()
         self.flush_usage()
         self.store.close()

@@ -13,12 +13,32 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Integer, LargeBinary, Numeric, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import DateTime, TypeDecorator, TypeEngine
 
-__all__ = ["Base", "CredentialRow", "ExactDecimal", "ModelRateRow", "ProviderRow", "UTCDateTime", "utcnow"]
+__all__ = [
+    "Base",
+    "CredentialRow",
+    "ExactDecimal",
+    "ModelRateRow",
+    "ProviderRow",
+    "RequestRecordRow",
+    "UTCDateTime",
+    "utcnow",
+]
 
 RATE_DECIMALS = 10
 
@@ -167,3 +187,50 @@ class ModelRateRow(Base):
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
 
     provider: Mapped[ProviderRow] = relationship(back_populates="rates")
+
+
+# --- analytics (issue 7) ---
+
+
+class RequestRecordRow(Base):
+    """One gateway request (analytics): route, outcome, timings, tokens, cost. Never a secret.
+
+    Costs are binary floats (summed by the database); the exact per-request amounts come from
+    :mod:`strands_portkey.catalog.billing`. Indexes serve the analytics queries: every query
+    filters on ``created_at``; ``(created_at, latency_ms)`` lets percentiles read the index only.
+    """
+
+    __tablename__ = "request_records"
+    __table_args__ = (
+        Index("ix_request_records_created_at", "created_at"),
+        Index("ix_request_records_model_created", "model_id", "created_at"),
+        Index("ix_request_records_provider_created", "provider", "created_at"),
+        Index("ix_request_records_latency", "latency_ms", "created_at"),
+    )
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    trace_id: Mapped[str] = mapped_column(String(200))
+    request_metadata: Mapped[dict[str, str] | None] = mapped_column(JSON)
+    user: Mapped[str | None] = mapped_column(String(200))
+    model_id: Mapped[str] = mapped_column(String(200))
+    requested_model: Mapped[str] = mapped_column(String(200))
+    served_model: Mapped[str | None] = mapped_column(String(200))
+    provider: Mapped[str] = mapped_column(String(100))
+    credential_id: Mapped[str | None] = mapped_column(String(40))
+    option_path: Mapped[str] = mapped_column(String(300))
+    status: Mapped[str] = mapped_column(String(20))
+    status_code: Mapped[int | None] = mapped_column(Integer)
+    error_type: Mapped[str | None] = mapped_column(String(100))
+    retries: Mapped[int] = mapped_column(Integer)
+    latency_ms: Mapped[float] = mapped_column(Float)
+    ttft_ms: Mapped[float | None] = mapped_column(Float)
+    prompt_tokens: Mapped[int] = mapped_column(Integer)
+    completion_tokens: Mapped[int] = mapped_column(Integer)
+    cache_read_tokens: Mapped[int] = mapped_column(Integer)
+    cache_write_tokens: Mapped[int] = mapped_column(Integer)
+    total_tokens: Mapped[int] = mapped_column(Integer)
+    cost_usd: Mapped[float | None] = mapped_column(Float)
+    cost_credits: Mapped[float | None] = mapped_column(Float)
+    cache_status: Mapped[str] = mapped_column(String(20))
+    streamed: Mapped[bool] = mapped_column()

@@ -17,7 +17,11 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from .analytics.record import StreamRecorder, recorded  # analytics (issue 7); no database import
+from .analytics.record import (  # analytics (issue 7); no database import
+    StreamRecorder,
+    recorded,
+    refused_record,
+)
 from .cache.stores import CacheStore, MemoryStore
 from .config.client_args import PortkeyAccess, normalize_metadata, portkey_access, resolve_client_args
 from .config.plan import LeafPlan, PlanNode, iter_leaves
@@ -37,6 +41,7 @@ from .upstream import UpstreamCall
 if TYPE_CHECKING:  # control plane (issue 5): imported on first use only
     from .analytics.record import RecordSink
     from .controlplane import AINamespace, ControlPlane
+    from .controlplane.models_api import RegisteredModels
     from .controlplane.providers_api import Providers
     from .vault.selector import SelectedCredential
 
@@ -128,8 +133,10 @@ class Gateway:
         self._control_plane, self._owns_control_plane, self._http_transport = control_plane, False, transport
         self._control_api: tuple[AINamespace, Providers] | None = None
         # --- end control plane ---
-        self._sink: RecordSink | None = None  # analytics (issue 7): resolved on the first request
-        self._sink_resolved = False
+        # analytics and the model registry (issue 7): resolved on the first request
+        self._sink: RecordSink | None = None
+        self._registry: RegisteredModels | None = None
+        self._hooks_resolved = False
         self._targets = TargetResolver(self._env, self._portkey, self._virtual_key, self._vault_has_keys)
         self._plan, self._leaves, self._handler = self._build(config)
 
@@ -213,7 +220,7 @@ class Gateway:
             plane = self._plane(create=True)
             assert plane is not None
             self._control_api = (AINamespace(plane), Providers(plane))
-            self._sink_resolved = False  # analytics (issue 7): the store now exists, record from here on
+            self._hooks_resolved = False  # issue 7: the store now exists; record and resolve from here on
         return self._control_api
 
     @property
@@ -228,20 +235,37 @@ class Gateway:
 
     # ------------------------------------------------------------------ analytics (issue 7)
 
-    def _record_sink(self) -> RecordSink | None:
-        """Where requests are recorded: the control plane's writer, or nowhere.
+    def _hooks(self) -> tuple[RecordSink | None, RegisteredModels | None]:
+        """Where requests are recorded, and the registered models they may name; or neither.
 
-        A gateway records only into a store the user asked for: a ``control_plane`` given,
-        ``STRANDS_PORTKEY_DB_URL`` set, or the default file already there (``gw.ai`` and
-        ``gw.providers`` create it). It never creates a database just to record.
-        ``STRANDS_PORTKEY_ANALYTICS=off`` turns recording off.
+        Both need a store the user asked for: a ``control_plane`` given, ``STRANDS_PORTKEY_DB_URL``
+        set, or the default file already there (``gw.ai`` and ``gw.providers`` create it). A
+        gateway never creates a database just to record. ``STRANDS_PORTKEY_ANALYTICS=off`` turns
+        recording off.
         """
-        if not self._sink_resolved:
-            self._sink_resolved = True
-            if self._env.get(ANALYTICS_ENV, "").strip().lower() not in {"0", "off", "false", "no"}:
-                plane = self._plane(create=False)
-                self._sink = plane.records if plane is not None else None
-        return self._sink
+        if not self._hooks_resolved:
+            self._hooks_resolved = True
+            plane = self._plane(create=False)
+            if plane is not None:
+                self._registry = plane.registered_models
+                off = self._env.get(ANALYTICS_ENV, "").strip().lower() in {"0", "off", "false", "no"}
+                self._sink = None if off else plane.records
+        return self._sink, self._registry
+
+    def _resolve(
+        self, named: ChatRequest, context: RequestContext
+    ) -> tuple[ChatRequest, str | None, RecordSink | None]:
+        """A registered model named by ``named``: its vendor id and defaults (a refusal is recorded)."""
+        sink, registry = self._hooks()
+        if registry is None:
+            return named, None, sink
+        try:
+            resolved, model_id = registry.resolve(named)
+        except GatewayError as error:
+            if sink is not None:
+                sink.submit(refused_record(named, context, error))
+            raise
+        return resolved, model_id, sink
 
     # ------------------------------------------------------------------ requests
 
@@ -283,11 +307,13 @@ class Gateway:
         targets with a ``cache`` config: a namespace partitioning entries, a forced refresh
         (``REFRESH``), or no cache at all for this request.
         """
-        chat_request = _as_request(request).with_stream(False)
+        named = _as_request(request).with_stream(False)
         context = self._context(trace_id, metadata, cache_namespace, cache_force_refresh, cache_bypass)
+        chat_request, model_id, sink = self._resolve(named, context)  # issue 7: registry, analytics
         answer = _with_route(self._handler.chat(chat_request, context), context)
-        sink = self._record_sink()  # analytics (issue 7)
-        return await (answer if sink is None else recorded(answer, chat_request, context, sink, self._clock))
+        if sink is None:
+            return await answer
+        return await recorded(answer, named, context, sink, self._clock, model_id=model_id)
 
     def stream(
         self,
@@ -303,10 +329,12 @@ class Gateway:
 
         Arguments as for :meth:`chat`.
         """
-        chat_request = _as_request(request).with_stream(True)
+        named = _as_request(request).with_stream(True)
         context = self._context(trace_id, metadata, cache_namespace, cache_force_refresh, cache_bypass)
-        sink = self._record_sink()  # analytics (issue 7)
-        recorder = None if sink is None else StreamRecorder(sink, chat_request, context.metadata, self._clock)
+        chat_request, model_id, sink = self._resolve(named, context)  # issue 7: registry, analytics
+        recorder = None
+        if sink is not None:
+            recorder = StreamRecorder(sink, named, context.metadata, self._clock, model_id)
         return ChatStream(self._handler, chat_request, context, recorder)
 
     async def aclose(self) -> None:

@@ -12,12 +12,15 @@ from strands_portkey.controlplane import ControlPlane
 
 from ..unit.analytics.test_queries import (  # noqa: F401  (fixtures and tests run again here)
     analytics,
+    test_a_window_off_the_hour_joins_rollups_and_edge_records,
     test_an_empty_range_answers_zeros,
     test_bad_input_names_the_argument,
     test_costs_by_model_and_provider,
     test_end_date_is_a_whole_day_and_filters_apply,
     test_performance_percentiles_error_rate_throughput,
     test_providers,
+    test_rollups_and_records_give_the_same_answers,
+    test_rollups_hold_one_row_per_hour_model_and_provider,
     test_time_series_buckets,
     test_time_series_of_latency_tokens_errors_cost,
     test_usage_totals_and_daily_buckets_across_the_month_edge,

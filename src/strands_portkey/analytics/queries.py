@@ -1,12 +1,17 @@
 """The analytics queries, computed in SQL (SQLite and PostgreSQL), one function per API method.
 
-Every query filters ``request_records`` on ``created_at`` (and ``model_id`` / ``provider`` when
-given), which the table's indexes serve. Definitions:
+Two sources answer them. When a query's window falls on whole hours (every ``YYYY-MM-DD`` date
+does, and no dates at all), sums come from ``request_rollups`` -- at most one row per hour, model
+and provider -- so they stay fast at millions of records. Other windows read ``request_records``
+directly. Both give the same numbers (the unit tests check each path against the same fixture).
+Percentiles always read the records, through an index that carries ``latency_ms``.
+
+Definitions:
 
 - ``error_rate``: records with status ``error`` / all records (``cancelled`` is not an error).
 - percentiles: nearest rank -- the smallest latency with at least p % of records at or below it
-  (PostgreSQL's ``percentile_disc``; on SQLite the same row read by ``ORDER BY .. OFFSET``, which
-  walks the ``(latency_ms, created_at)`` index).
+  (PostgreSQL's ``percentile_disc``; on SQLite the same row, read by ``ORDER BY .. OFFSET`` from
+  the nearer end of a ``latency_ms`` index, so nothing is sorted).
 - ``throughput``: requests / seconds of the window (``start_date``..``end_date``; without both,
   the span from the first to the last record, at least one second).
 - buckets: hourly, daily, weekly (ISO weeks, from Monday) and monthly, in UTC. With both dates
@@ -17,26 +22,30 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, Select, case, func, literal_column, select
+from sqlalchemy import ColumnElement, Float, Select, String, case, func, literal_column, select, text
 from sqlalchemy.orm import Session
 
-from ..store.tables import RequestRecordRow
+from ..store.tables import RequestRecordRow, RequestRollupRow, UTCDateTime
 from .window import Window
 
 __all__ = [
+    "SUMS",
     "as_time",
     "bucket_starts",
-    "cost_groups",
+    "groups",
     "label",
     "percentiles",
-    "provider_groups",
     "series",
+    "span",
     "totals",
 ]
 
 R = RequestRecordRow
+U = RequestRollupRow
 _S = TypeVar("_S", bound=Select[Any])
 _SQLITE_BUCKETS = {
     "hourly": ("%Y-%m-%d %H:00:00",),
@@ -46,68 +55,171 @@ _SQLITE_BUCKETS = {
 }
 _PG_BUCKETS = {"hourly": "hour", "daily": "day", "weekly": "week", "monthly": "month"}
 _MAX_FILLED_BUCKETS = 10_000
+_HOUR = dt.timedelta(hours=1)
+SUMS = (
+    "requests",
+    "errors",
+    "prompt_tokens",
+    "completion_tokens",
+    "cache_read_tokens",
+    "cache_write_tokens",
+    "total_tokens",
+    "cost_usd",
+    "cost_credits",
+    "priced",
+    "latency_sum",
+    "ttft_sum",
+    "ttft_count",
+)
+_FLOATS = frozenset({"cost_usd", "cost_credits", "latency_sum", "ttft_sum"})
 
 
-def _where(statement: _S, window: Window) -> _S:
+@dataclass(frozen=True)
+class _Source:
+    """One table the sums are read from: the records, or their hourly rollups."""
+
+    time: Any
+    model_id: Any
+    provider: Any
+    sums: dict[str, ColumnElement[Any]]
+
+
+def _records() -> _Source:
+    sums: dict[str, ColumnElement[Any]] = {
+        "requests": func.count(),
+        "errors": func.coalesce(func.sum(case((R.status == "error", 1), else_=0)), 0),
+        "priced": func.count(R.cost_usd),
+        "latency_sum": func.coalesce(func.sum(R.latency_ms), 0.0),
+        "ttft_sum": func.coalesce(func.sum(R.ttft_ms), 0.0),
+        "ttft_count": func.count(R.ttft_ms),
+    }
+    for name in (
+        "prompt_tokens",
+        "completion_tokens",
+        "cache_read_tokens",
+        "cache_write_tokens",
+        "total_tokens",
+    ):
+        sums[name] = func.coalesce(func.sum(getattr(R, name)), 0)
+    for name in ("cost_usd", "cost_credits"):
+        sums[name] = func.coalesce(func.sum(getattr(R, name)), 0.0)
+    return _Source(R.created_at, R.model_id, R.provider, sums)
+
+
+def _rollups() -> _Source:
+    sums: dict[str, ColumnElement[Any]] = {
+        name: func.coalesce(func.sum(getattr(U, name)), 0.0 if name in _FLOATS else 0) for name in SUMS
+    }
+    return _Source(U.hour, U.model_id, U.provider, sums)
+
+
+def _floor_hour(when: dt.datetime) -> dt.datetime:
+    return when.replace(minute=0, second=0, microsecond=0)
+
+
+def _ceil_hour(when: dt.datetime) -> dt.datetime:
+    floor = _floor_hour(when)
+    return floor if floor == when else floor + _HOUR
+
+
+def _parts(window: Window, raw: bool) -> list[tuple[Window, _Source]]:
+    """The window split into whole hours (read from rollups) and the partial hours at its edges."""
+    if raw:
+        return [(window, _records())]
+    inner_start = None if window.start is None else _ceil_hour(window.start)
+    inner_end = None if window.end is None else _floor_hour(window.end)
+    if inner_start is not None and inner_end is not None and inner_start >= inner_end:
+        return [(window, _records())]  # less than two hours: the records are few
+    parts = [(replace(window, start=inner_start, end=inner_end), _rollups())]
+    if window.start is not None and inner_start != window.start:
+        parts.append((replace(window, end=inner_start), _records()))
+    if window.end is not None and inner_end != window.end:
+        parts.append((replace(window, start=inner_end), _records()))
+    return parts
+
+
+def _where(statement: _S, window: Window, source: _Source) -> _S:
     if window.start is not None:
-        statement = statement.where(R.created_at >= window.start)
+        statement = statement.where(source.time >= window.start)
     if window.end is not None:
-        statement = statement.where(R.created_at < window.end)
+        statement = statement.where(source.time < window.end)
     if window.model_id is not None:
-        statement = statement.where(R.model_id == window.model_id)
+        statement = statement.where(source.model_id == window.model_id)
     if window.provider is not None:
-        statement = statement.where(R.provider == window.provider)
+        statement = statement.where(source.provider == window.provider)
     return statement
 
 
-def _errors() -> ColumnElement[Any]:
-    return func.coalesce(func.sum(case((R.status == "error", 1), else_=0)), 0)
+def _typed(values: Any) -> dict[str, Any]:
+    """Sums as Python numbers (PostgreSQL returns Decimal for sums of big integers)."""
+    return {name: (float(values[name]) if name in _FLOATS else int(values[name])) for name in SUMS}
 
 
-def totals(session: Session, window: Window) -> dict[str, Any]:
-    """Counts, token sums, cost sums, latency mean and the time span of the window's records."""
-    statement = _where(
-        select(
-            func.count().label("requests"),
-            _errors().label("errors"),
-            func.coalesce(func.sum(R.prompt_tokens), 0).label("prompt_tokens"),
-            func.coalesce(func.sum(R.completion_tokens), 0).label("completion_tokens"),
-            func.coalesce(func.sum(R.total_tokens), 0).label("total_tokens"),
-            func.coalesce(func.sum(R.cache_read_tokens), 0).label("cache_read_tokens"),
-            func.coalesce(func.sum(R.cache_write_tokens), 0).label("cache_write_tokens"),
-            func.coalesce(func.sum(R.cost_usd), 0.0).label("cost_usd"),
-            func.coalesce(func.sum(R.cost_credits), 0.0).label("cost_credits"),
-            func.count(R.cost_usd).label("priced"),
-            func.avg(R.latency_ms).label("avg_latency_ms"),
-            func.avg(R.ttft_ms).label("avg_ttft_ms"),
-            func.min(R.created_at).label("first"),
-            func.max(R.created_at).label("last"),
-        ),
-        window,
-    )
-    return dict(session.execute(statement).one()._mapping)
+def _add(into: dict[str, Any], more: Mapping[str, Any]) -> None:
+    for name in SUMS:
+        into[name] += more[name]
+
+
+def _labelled(source: _Source) -> list[ColumnElement[Any]]:
+    return [column.label(name) for name, column in source.sums.items()]
+
+
+def totals(session: Session, window: Window, *, raw: bool = False) -> dict[str, Any]:
+    """The window's sums (see :data:`SUMS`), from rollups for whole hours, records for the rest."""
+    out = dict.fromkeys(SUMS, 0)
+    for part, src in _parts(window, raw):
+        _add(out, _typed(session.execute(_where(select(*_labelled(src)), part, src)).one()._mapping))
+    return out
+
+
+def span(session: Session, window: Window) -> tuple[dt.datetime | None, dt.datetime | None]:
+    """The first and last record time in the window (index lookups, no scan)."""
+    src = _records()
+    first = session.execute(_where(select(func.min(R.created_at)), window, src)).scalar()
+    last = session.execute(_where(select(func.max(R.created_at)), window, src)).scalar()
+    return (None if first is None else as_time(first)), (None if last is None else as_time(last))
 
 
 def percentiles(session: Session, window: Window, count: int, points: tuple[float, ...]) -> list[float]:
     """Nearest-rank latency percentiles (``points`` in 0..1) of the window's ``count`` records."""
     if count == 0:
         return [0.0 for _ in points]
+    src = _records()
     if session.get_bind().dialect.name == "postgresql":
         columns = [func.percentile_disc(p).within_group(R.latency_ms) for p in points]
-        return [float(value) for value in session.execute(_where(select(*columns), window)).one()]
+        return [float(value) for value in session.execute(_where(select(*columns), window, src)).one()]
+    # walk the latency order of the narrowest index; SQLite's planner would often sort instead
+    index = "ix_request_records_latency"
+    if window.provider is not None:
+        index = "ix_request_records_provider_latency"
+    elif window.model_id is not None:
+        index = "ix_request_records_model_latency"
+    hinted = _Source(
+        literal_column("created_at", UTCDateTime()),
+        literal_column("model_id", String()),
+        literal_column("provider", String()),
+        {},
+    )
+    latency = literal_column("latency_ms", Float())
     values = []
     for point in points:
         rank = max(math.ceil(point * count), 1)
-        statement = _where(select(R.latency_ms), window).order_by(R.latency_ms).offset(rank - 1).limit(1)
-        values.append(float(session.execute(statement).scalar_one()))
+        statement = _where(
+            select(latency).select_from(text(f"request_records INDEXED BY {index}")), window, hinted
+        )
+        if rank <= count // 2:
+            statement = statement.order_by(latency).offset(rank - 1)
+        else:  # walk from the top: p95 / p99 step over a few percent of the index, not all of it
+            statement = statement.order_by(latency.desc()).offset(count - rank)
+        values.append(float(session.execute(statement.limit(1)).scalar_one()))
     return values
 
 
-def _bucket(dialect: str, granularity: str) -> ColumnElement[Any]:
+def _bucket(dialect: str, granularity: str, time: Any) -> ColumnElement[Any]:
     if dialect == "postgresql":
-        return func.date_trunc(_PG_BUCKETS[granularity], R.created_at)
+        return func.date_trunc(_PG_BUCKETS[granularity], time)
     fmt, *modifiers = _SQLITE_BUCKETS[granularity]
-    return func.strftime(fmt, R.created_at, *[literal_column(f"'{m}'") for m in modifiers])
+    return func.strftime(fmt, time, *[literal_column(f"'{m}'") for m in modifiers])
 
 
 def as_time(value: Any) -> dt.datetime:
@@ -121,31 +233,22 @@ def label(when: dt.datetime) -> str:
     return when.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _metric_columns(metric: str) -> ColumnElement[Any]:
-    columns: dict[str, ColumnElement[Any]] = {
-        "requests": func.count(),
-        "tokens": func.coalesce(func.sum(R.total_tokens), 0),
-        "prompt_tokens": func.coalesce(func.sum(R.prompt_tokens), 0),
-        "completion_tokens": func.coalesce(func.sum(R.completion_tokens), 0),
-        "cost": func.coalesce(func.sum(R.cost_usd), 0.0),
-        "latency": func.coalesce(func.avg(R.latency_ms), 0.0),
-        "errors": _errors(),
-    }
-    return columns[metric]
-
-
 def series(
-    session: Session, window: Window, granularity: str, columns: dict[str, str]
+    session: Session, window: Window, granularity: str, *, raw: bool = False
 ) -> list[tuple[dt.datetime, dict[str, Any]]]:
-    """Per bucket (start time, {name: value}) for ``columns`` = {name: metric}, in time order."""
-    bucket = _bucket(session.get_bind().dialect.name, granularity).label("bucket")
-    values = [_metric_columns(metric).label(name) for name, metric in columns.items()]
-    statement = _where(select(bucket, *values), window).group_by(bucket).order_by(bucket)
-    out = []
-    for row in session.execute(statement):
-        mapping = dict(row._mapping)
-        out.append((as_time(mapping.pop("bucket")), mapping))
-    return out
+    """The sums per bucket of ``granularity`` (start time, sums), in time order."""
+    merged: dict[dt.datetime, dict[str, Any]] = {}
+    dialect = session.get_bind().dialect.name
+    for part, src in _parts(window, raw):
+        bucket = _bucket(dialect, granularity, src.time).label("bucket")
+        statement = _where(select(bucket, *_labelled(src)), part, src).group_by(bucket)
+        for row in session.execute(statement):
+            when, sums = as_time(row.bucket), _typed(row._mapping)
+            if when in merged:
+                _add(merged[when], sums)
+            else:
+                merged[when] = sums
+    return sorted(merged.items())
 
 
 def _start_of(when: dt.datetime, granularity: str) -> dt.datetime:
@@ -182,44 +285,16 @@ def bucket_starts(window: Window, granularity: str) -> list[dt.datetime] | None:
     return starts
 
 
-def cost_groups(session: Session, window: Window, column: str) -> list[dict[str, Any]]:
-    """Cost, credits, requests and tokens per ``model_id`` or ``provider``, costliest first."""
-    key = R.model_id if column == "model_id" else R.provider
-    cost = func.coalesce(func.sum(R.cost_usd), 0.0).label("cost")
-    columns: list[ColumnElement[Any]] = [
-        key.label(column),
-        cost,
-        func.coalesce(func.sum(R.cost_credits), 0.0).label("credits"),
-        func.count().label("requests"),
-        func.coalesce(func.sum(R.total_tokens), 0).label("tokens"),
-    ]
-    statement = _where(select(*columns), window).group_by(key)
-    rows = [dict(row._mapping) for row in session.execute(statement.order_by(cost.desc(), key))]
-    for row in rows:
-        row["cost"], row["credits"] = float(row["cost"]), float(row["credits"])
-    return rows
-
-
-def provider_groups(session: Session, window: Window) -> list[dict[str, Any]]:
-    """Per provider: requests, errors, error rate, mean latency, tokens, cost; busiest first."""
-    requests = func.count().label("requests")
-    statement = _where(
-        select(
-            R.provider.label("provider"),
-            requests,
-            _errors().label("errors"),
-            func.avg(R.latency_ms).label("avg_latency_ms"),
-            func.coalesce(func.sum(R.total_tokens), 0).label("total_tokens"),
-            func.coalesce(func.sum(R.cost_usd), 0.0).label("cost"),
-        ),
-        window,
-    ).group_by(R.provider)
-    out = []
-    for row in session.execute(statement.order_by(requests.desc(), R.provider)):
-        entry = dict(row._mapping)
-        entry["errors"] = int(entry["errors"])
-        entry["error_rate"] = entry["errors"] / entry["requests"]
-        entry["avg_latency_ms"] = float(entry["avg_latency_ms"] or 0.0)
-        entry["cost"] = float(entry["cost"])
-        out.append(entry)
-    return out
+def groups(session: Session, window: Window, key: str, *, raw: bool = False) -> list[dict[str, Any]]:
+    """The sums per ``model_id`` or ``provider`` (each dict also holds the key), unordered."""
+    merged: dict[str, dict[str, Any]] = {}
+    for part, src in _parts(window, raw):
+        column = src.model_id if key == "model_id" else src.provider
+        statement = _where(select(column.label("key"), *_labelled(src)), part, src).group_by(column)
+        for row in session.execute(statement):
+            sums = _typed(row._mapping)
+            if row.key in merged:
+                _add(merged[row.key], sums)
+            else:
+                merged[row.key] = {key: row.key, **sums}
+    return list(merged.values())

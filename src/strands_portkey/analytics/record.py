@@ -19,7 +19,15 @@ from typing import Protocol
 from ..errors import GatewayError
 from ..types import ChatChunk, ChatRequest, ChatResponse, RouteInfo, Usage
 
-__all__ = ["RecordSink", "RequestRecord", "RoutedContext", "StreamRecorder", "outcome_record", "recorded"]
+__all__ = [
+    "RecordSink",
+    "RequestRecord",
+    "RoutedContext",
+    "StreamRecorder",
+    "outcome_record",
+    "recorded",
+    "refused_record",
+]
 
 
 class RequestRecord:
@@ -29,6 +37,7 @@ class RequestRecord:
         "error_type",
         "latency_ms",
         "metadata",
+        "model_id",
         "requested_model",
         "route",
         "started_at",
@@ -45,6 +54,7 @@ class RequestRecord:
         *,
         started_at: float,
         requested_model: str,
+        model_id: str,
         user: str | None,
         metadata: Mapping[str, str],
         route: RouteInfo,
@@ -58,6 +68,7 @@ class RequestRecord:
     ) -> None:
         self.started_at = started_at
         self.requested_model = requested_model
+        self.model_id = model_id
         self.user = user
         self.metadata = metadata
         self.route = route
@@ -102,8 +113,13 @@ def outcome_record(
     streamed: bool,
     ttft_ms: float | None = None,
     cancelled: bool = False,
+    model_id: str | None = None,
 ) -> RequestRecord:
-    """The record of a request that ended with ``usage`` or ``error``."""
+    """The record of a request that ended with ``usage`` or ``error``.
+
+    ``request`` is the request as the caller named it; ``model_id`` the registered model it
+    resolved to (default: the model name it asked for).
+    """
     status, error_type, status_code = "success", None, route.status_code
     if cancelled or isinstance(error, (asyncio.CancelledError, GeneratorExit)):
         status, error_type = "cancelled", None if error is None else type(error).__name__
@@ -114,6 +130,7 @@ def outcome_record(
     return RequestRecord(
         started_at=started_at,
         requested_model=request.model,
+        model_id=model_id or request.model,
         user=_user(request, metadata),
         metadata=metadata,
         route=route,
@@ -140,6 +157,8 @@ async def recorded(
     context: RoutedContext,
     sink: RecordSink,
     clock: Callable[[], float],
+    *,
+    model_id: str | None = None,
 ) -> ChatResponse:
     """Await ``answer`` and record the request however it ends (the error is re-raised)."""
     started_at, started = time.time(), clock()
@@ -157,6 +176,7 @@ async def recorded(
                 usage=None,
                 error=error,
                 streamed=False,
+                model_id=model_id,
             )
         )
         raise
@@ -171,9 +191,24 @@ async def recorded(
             usage=response.usage,
             error=None,
             streamed=False,
+            model_id=model_id,
         )
     )
     return response
+
+
+def refused_record(request: ChatRequest, context: RoutedContext, error: BaseException) -> RequestRecord:
+    """The record of a request refused before it was routed (e.g. a model the user may not use)."""
+    return outcome_record(
+        request,
+        context.route,
+        context.metadata,
+        started_at=time.time(),
+        latency_ms=0.0,
+        usage=None,
+        error=error,
+        streamed=request.stream,
+    )
 
 
 class StreamRecorder:
@@ -183,6 +218,7 @@ class StreamRecorder:
         "_clock",
         "_done",
         "_metadata",
+        "_model_id",
         "_request",
         "_sink",
         "_started",
@@ -197,8 +233,10 @@ class StreamRecorder:
         request: ChatRequest,
         metadata: Mapping[str, str],
         clock: Callable[[], float],
+        model_id: str | None = None,
     ) -> None:
         self._sink, self._request, self._metadata, self._clock = sink, request, metadata, clock
+        self._model_id = model_id
         self._started_at, self._started = time.time(), clock()
         self._ttft: float | None = None
         self._done = False
@@ -230,5 +268,6 @@ class StreamRecorder:
                 streamed=True,
                 ttft_ms=self._ttft,
                 cancelled=error is None and not complete,
+                model_id=self._model_id,
             )
         )

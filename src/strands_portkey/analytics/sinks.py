@@ -26,13 +26,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import insert
-
 from ..catalog.billing import PriceBook
 from ..store.db import Store
-from ..store.tables import RequestRecordRow
 from ..types import Usage
 from .record import RequestRecord
+from .rollups import store_rows
 
 __all__ = ["RecordWriter", "WriterStats", "to_row"]
 
@@ -80,7 +78,7 @@ def to_row(record: RequestRecord, prices: PriceBook) -> dict[str, Any]:
         "trace_id": route.trace_id,
         "request_metadata": dict(record.metadata) or None,
         "user": record.user,
-        "model_id": record.requested_model,
+        "model_id": record.model_id,
         "requested_model": record.requested_model,
         "served_model": route.model or None,
         "provider": route.provider,
@@ -200,7 +198,7 @@ class RecordWriter:
             try:
                 rows = [to_row(record, prices) for record in batch]
                 with self._store.transaction() as session:
-                    session.execute(insert(RequestRecordRow), rows)
+                    store_rows(session, rows)
             except Exception as error:  # the writer must survive a database outage; say what was lost
                 self.failed += len(batch)
                 _log.error("analytics: %d record(s) could not be written: %s", len(batch), error)

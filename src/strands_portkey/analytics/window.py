@@ -58,7 +58,7 @@ def _parse(value: DateLike, name: str, *, end: bool) -> tuple[dt.datetime | None
     if value is None:
         return None, None
     if isinstance(value, dt.datetime):
-        when = value if value.tzinfo else value.replace(tzinfo=_UTC)
+        when = (value if value.tzinfo else value.replace(tzinfo=_UTC)).astimezone(_UTC)
         return (when + dt.timedelta(microseconds=1) if end else when), value.isoformat()
     if isinstance(value, dt.date):
         day = dt.datetime(value.year, value.month, value.day, tzinfo=_UTC)

@@ -7,7 +7,10 @@ Argument errors are :class:`~strands_portkey.errors.InvalidRequestError` naming 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
+
+from sqlalchemy.orm import Session
 
 from ..analytics import queries
 from ..analytics.stats import CostBreakdown, PerformanceStats, ProviderStats, TimeSeriesData, UsageStats
@@ -25,13 +28,12 @@ from .plane import ControlPlane
 
 __all__ = ["Analytics"]
 
-_USAGE_COLUMNS = {
-    "requests": "requests",
-    "total_tokens": "tokens",
-    "prompt_tokens": "prompt_tokens",
-    "completion_tokens": "completion_tokens",
-    "cost": "cost",
-    "errors": "errors",
+_METRICS: dict[str, Callable[[dict[str, Any]], int | float]] = {
+    "requests": lambda sums: int(sums["requests"]),
+    "tokens": lambda sums: int(sums["total_tokens"]),
+    "cost": lambda sums: float(sums["cost_usd"]),
+    "latency": lambda sums: _mean(sums["latency_sum"], sums["requests"]) or 0.0,
+    "errors": lambda sums: int(sums["errors"]),
 }
 
 
@@ -62,10 +64,9 @@ class Analytics:
         window = parse_window(start_date, end_date, model_id, provider)
         with self._read() as session:
             total = queries.totals(session, window)
-            rows = queries.series(session, window, bucket, _USAGE_COLUMNS)
-        breakdown = _filled(
-            window, bucket, [(when, _usage_entry(values)) for when, values in rows], _usage_entry({})
-        )
+            rows = queries.series(session, window, bucket)
+        empty = _usage_entry(dict.fromkeys(queries.SUMS, 0))
+        breakdown = _filled(window, bucket, [(when, _usage_entry(sums)) for when, sums in rows], empty)
         return UsageStats(
             total_requests=int(total["requests"]),
             total_tokens=int(total["total_tokens"]),
@@ -96,8 +97,8 @@ class Analytics:
         window = parse_window(start_date, end_date, model_id, provider)
         with self._read() as session:
             total = queries.totals(session, window)
-            by_model = queries.cost_groups(session, window, "model_id") if grouping != "provider" else []
-            by_provider = queries.cost_groups(session, window, "provider") if grouping != "model" else []
+            by_model = _costs(session, window, "model_id") if grouping != "provider" else []
+            by_provider = _costs(session, window, "provider") if grouping != "model" else []
         return CostBreakdown(
             total_cost=float(total["cost_usd"]),
             currency="USD",
@@ -125,6 +126,7 @@ class Analytics:
         window = parse_window(start_date, end_date, model_id, provider)
         with self._read() as session:
             total = queries.totals(session, window)
+            total["first"], total["last"] = queries.span(session, window)
             count = int(total["requests"])
             p50, p95, p99 = queries.percentiles(session, window, count, (0.5, 0.95, 0.99))
         return PerformanceStats(
@@ -132,14 +134,14 @@ class Analytics:
             end_date=window.end_label,
             model_id=model_id,
             provider=provider,
-            avg_latency_ms=float(total["avg_latency_ms"] or 0.0),
+            avg_latency_ms=_mean(total["latency_sum"], count) or 0.0,
             p50_latency_ms=p50,
             p95_latency_ms=p95,
             p99_latency_ms=p99,
             error_rate=int(total["errors"]) / count if count else 0.0,
             throughput=count / _seconds(window, total) if count else 0.0,
             total_requests=count,
-            avg_ttft_ms=None if total["avg_ttft_ms"] is None else float(total["avg_ttft_ms"]),
+            avg_ttft_ms=_mean(total["ttft_sum"], total["ttft_count"]),
         )
 
     def time_series(
@@ -157,8 +159,9 @@ class Analytics:
         bucket = check_choice(granularity, "granularity", GRANULARITIES, "daily")
         window = parse_window(start_date, end_date, model_id, provider)
         with self._read() as session:
-            rows = queries.series(session, window, bucket, {"value": chosen})
-        points = [(when, {"value": _number(values["value"])}) for when, values in rows]
+            rows = queries.series(session, window, bucket)
+        value = _METRICS[chosen]
+        points = [(when, {"value": value(sums)}) for when, sums in rows]
         return TimeSeriesData(
             metric=chosen,
             granularity=bucket,
@@ -173,7 +176,10 @@ class Analytics:
         """Per provider: requests, errors, error rate, mean latency, tokens and cost."""
         window = parse_window(start_date, end_date)
         with self._read() as session:
-            groups = queries.provider_groups(session, window)
+            groups = sorted(
+                (_provider_entry(sums) for sums in queries.groups(session, window, "provider")),
+                key=lambda entry: (-entry["requests"], entry["provider"]),
+            )
         return ProviderStats(
             start_date=window.start_label,
             end_date=window.end_label,
@@ -183,18 +189,45 @@ class Analytics:
         )
 
 
-def _number(value: Any) -> int | float:
-    return value if isinstance(value, int) else float(value)
+def _mean(total: float, count: int) -> float | None:
+    return total / count if count else None
 
 
-def _usage_entry(values: dict[str, Any]) -> dict[str, Any]:
+def _usage_entry(sums: dict[str, Any]) -> dict[str, Any]:
     return {
-        "requests": int(values.get("requests", 0)),
-        "total_tokens": int(values.get("total_tokens", 0)),
-        "prompt_tokens": int(values.get("prompt_tokens", 0)),
-        "completion_tokens": int(values.get("completion_tokens", 0)),
-        "cost": float(values.get("cost", 0.0)),
-        "errors": int(values.get("errors", 0)),
+        "requests": sums["requests"],
+        "total_tokens": sums["total_tokens"],
+        "prompt_tokens": sums["prompt_tokens"],
+        "completion_tokens": sums["completion_tokens"],
+        "cost": sums["cost_usd"],
+        "errors": sums["errors"],
+    }
+
+
+def _costs(session: Session, window: Window, key: str) -> list[dict[str, Any]]:
+    """Cost, credits, requests and tokens per ``key``, costliest first."""
+    entries = [
+        {
+            key: sums[key],
+            "cost": sums["cost_usd"],
+            "credits": sums["cost_credits"],
+            "requests": sums["requests"],
+            "tokens": sums["total_tokens"],
+        }
+        for sums in queries.groups(session, window, key)
+    ]
+    return sorted(entries, key=lambda entry: (-entry["cost"], entry[key]))
+
+
+def _provider_entry(sums: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "provider": sums["provider"],
+        "requests": sums["requests"],
+        "errors": sums["errors"],
+        "error_rate": sums["errors"] / sums["requests"] if sums["requests"] else 0.0,
+        "avg_latency_ms": _mean(sums["latency_sum"], sums["requests"]) or 0.0,
+        "total_tokens": sums["total_tokens"],
+        "cost": sums["cost_usd"],
     }
 
 
@@ -211,8 +244,7 @@ def _seconds(window: Window, total: dict[str, Any]) -> float:
     if window.start is not None and window.end is not None:
         return max((window.end - window.start).total_seconds(), 1.0)
     first, last = total["first"], total["last"]
-    start = window.start or (queries.as_time(first) if first is not None else None)
-    end = window.end or (queries.as_time(last) if last is not None else None)
+    start, end = window.start or first, window.end or last
     if start is None or end is None:
         return 1.0
     return max((end - start).total_seconds(), 1.0)

@@ -28,6 +28,7 @@ from .validation import validate_credential
 
 if TYPE_CHECKING:
     from ..analytics.sinks import RecordWriter
+    from .models_api import RegisteredModels
 
 __all__ = ["ControlPlane"]
 
@@ -84,6 +85,7 @@ class ControlPlane:
         self.selector = CredentialSelector(clock=clock, wall_clock=wall_clock, listener=self)
         self._revalidation: asyncio.Task[None] | None = None
         self._records: RecordWriter | None = None  # analytics (issue 7): started on first request
+        self._registered: RegisteredModels | None = None  # model registry (issue 7): loaded on first use
         self.refresh()
 
     def __repr__(self) -> str:
@@ -205,6 +207,15 @@ class ControlPlane:
 
             self._records = RecordWriter(self.store, ModelRates(self).price_book)
         return self._records
+
+    @property
+    def registered_models(self) -> RegisteredModels:
+        """The registered models in memory (requests naming one resolve here, not in the database)."""
+        if self._registered is None:
+            from .models_api import RegisteredModels
+
+            self._registered = RegisteredModels(self)
+        return self._registered
 
     # ------------------------------------------------------------------ master key
 

@@ -19,12 +19,15 @@ import datetime as dt
 from typing import Any
 
 import pytest
-from sqlalchemy import insert
+from sqlalchemy import select
 
+from strands_portkey.analytics import queries
+from strands_portkey.analytics.rollups import store_rows
+from strands_portkey.analytics.window import parse_window
 from strands_portkey.controlplane import ControlPlane
 from strands_portkey.controlplane.analytics_api import Analytics
 from strands_portkey.errors import InvalidRequestError
-from strands_portkey.store.tables import RequestRecordRow
+from strands_portkey.store.tables import RequestRollupRow
 
 FIXTURE = [
     ("2025-01-31 23:30:00", "gpt-4o", "openai", "success", 100.0, 10, 5, 0.01),
@@ -91,7 +94,9 @@ def analytics(plane: ControlPlane) -> Analytics:
             )
         )
     with plane.store.transaction() as session:
-        session.execute(insert(RequestRecordRow), rows)
+        store_rows(session, rows[:2])
+    with plane.store.transaction() as session:
+        store_rows(session, rows[2:])  # a second batch adds to the same hourly sums
     return Analytics(plane)
 
 
@@ -224,3 +229,68 @@ def test_bad_input_names_the_argument(analytics: Analytics, call: Any, argument:
         call(analytics)
     assert raised.value.path == argument
     assert argument in str(raised.value)
+
+
+@pytest.mark.parametrize(
+    "window",
+    [
+        (None, None, None, None),
+        ("2025-01-31", "2025-02-01", None, None),
+        (None, None, "gpt-4o", "openai"),
+        ("2025-01-31T23:45:00Z", "2025-02-03T08:30:00Z", None, None),
+        ("2025-01-31T23:45:00Z", None, None, None),
+    ],
+)
+def test_rollups_and_records_give_the_same_answers(
+    analytics: Analytics, plane: ControlPlane, window: tuple[str | None, ...]
+) -> None:
+    checked = parse_window(*window)
+
+    def answers(session: Any, raw: bool) -> list[Any]:
+        return [
+            queries.totals(session, checked, raw=raw),
+            queries.series(session, checked, "daily", raw=raw),
+            queries.series(session, checked, "hourly", raw=raw),
+            sorted(queries.groups(session, checked, "provider", raw=raw), key=str),
+            sorted(queries.groups(session, checked, "model_id", raw=raw), key=str),
+        ]
+
+    with plane.store.reading() as session:
+        from_rollups, from_records = answers(session, raw=False), answers(session, raw=True)
+    assert from_rollups[0]["requests"] > 0
+    assert _rounded(from_rollups) == _rounded(from_records)
+
+
+def test_a_window_off_the_hour_joins_rollups_and_edge_records(analytics: Analytics) -> None:
+    usage = analytics.usage(start_date="2025-01-31T23:45:00Z", end_date="2025-02-03T07:59:59Z")
+    assert (usage.total_requests, usage.total_tokens) == (3, 75)
+    perf = analytics.performance(start_date="2025-01-31T23:45:00Z", end_date="2025-02-03T07:59:59Z")
+    assert (perf.error_rate, perf.p50_latency_ms, perf.avg_latency_ms) == (pytest.approx(1 / 3), 300.0, 300.0)
+
+
+def _rounded(value: Any) -> Any:
+    if isinstance(value, float):
+        return round(value, 9)
+    if isinstance(value, dict):
+        return {k: _rounded(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_rounded(v) for v in value]
+    return value
+
+
+def test_rollups_hold_one_row_per_hour_model_and_provider(analytics: Analytics, plane: ControlPlane) -> None:
+    with plane.store.reading() as session:
+        found = session.execute(
+            select(
+                RequestRollupRow.hour,
+                RequestRollupRow.model_id,
+                RequestRollupRow.requests,
+                RequestRollupRow.errors,
+            ).order_by(RequestRollupRow.hour)
+        ).all()
+    assert [(h.strftime("%m-%d %H"), m, r, e) for h, m, r, e in found] == [
+        ("01-31 23", "gpt-4o", 2, 1),
+        ("02-01 00", "claude", 1, 0),
+        ("02-01 10", "claude", 1, 0),
+        ("02-03 08", "gpt-4o", 1, 0),
+    ]

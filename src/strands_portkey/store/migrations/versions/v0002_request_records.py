@@ -1,4 +1,4 @@
-"""Analytics: one row per gateway request (route, outcome, timings, tokens, cost).
+"""Analytics: one row per gateway request (route, outcome, timings, tokens, cost) and hourly sums.
 
 Revision ID: 0002
 Revises: 0001
@@ -18,7 +18,7 @@ depends_on = None
 
 
 def upgrade() -> None:
-    """Create ``request_records`` and the indexes the analytics queries use."""
+    """Create ``request_records``, its indexes, and the hourly ``request_rollups``."""
     op.create_table(
         "request_records",
         sa.Column("id", sa.String(32), primary_key=True),
@@ -49,11 +49,35 @@ def upgrade() -> None:
         sa.Column("streamed", sa.Boolean(), nullable=False),
     )
     op.create_index("ix_request_records_created_at", "request_records", ["created_at"])
-    op.create_index("ix_request_records_model_created", "request_records", ["model_id", "created_at"])
-    op.create_index("ix_request_records_provider_created", "request_records", ["provider", "created_at"])
     op.create_index("ix_request_records_latency", "request_records", ["latency_ms", "created_at"])
+    op.create_index(
+        "ix_request_records_model_latency", "request_records", ["model_id", "latency_ms", "created_at"]
+    )
+    op.create_index(
+        "ix_request_records_provider_latency", "request_records", ["provider", "latency_ms", "created_at"]
+    )
+    op.create_table(
+        "request_rollups",
+        sa.Column("hour", UTCDateTime(), primary_key=True),
+        sa.Column("model_id", sa.String(200), primary_key=True),
+        sa.Column("provider", sa.String(100), primary_key=True),
+        sa.Column("requests", sa.Integer(), nullable=False),
+        sa.Column("errors", sa.Integer(), nullable=False),
+        *[
+            sa.Column(name, sa.BigInteger(), nullable=False)
+            for name in ("prompt_tokens", "completion_tokens", "cache_read_tokens", "cache_write_tokens")
+        ],
+        sa.Column("total_tokens", sa.BigInteger(), nullable=False),
+        sa.Column("cost_usd", sa.Float(), nullable=False),
+        sa.Column("cost_credits", sa.Float(), nullable=False),
+        sa.Column("priced", sa.Integer(), nullable=False),
+        sa.Column("latency_sum", sa.Float(), nullable=False),
+        sa.Column("ttft_sum", sa.Float(), nullable=False),
+        sa.Column("ttft_count", sa.Integer(), nullable=False),
+    )
 
 
 def downgrade() -> None:
-    """Drop ``request_records``."""
+    """Drop ``request_rollups`` and ``request_records``."""
+    op.drop_table("request_rollups")
     op.drop_table("request_records")

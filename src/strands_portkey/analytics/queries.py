@@ -10,8 +10,8 @@ Definitions:
 
 - ``error_rate``: records with status ``error`` / all records (``cancelled`` is not an error).
 - percentiles: nearest rank -- the smallest latency with at least p % of records at or below it
-  (PostgreSQL's ``percentile_disc``; on SQLite the same row, read by ``ORDER BY .. OFFSET`` from
-  the nearer end of a ``latency_ms`` index, so nothing is sorted).
+  (what PostgreSQL's ``percentile_disc`` gives), read by ``ORDER BY latency_ms .. OFFSET`` from the
+  nearer end of a ``latency_ms`` index, so nothing is sorted.
 - ``throughput``: requests / seconds of the window (``start_date``..``end_date``; without both,
   the span from the first to the last record, at least one second).
 - buckets: hourly, daily, weekly (ISO weeks, from Monday) and monthly, in UTC. With both dates
@@ -184,11 +184,7 @@ def percentiles(session: Session, window: Window, count: int, points: tuple[floa
     """Nearest-rank latency percentiles (``points`` in 0..1) of the window's ``count`` records."""
     if count == 0:
         return [0.0 for _ in points]
-    src = _records()
-    if session.get_bind().dialect.name == "postgresql":
-        columns = [func.percentile_disc(p).within_group(R.latency_ms) for p in points]
-        return [float(value) for value in session.execute(_where(select(*columns), window, src)).one()]
-    # walk the latency order of the narrowest index; SQLite's planner would often sort instead
+    # walk the latency order of the narrowest index (no sort); SQLite is told which index to use
     index = "ix_request_records_latency"
     if window.provider is not None:
         index = "ix_request_records_provider_latency"
@@ -204,15 +200,18 @@ def percentiles(session: Session, window: Window, count: int, points: tuple[floa
     values = []
     for point in points:
         rank = max(math.ceil(point * count), 1)
-        statement = _where(
-            select(latency).select_from(text(f"request_records INDEXED BY {index}")), window, hinted
-        )
+        statement = _where(select(latency).select_from(text(_hinted_table(session, index))), window, hinted)
         if rank <= count // 2:
             statement = statement.order_by(latency).offset(rank - 1)
         else:  # walk from the top: p95 / p99 step over a few percent of the index, not all of it
             statement = statement.order_by(latency.desc()).offset(count - rank)
         values.append(float(session.execute(statement.limit(1)).scalar_one()))
     return values
+
+
+def _hinted_table(session: Session, index: str) -> str:
+    """``request_records``, with SQLite's ``INDEXED BY`` (PostgreSQL picks the index itself)."""
+    return "request_records" + (f" INDEXED BY {index}" if session.get_bind().dialect.name == "sqlite" else "")
 
 
 def _bucket(dialect: str, granularity: str, time: Any) -> ColumnElement[Any]:

@@ -137,6 +137,7 @@ class Gateway:
         self._sink: RecordSink | None = None
         self._registry: RegisteredModels | None = None
         self._hooks_resolved = False
+        self._replica_routes: dict[str, tuple[tuple[str, ...], Handler]] = {}
         self._targets = TargetResolver(self._env, self._portkey, self._virtual_key, self._vault_has_keys)
         self._plan, self._leaves, self._handler = self._build(config)
 
@@ -267,6 +268,27 @@ class Gateway:
             raise
         return resolved, model_id, sink
 
+    def _route(self, model_id: str | None) -> Handler:
+        """The config's router; for a deployed self-hosted model, a load balancer over its ready replicas."""
+        if model_id is None or self._registry is None:
+            return self._handler
+        endpoints = self._registry.endpoints(model_id)
+        if endpoints is None:
+            return self._handler
+        if not endpoints:
+            raise InvalidRequestError(
+                f"model {model_id} is self-hosted and has no ready replica: deploy it "
+                "(gw.ai.models.deploy) and wait until gw.ai.models.status(...).ready_replicas > 0",
+                path="model",
+            )
+        key = tuple(endpoints)
+        cached = self._replica_routes.get(model_id)
+        if cached is None or cached[0] != key:
+            targets = [{"provider": "openai", "custom_host": url, "api_key": "local"} for url in key]
+            cached = (key, self._build({"strategy": {"mode": "loadbalance"}, "targets": targets})[2])
+            self._replica_routes[model_id] = cached
+        return cached[1]
+
     # ------------------------------------------------------------------ requests
 
     def _context(
@@ -310,7 +332,7 @@ class Gateway:
         named = _as_request(request).with_stream(False)
         context = self._context(trace_id, metadata, cache_namespace, cache_force_refresh, cache_bypass)
         chat_request, model_id, sink = self._resolve(named, context)  # issue 7: registry, analytics
-        answer = _with_route(self._handler.chat(chat_request, context), context)
+        answer = _with_route(self._route(model_id).chat(chat_request, context), context)
         if sink is None:
             return await answer
         return await recorded(answer, named, context, sink, self._clock, model_id=model_id)
@@ -335,7 +357,7 @@ class Gateway:
         recorder = None
         if sink is not None:
             recorder = StreamRecorder(sink, named, context.metadata, self._clock, model_id)
-        return ChatStream(self._handler, chat_request, context, recorder)
+        return ChatStream(self._route(model_id), chat_request, context, recorder)
 
     async def aclose(self) -> None:
         """Close pooled connections (and the control plane this gateway opened); write analytics."""

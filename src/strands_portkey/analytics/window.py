@@ -65,7 +65,7 @@ def _parse(value: DateLike, name: str, *, end: bool) -> tuple[dt.datetime | None
         return (day + dt.timedelta(days=1) if end else day), value.isoformat()
     if not isinstance(value, str) or not value.strip():
         raise InvalidRequestError(
-            f"{name}: expected a date like '2025-01-31' or an ISO-8601 time, got {value!r}", path=name
+            f"expected a date like '2025-01-31' or an ISO-8601 time, got {value!r}", path=name
         )
     text = value.strip()
     try:
@@ -74,7 +74,7 @@ def _parse(value: DateLike, name: str, *, end: bool) -> tuple[dt.datetime | None
         return _parse(dt.datetime.fromisoformat(text.replace("Z", "+00:00")), name, end=end)[0], text
     except ValueError:
         raise InvalidRequestError(
-            f"{name}: {value!r} is not a date; use 'YYYY-MM-DD' (e.g. '2025-01-31') or an ISO-8601 time "
+            f"{value!r} is not a date; use 'YYYY-MM-DD' (e.g. '2025-01-31') or an ISO-8601 time "
             "such as '2025-01-31T10:00:00Z'",
             path=name,
         ) from None
@@ -82,7 +82,7 @@ def _parse(value: DateLike, name: str, *, end: bool) -> tuple[dt.datetime | None
 
 def _filter(value: str | None, name: str) -> str | None:
     if value is not None and (not isinstance(value, str) or not value.strip()):
-        raise InvalidRequestError(f"{name}: expected a non-empty string, got {value!r}", path=name)
+        raise InvalidRequestError(f"expected a non-empty string, got {value!r}", path=name)
     return value
 
 
@@ -94,7 +94,7 @@ def parse_window(
     end, end_label = _parse(end_date, "end_date", end=True)
     if start is not None and end is not None and start >= end:
         raise InvalidRequestError(
-            f"start_date {start_label!r} is after end_date {end_label!r}; swap them", path="start_date"
+            f"{start_label!r} is after end_date {end_label!r}; swap them", path="start_date"
         )
     return Window(
         start, end, start_label, end_label, _filter(model_id, "model_id"), _filter(provider, "provider")
@@ -110,7 +110,5 @@ def check_choice(value: str | None, name: str, choices: tuple[str, ...], default
 def check_optional(value: str | None, name: str, choices: tuple[str, ...]) -> str | None:
     """``value`` (may be None) if it is one of ``choices``; else a clear error."""
     if value is not None and value not in choices:
-        raise InvalidRequestError(
-            f"{name}: unknown value {value!r}; expected one of {', '.join(choices)}", path=name
-        )
+        raise InvalidRequestError(f"unknown value {value!r}; expected one of {', '.join(choices)}", path=name)
     return value

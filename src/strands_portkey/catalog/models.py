@@ -103,7 +103,7 @@ def _text(body: Mapping[str, Any], key: str, path: str, *, required: bool, limit
         return None
     if not isinstance(value, str) or not value.strip() or len(value) > limit:
         raise InvalidRequestError(
-            f"{path}.{key}: expected a non-empty string of at most {limit} characters, got {value!r}",
+            f"expected a non-empty string of at most {limit} characters, got {value!r}",
             path=f"{path}.{key}",
         )
     return value.strip()
@@ -113,7 +113,7 @@ def _choice(body: Mapping[str, Any], key: str, path: str, choices: tuple[str, ..
     value = body.get(key, default)
     if value not in choices:
         raise InvalidRequestError(
-            f"{path}.{key}: expected one of {', '.join(choices)}, got {value!r}", path=f"{path}.{key}"
+            f"expected one of {', '.join(choices)}, got {value!r}", path=f"{path}.{key}"
         )
     return str(value)
 
@@ -123,32 +123,28 @@ def _count(body: Mapping[str, Any], key: str, path: str) -> int | None:
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-        raise InvalidRequestError(
-            f"{path}.{key}: expected a positive integer, got {value!r}", path=f"{path}.{key}"
-        )
+        raise InvalidRequestError(f"expected a positive integer, got {value!r}", path=f"{path}.{key}")
     return value
 
 
 def _strings(body: Mapping[str, Any], key: str, path: str) -> list[str]:
     value = body.get(key) or []
     if not isinstance(value, list) or not all(isinstance(item, str) and item for item in value):
-        raise InvalidRequestError(
-            f"{path}.{key}: expected a list of strings, got {value!r}", path=f"{path}.{key}"
-        )
+        raise InvalidRequestError(f"expected a list of strings, got {value!r}", path=f"{path}.{key}")
     return list(dict.fromkeys(value))
 
 
 def _config(body: Mapping[str, Any], path: str) -> dict[str, Any]:
     value = body.get("config") or {}
     if not isinstance(value, Mapping):
-        raise InvalidRequestError(f"{path}.config: expected an object, got {value!r}", path=f"{path}.config")
+        raise InvalidRequestError(f"expected an object, got {value!r}", path=f"{path}.config")
     return dict(value)
 
 
 def parse_model_body(body: Mapping[str, Any], *, partial: bool, path: str = "body") -> dict[str, Any]:
     """The checked fields of a create (``partial=False``) or update body; unknown fields are refused."""
     if not isinstance(body, Mapping):
-        raise InvalidRequestError(f"{path}: expected an object, got {type(body).__name__}", path=path)
+        raise InvalidRequestError(f"expected an object, got {type(body).__name__}", path=path)
     allowed = _EDITABLE if partial else _ON_CREATE
     for key in body:
         if key not in allowed:
@@ -156,7 +152,7 @@ def parse_model_body(body: Mapping[str, Any], *, partial: bool, path: str = "bod
             hint = " (the owner is the acting user)" if key in ("owner", "organization_id") else hint
             hint = " (status follows deploy / start / stop)" if key == "status" else hint
             raise InvalidRequestError(
-                f"{path}.{key}: not a field you can set here{hint}; fields: {', '.join(allowed)}",
+                f"not a field you can set here{hint}; fields: {', '.join(allowed)}",
                 path=f"{path}.{key}",
             )
     checks: dict[str, Callable[[], Any]] = {

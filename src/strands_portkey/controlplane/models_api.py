@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from ..catalog.deploy import deploy_spec
 from ..catalog.models import (
     DEFAULT_KEYS,
     Actor,
@@ -28,7 +29,7 @@ from ..catalog.models import (
     update_model,
     visible_to,
 )
-from ..errors import ConfigurationError, InvalidRequestError, PermissionDeniedError
+from ..errors import InvalidRequestError, PermissionDeniedError
 from ..store.tables import AIModelRow
 from ..types import ChatRequest
 from .plane import ControlPlane
@@ -168,6 +169,13 @@ class RegisteredModels:
         )
         return resolved, row.id
 
+    def endpoints(self, model_id: str) -> list[str] | None:
+        """Ready replicas of a self-hosted model (``None`` for a third-party one)."""
+        row = self._models.get(model_id)
+        if row is None or row.type != "self-hosted":
+            return None
+        return self._plane.deployer.endpoints(row.id)
+
 
 class AIModels:
     """``gw.ai.models``: registered models, acting as the user of ``STRANDS_PORTKEY_USER``."""
@@ -192,7 +200,7 @@ class AIModels:
     ) -> SyncPaginator[AIModel]:
         """Models this user may use, by name, ``limit`` per page (filters combine)."""
         if isinstance(limit, bool) or not isinstance(limit, int) or limit <= 0:
-            raise InvalidRequestError(f"limit: expected a positive integer, got {limit!r}", path="limit")
+            raise InvalidRequestError(f"expected a positive integer, got {limit!r}", path="limit")
 
         def fetch(offset: int, size: int) -> builtins.list[AIModel]:
             with self._plane.store.reading() as session:
@@ -274,16 +282,12 @@ class AIModels:
     ) -> dict[str, Any]:
         """Share with the organization (``is_shared``) and/or list users (``shared_with``); owner only."""
         if is_shared is not None and not isinstance(is_shared, bool):
-            raise InvalidRequestError(
-                f"is_shared: expected True or False, got {is_shared!r}", path="is_shared"
-            )
+            raise InvalidRequestError(f"expected True or False, got {is_shared!r}", path="is_shared")
         if shared_with is not None and (
             not isinstance(shared_with, builtins.list)
             or not all(isinstance(u, str) and u for u in shared_with)
         ):
-            raise InvalidRequestError(
-                f"shared_with: expected a list of user ids, got {shared_with!r}", path="shared_with"
-            )
+            raise InvalidRequestError(f"expected a list of user ids, got {shared_with!r}", path="shared_with")
 
         def change(session: Any, row: AIModelRow) -> AIModelRow:
             fields: dict[str, Any] = {}
@@ -309,7 +313,17 @@ class AIModels:
                 "message": f"served by {model.provider}",
             }
             return AIModelStatus(model.status, 0, 0, [condition])
-        return AIModelStatus(model.status, 0, 0, [_no_deployer()])
+        state = self._plane.deployer.status(model.id)
+        if state.status != model.status:
+            self._set_status(model.id, state.status)
+        return AIModelStatus(state.status, state.replicas, state.ready_replicas, state.conditions)
+
+    def _set_status(self, model_id: str, status: str) -> None:
+        with self._plane.store.transaction() as session:
+            row = session.get(AIModelRow, model_id)
+            if row is not None:
+                update_model(session, row, {"status": status})
+        self._registered.refresh()
 
     def metrics(self, model_id: str) -> dict[str, Any]:
         """Requests, tokens, cost, latency percentiles and error rate of the model (from analytics)."""
@@ -332,16 +346,28 @@ class AIModels:
         }
 
     def deploy(self, model_id: str, **kwargs: Any) -> dict[str, Any]:
-        """Start a self-hosted model's replicas (needs a deployer; none ships yet)."""
-        return self._lifecycle(model_id, "deploy")
+        """Start a self-hosted model's replicas from its ``config`` (``replicas=`` overrides the count)."""
+        row = self._self_hosted(model_id, "deploy")
+        unknown = set(kwargs) - {"replicas"}
+        if unknown:
+            raise InvalidRequestError(
+                f"unknown argument(s) {sorted(unknown)}; known: replicas", path="deploy"
+            )
+        spec = deploy_spec(row.id, row.config or {}, kwargs.get("replicas"))
+        self._plane.deployer.deploy(spec)
+        self._set_status(row.id, "deploying")
+        return {"id": row.id, "status": "deploying", "replicas": spec.replicas}
 
     def start(self, model_id: str) -> dict[str, Any]:
-        """Start a stopped self-hosted model (needs a deployer; none ships yet)."""
-        return self._lifecycle(model_id, "start")
+        """Start a stopped self-hosted model (its replicas, from its ``config``)."""
+        return self.deploy(model_id)
 
     def stop(self, model_id: str) -> dict[str, Any]:
-        """Stop a running self-hosted model (needs a deployer; none ships yet)."""
-        return self._lifecycle(model_id, "stop")
+        """Stop a running self-hosted model's replicas."""
+        row = self._self_hosted(model_id, "stop")
+        self._plane.deployer.stop(row.id)
+        self._set_status(row.id, "stopped")
+        return {"id": row.id, "status": "stopped"}
 
     def logs(
         self,
@@ -351,29 +377,23 @@ class AIModels:
         since: str | None = None,
         container: str | None = None,
     ) -> dict[str, Any]:
-        """Replica logs of a self-hosted model (needs a deployer; none ships yet)."""
-        return self._lifecycle(model_id, "logs")
+        """The last ``lines`` of each replica's log (``container``: ``replica-N``).
 
-    def _lifecycle(self, model_id: str, action: str) -> dict[str, Any]:
+        ``since`` is echoed back but not applied: replica logs carry no timestamps of their own.
+        """
+        if lines is not None and (isinstance(lines, bool) or not isinstance(lines, int) or lines <= 0):
+            raise InvalidRequestError(f"expected a positive integer, got {lines!r}", path="lines")
+        row = self._self_hosted(model_id, "logs", owner_only=False)
+        found = self._plane.deployer.logs(row.id, lines=lines, container=container)
+        return {"model_id": row.id, "since": since, "logs": found}
+
+    def _self_hosted(self, model_id: str, action: str, *, owner_only: bool = True) -> AIModelRow:
         with self._plane.store.reading() as session:
-            row = find_model(session, model_id, self.actor, owner_only=action != "logs")
+            row = find_model(session, model_id, self.actor, owner_only=owner_only)
         if row.type == "third-party":
             raise InvalidRequestError(
                 f"model {row.id} is third-party (served by {row.provider}); "
                 f"only self-hosted models can {action}",
                 path="model_id",
             )
-        raise ConfigurationError(
-            f"cannot {action} {row.id}: no deployer is configured "
-            "(the local-process deployer is not built yet)",
-            path="model_id",
-        )
-
-
-def _no_deployer() -> dict[str, Any]:
-    return {
-        "type": "Ready",
-        "status": "False",
-        "reason": "NoDeployer",
-        "message": "no deployer is configured",
-    }
+        return row

@@ -28,6 +28,7 @@ from .validation import validate_credential
 
 if TYPE_CHECKING:
     from ..analytics.sinks import RecordWriter
+    from ..catalog.deploy import LocalProcessDeployer
     from .models_api import RegisteredModels
 
 __all__ = ["ControlPlane"]
@@ -86,6 +87,7 @@ class ControlPlane:
         self._revalidation: asyncio.Task[None] | None = None
         self._records: RecordWriter | None = None  # analytics (issue 7): started on first request
         self._registered: RegisteredModels | None = None  # model registry (issue 7): loaded on first use
+        self._deployer: LocalProcessDeployer | None = None  # self-hosted replicas (issue 7)
         self.refresh()
 
     def __repr__(self) -> str:
@@ -217,6 +219,15 @@ class ControlPlane:
             self._registered = RegisteredModels(self)
         return self._registered
 
+    @property
+    def deployer(self) -> LocalProcessDeployer:
+        """Runs self-hosted models' replicas on this machine (stopped by :meth:`close`)."""
+        if self._deployer is None:
+            from ..catalog.deploy import LocalProcessDeployer
+
+            self._deployer = LocalProcessDeployer()
+        return self._deployer
+
     # ------------------------------------------------------------------ master key
 
     def rewrap(self) -> int:
@@ -248,5 +259,7 @@ class ControlPlane:
         """Persist usage and analytics records, release the database (sync)."""
         if self._records is not None:
             self._records.close()
+        if self._deployer is not None:
+            self._deployer.close()
         self.flush_usage()
         self.store.close()

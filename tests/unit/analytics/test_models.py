@@ -13,7 +13,6 @@ import pytest
 from strands_portkey import Gateway
 from strands_portkey.controlplane import ControlPlane
 from strands_portkey.errors import (
-    ConfigurationError,
     ConflictError,
     InvalidRequestError,
     PermissionDeniedError,
@@ -215,5 +214,8 @@ def test_lifecycle_of_a_third_party_model(plane: ControlPlane) -> None:
     local = models.create(
         {"name": "local", "type": "self-hosted", "provider": "local", "vendor_model_id": "x"}
     )
-    with pytest.raises(ConfigurationError, match="no deployer"):
+    assert models.status(local.id).status == "stopped"
+    with pytest.raises(InvalidRequestError) as raised:
         models.deploy(local.id)
+    assert raised.value.path == "config.command"
+    assert str(raised.value).count("config.command") == 1

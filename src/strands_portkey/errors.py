@@ -26,6 +26,7 @@ for a provider's error body); nothing else in the code base inspects raw provide
     └── ControlPlaneError                the vault, catalog or store refused or failed
         ├── ResourceNotFoundError (LookupError)  no provider / key / rate with that id or name (404)
         ├── ConflictError                a unique name is taken (409)
+        ├── PermissionDeniedError        the acting user may not see or use a registered model (403)
         ├── CredentialRejectedError      the provider refused a credential being saved (400)
         ├── CredentialsUnavailableError  a provider has no active credential left (503)
         ├── LimitExceededError           a local rate limit (test_models); .retry_after seconds (429)
@@ -69,6 +70,7 @@ __all__ = [
     "MasterKeyError",
     "NotFoundError",
     "OverloadedError",
+    "PermissionDeniedError",
     "RateLimitError",
     "RequestCancelledError",
     "RequestTimeoutError",
@@ -278,6 +280,12 @@ class ConflictError(ControlPlaneError):
     """A name that must be unique (provider name, key name, rate per provider and model) is taken."""
 
     default_status = 409
+
+
+class PermissionDeniedError(ControlPlaneError):
+    """The acting user may not use or change a registered model (not its owner, not shared with them)."""
+
+    default_status = 403
 
 
 class CredentialRejectedError(ControlPlaneError):

@@ -17,6 +17,11 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from .analytics.record import (  # analytics (issue 7); no database import
+    StreamRecorder,
+    recorded,
+    refused_record,
+)
 from .cache.semantic import SemanticCache, SemanticSettings
 from .cache.stores import CacheStore, MemoryStore
 from .config.client_args import PortkeyAccess, normalize_metadata, portkey_access, resolve_client_args
@@ -39,11 +44,15 @@ from .upstream import UpstreamCall
 from .wire import HttpRequest, HttpResponse
 
 if TYPE_CHECKING:  # control plane (issue 5): imported on first use only
+    from .analytics.record import RecordSink
     from .controlplane import AINamespace, ControlPlane
+    from .controlplane.models_api import RegisteredModels
     from .controlplane.providers_api import Providers
     from .vault.selector import SelectedCredential
 
-__all__ = ["ChatStream", "Gateway"]
+__all__ = ["ANALYTICS_ENV", "ChatStream", "Gateway"]
+
+ANALYTICS_ENV = "STRANDS_PORTKEY_ANALYTICS"
 
 RequestLike = ChatRequest | Mapping[str, Any]
 _T = TypeVar("_T")
@@ -139,6 +148,11 @@ class Gateway:
         self._control_api: tuple[AINamespace, Providers] | None = None
         # --- end control plane ---
         self._checks = checks if checks is not None else default_registry()
+        # analytics and the model registry (issue 7): resolved on the first request
+        self._sink: RecordSink | None = None
+        self._registry: RegisteredModels | None = None
+        self._hooks_resolved = False
+        self._replica_routes: dict[str, tuple[tuple[str, ...], Handler]] = {}
         self._targets = TargetResolver(self._env, self._portkey, self._virtual_key, self._vault_has_keys)
         self._plan, self._leaves, self._handler = self._build(config)
 
@@ -236,6 +250,7 @@ class Gateway:
             plane = self._plane(create=True)
             assert plane is not None
             self._control_api = (AINamespace(plane), Providers(plane))
+            self._hooks_resolved = False  # issue 7: the store now exists; record and resolve from here on
         return self._control_api
 
     @property
@@ -247,6 +262,61 @@ class Gateway:
     def providers(self) -> Providers:
         """Providers, credentials, model rates, billing, health, model discovery, ``test_models``."""
         return self._control()[1]
+
+    # ------------------------------------------------------------------ analytics (issue 7)
+
+    def _hooks(self) -> tuple[RecordSink | None, RegisteredModels | None]:
+        """Where requests are recorded, and the registered models they may name; or neither.
+
+        Both need a store the user asked for: a ``control_plane`` given, ``STRANDS_PORTKEY_DB_URL``
+        set, or the default file already there (``gw.ai`` and ``gw.providers`` create it). A
+        gateway never creates a database just to record. ``STRANDS_PORTKEY_ANALYTICS=off`` turns
+        recording off.
+        """
+        if not self._hooks_resolved:
+            self._hooks_resolved = True
+            plane = self._plane(create=False)
+            if plane is not None:
+                self._registry = plane.registered_models
+                off = self._env.get(ANALYTICS_ENV, "").strip().lower() in {"0", "off", "false", "no"}
+                self._sink = None if off else plane.records
+        return self._sink, self._registry
+
+    def _resolve(
+        self, named: ChatRequest, context: RequestContext
+    ) -> tuple[ChatRequest, str | None, RecordSink | None]:
+        """A registered model named by ``named``: its vendor id and defaults (a refusal is recorded)."""
+        sink, registry = self._hooks()
+        if registry is None:
+            return named, None, sink
+        try:
+            resolved, model_id = registry.resolve(named)
+        except GatewayError as error:
+            if sink is not None:
+                sink.submit(refused_record(named, context, error))
+            raise
+        return resolved, model_id, sink
+
+    def _route(self, model_id: str | None) -> Handler:
+        """The config's router; for a deployed self-hosted model, a load balancer over its ready replicas."""
+        if model_id is None or self._registry is None:
+            return self._handler
+        endpoints = self._registry.endpoints(model_id)
+        if endpoints is None:
+            return self._handler
+        if not endpoints:
+            raise InvalidRequestError(
+                f"model {model_id} is self-hosted and has no ready replica: deploy it "
+                "(gw.ai.models.deploy) and wait until gw.ai.models.status(...).ready_replicas > 0",
+                path="model",
+            )
+        key = tuple(endpoints)
+        cached = self._replica_routes.get(model_id)
+        if cached is None or cached[0] != key:
+            targets = [{"provider": "openai", "custom_host": url, "api_key": "local"} for url in key]
+            cached = (key, self._build({"strategy": {"mode": "loadbalance"}, "targets": targets})[2])
+            self._replica_routes[model_id] = cached
+        return cached[1]
 
     # ------------------------------------------------------------------ requests
 
@@ -288,9 +358,13 @@ class Gateway:
         targets with a ``cache`` config: a namespace partitioning entries, a forced refresh
         (``REFRESH``), or no cache at all for this request.
         """
-        chat_request = _as_request(request).with_stream(False)
+        named = _as_request(request).with_stream(False)
         context = self._context(trace_id, metadata, cache_namespace, cache_force_refresh, cache_bypass)
-        return await _with_route(self._handler.chat(chat_request, context), context)
+        chat_request, model_id, sink = self._resolve(named, context)  # issue 7: registry, analytics
+        answer = _with_route(self._route(model_id).chat(chat_request, context), context)
+        if sink is None:
+            return await answer
+        return await recorded(answer, named, context, sink, self._clock, model_id=model_id)
 
     def stream(
         self,
@@ -306,13 +380,19 @@ class Gateway:
 
         Arguments as for :meth:`chat`.
         """
-        chat_request = _as_request(request).with_stream(True)
+        named = _as_request(request).with_stream(True)
         context = self._context(trace_id, metadata, cache_namespace, cache_force_refresh, cache_bypass)
-        return ChatStream(self._handler, chat_request, context)
+        chat_request, model_id, sink = self._resolve(named, context)  # issue 7: registry, analytics
+        recorder = None
+        if sink is not None:
+            recorder = StreamRecorder(sink, named, context.metadata, self._clock, model_id)
+        return ChatStream(self._route(model_id), chat_request, context, recorder)
 
     async def aclose(self) -> None:
-        """Close pooled connections (and the control plane this gateway opened)."""
+        """Close pooled connections (and the control plane this gateway opened); write analytics."""
         await self._transport.aclose()
+        if self._sink is not None and self._control_plane is not None:  # analytics (issue 7)
+            await asyncio.to_thread(self._control_plane.records.flush)
         if self._owns_control_plane and self._control_plane is not None:  # control plane (issue 5)
             await self._control_plane.aclose()
 
@@ -351,11 +431,18 @@ class ChatStream:
     ``route`` is filled once the stream is open.
     """
 
-    def __init__(self, handler: Handler, request: ChatRequest, context: RequestContext) -> None:
+    def __init__(
+        self,
+        handler: Handler,
+        request: ChatRequest,
+        context: RequestContext,
+        recorder: StreamRecorder | None = None,
+    ) -> None:
         self._handler = handler
         self._request = request
         self._context = context
         self._stream: ChunkStream | None = None
+        self._recorder = recorder  # analytics (issue 7): one record when the stream ends
 
     @property
     def route(self) -> RouteInfo:
@@ -365,9 +452,16 @@ class ChatStream:
     async def open(self) -> ChatStream:
         """Send the request and wait until the stream is committed (first chunk read)."""
         if self._stream is None:
-            self._stream = await _with_route(
-                self._handler.open_stream(self._request, self._context), self._context
-            )
+            try:
+                self._stream = await _with_route(
+                    self._handler.open_stream(self._request, self._context), self._context
+                )
+            except BaseException as error:
+                if self._recorder is not None:
+                    self._recorder.finish(self._context.route, error, complete=False)
+                raise
+            if self._recorder is not None:
+                self._recorder.opened()
         return self
 
     async def __aenter__(self) -> ChatStream:
@@ -385,16 +479,27 @@ class ChatStream:
         if self._stream is None:
             await self.open()
         assert self._stream is not None
+        recorder = self._recorder
         try:
             async for chunk in self._stream:
+                if recorder is not None:
+                    recorder.chunk(chunk)
                 yield chunk
-        except GatewayError as error:
-            error.route = self._context.route
+        except BaseException as error:
+            if isinstance(error, GatewayError):
+                error.route = self._context.route
+            if recorder is not None:
+                recorder.finish(self._context.route, error, complete=False)
             raise
+        else:
+            if recorder is not None:
+                recorder.finish(self._context.route, None, complete=True)
         finally:
             await self.aclose()
 
     async def aclose(self) -> None:
-        """Close the upstream connection (idempotent)."""
+        """Close the upstream connection (idempotent); a stream closed before its end is ``cancelled``."""
+        if self._recorder is not None:
+            self._recorder.finish(self._context.route, None, complete=False)
         if self._stream is not None:
             await self._stream.aclose()

@@ -253,6 +253,7 @@ class RouteInfo:
     status_code: int | None = None
     attempts: list[Attempt] = field(default_factory=list)
     hook_results: HookResults | None = None
+    credential_id: str | None = None  # the vault key the last attempt used (its id, never the key)
 
     def to_headers(self) -> dict[str, str]:
         """The equivalent ``x-portkey-*`` response headers."""

@@ -127,6 +127,7 @@ class UpstreamCall:
     ) -> tuple[ChatRequest, HttpRequest, str | None]:
         """The request for this attempt, and the id of the vault credential it uses (if rotating)."""
         target, credential_id = self._rotation.next_target() if self._rotation else (self.target, None)
+        context.route.credential_id = credential_id  # analytics (issue 7): the id, never the key
         prepared = request.with_overrides(self._overrides).with_stream(stream)
         http = self.adapter.build_request(
             prepared, target, trace_id=context.trace_id, metadata=context.metadata

@@ -30,10 +30,21 @@ _PLACES = Decimal(1).scaleb(-10)
 class UsageLike(Protocol):
     """Token counts (``strands_portkey.types.Usage`` fits)."""
 
-    prompt_tokens: int
-    completion_tokens: int
-    cache_read_tokens: int
-    cache_write_tokens: int
+    @property
+    def prompt_tokens(self) -> int:
+        """Prompt tokens, cached ones included."""
+
+    @property
+    def completion_tokens(self) -> int:
+        """Completion tokens."""
+
+    @property
+    def cache_read_tokens(self) -> int:
+        """Prompt tokens read from the provider's cache."""
+
+    @property
+    def cache_write_tokens(self) -> int:
+        """Prompt tokens written to the provider's cache."""
 
 
 @dataclass(frozen=True, slots=True)

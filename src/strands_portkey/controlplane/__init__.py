@@ -24,13 +24,18 @@ __all__ = ["AINamespace", "ControlPlane", "ProviderKeys", "open_control_plane"]
 
 
 class AINamespace:
-    """``gw.ai``: the AI resources of the spec (``provider_keys`` here; models and analytics join later)."""
+    """``gw.ai``: the AI resources of the spec: ``models``, ``provider_keys``, ``analytics``."""
 
     def __init__(self, plane: ControlPlane) -> None:
+        from .analytics_api import Analytics  # issue 7
+        from .models_api import AIModels
+
         self.provider_keys = ProviderKeys(plane)
+        self.analytics = Analytics(plane)
+        self.models = AIModels(plane, plane.registered_models)
 
     def __repr__(self) -> str:
-        return "AINamespace(provider_keys)"
+        return "AINamespace(models, provider_keys, analytics)"
 
 
 def open_control_plane(

@@ -15,6 +15,7 @@ import logging
 import os
 import time
 from collections.abc import Awaitable, Callable, Mapping
+from typing import TYPE_CHECKING
 
 from ..errors import MasterKeyError, ResourceNotFoundError
 from ..store.db import Store
@@ -24,6 +25,11 @@ from ..vault.crypto import KeyRing, MasterKey, load_keyring
 from ..vault.keys import KeyVault, TestOutcome
 from ..vault.selector import CredentialSelector, SelectedCredential
 from .validation import validate_credential
+
+if TYPE_CHECKING:
+    from ..analytics.sinks import RecordWriter
+    from ..catalog.deploy import LocalProcessDeployer
+    from .models_api import RegisteredModels
 
 __all__ = ["ControlPlane"]
 
@@ -79,6 +85,9 @@ class ControlPlane:
         self._sleep = sleep
         self.selector = CredentialSelector(clock=clock, wall_clock=wall_clock, listener=self)
         self._revalidation: asyncio.Task[None] | None = None
+        self._records: RecordWriter | None = None  # analytics (issue 7): started on first request
+        self._registered: RegisteredModels | None = None  # model registry (issue 7): loaded on first use
+        self._deployer: LocalProcessDeployer | None = None  # self-hosted replicas (issue 7)
         self.refresh()
 
     def __repr__(self) -> str:
@@ -189,6 +198,36 @@ class ControlPlane:
                 _log.error("re-validation of provider keys failed: %s", error)
                 await self._sleep(60.0)
 
+    # ------------------------------------------------------------------ analytics (issue 7)
+
+    @property
+    def records(self) -> RecordWriter:
+        """The analytics writer of this store (created on first use; its thread on first record)."""
+        if self._records is None:
+            from ..analytics.sinks import RecordWriter
+            from .rates_api import ModelRates
+
+            self._records = RecordWriter(self.store, ModelRates(self).price_book)
+        return self._records
+
+    @property
+    def registered_models(self) -> RegisteredModels:
+        """The registered models in memory (requests naming one resolve here, not in the database)."""
+        if self._registered is None:
+            from .models_api import RegisteredModels
+
+            self._registered = RegisteredModels(self)
+        return self._registered
+
+    @property
+    def deployer(self) -> LocalProcessDeployer:
+        """Runs self-hosted models' replicas on this machine (stopped by :meth:`close`)."""
+        if self._deployer is None:
+            from ..catalog.deploy import LocalProcessDeployer
+
+            self._deployer = LocalProcessDeployer()
+        return self._deployer
+
     # ------------------------------------------------------------------ master key
 
     def rewrap(self) -> int:
@@ -217,6 +256,10 @@ class ControlPlane:
         self.close()
 
     def close(self) -> None:
-        """Persist usage and release the database (sync)."""
+        """Persist usage and analytics records, release the database (sync)."""
+        if self._records is not None:
+            self._records.close()
+        if self._deployer is not None:
+            self._deployer.close()
         self.flush_usage()
         self.store.close()

@@ -13,12 +13,35 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Integer, LargeBinary, Numeric, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import DateTime, TypeDecorator, TypeEngine
 
-__all__ = ["Base", "CredentialRow", "ExactDecimal", "ModelRateRow", "ProviderRow", "UTCDateTime", "utcnow"]
+__all__ = [
+    "AIModelRow",
+    "Base",
+    "CredentialRow",
+    "ExactDecimal",
+    "ModelRateRow",
+    "ProviderRow",
+    "RequestRecordRow",
+    "RequestRollupRow",
+    "UTCDateTime",
+    "utcnow",
+]
 
 RATE_DECIMALS = 10
 
@@ -167,3 +190,106 @@ class ModelRateRow(Base):
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
 
     provider: Mapped[ProviderRow] = relationship(back_populates="rates")
+
+
+# --- analytics (issue 7) ---
+
+
+class RequestRecordRow(Base):
+    """One gateway request (analytics): route, outcome, timings, tokens, cost. Never a secret.
+
+    Costs are binary floats (summed by the database); the exact per-request amounts come from
+    :mod:`strands_portkey.catalog.billing`. Indexes serve the analytics queries: every query
+    filters on ``created_at``; percentiles walk ``latency_ms`` in order (after ``model_id`` or
+    ``provider`` when filtered), reading ``created_at`` from the same index.
+    """
+
+    __tablename__ = "request_records"
+    __table_args__ = (
+        Index("ix_request_records_created_at", "created_at"),
+        Index("ix_request_records_latency", "latency_ms", "created_at"),
+        Index("ix_request_records_model_latency", "model_id", "latency_ms", "created_at"),
+        Index("ix_request_records_provider_latency", "provider", "latency_ms", "created_at"),
+    )
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    trace_id: Mapped[str] = mapped_column(String(200))
+    request_metadata: Mapped[dict[str, str] | None] = mapped_column(JSON)
+    user: Mapped[str | None] = mapped_column(String(200))
+    model_id: Mapped[str] = mapped_column(String(200))
+    requested_model: Mapped[str] = mapped_column(String(200))
+    served_model: Mapped[str | None] = mapped_column(String(200))
+    provider: Mapped[str] = mapped_column(String(100))
+    credential_id: Mapped[str | None] = mapped_column(String(40))
+    option_path: Mapped[str] = mapped_column(String(300))
+    status: Mapped[str] = mapped_column(String(20))
+    status_code: Mapped[int | None] = mapped_column(Integer)
+    error_type: Mapped[str | None] = mapped_column(String(100))
+    retries: Mapped[int] = mapped_column(Integer)
+    latency_ms: Mapped[float] = mapped_column(Float)
+    ttft_ms: Mapped[float | None] = mapped_column(Float)
+    prompt_tokens: Mapped[int] = mapped_column(Integer)
+    completion_tokens: Mapped[int] = mapped_column(Integer)
+    cache_read_tokens: Mapped[int] = mapped_column(Integer)
+    cache_write_tokens: Mapped[int] = mapped_column(Integer)
+    total_tokens: Mapped[int] = mapped_column(Integer)
+    cost_usd: Mapped[float | None] = mapped_column(Float)
+    cost_credits: Mapped[float | None] = mapped_column(Float)
+    cache_status: Mapped[str] = mapped_column(String(20))
+    streamed: Mapped[bool] = mapped_column()
+
+
+class RequestRollupRow(Base):
+    """Sums of the request records of one hour, model and provider (what most analytics read).
+
+    Kept by the analytics writer in the same transaction as the records it sums, so the two
+    never disagree; hour-aligned queries read these rows instead of scanning every record.
+    """
+
+    __tablename__ = "request_rollups"
+
+    hour: Mapped[dt.datetime] = mapped_column(UTCDateTime(), primary_key=True)
+    model_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    provider: Mapped[str] = mapped_column(String(100), primary_key=True)
+    requests: Mapped[int] = mapped_column(Integer)
+    errors: Mapped[int] = mapped_column(Integer)
+    prompt_tokens: Mapped[int] = mapped_column(BigInteger)
+    completion_tokens: Mapped[int] = mapped_column(BigInteger)
+    cache_read_tokens: Mapped[int] = mapped_column(BigInteger)
+    cache_write_tokens: Mapped[int] = mapped_column(BigInteger)
+    total_tokens: Mapped[int] = mapped_column(BigInteger)
+    cost_usd: Mapped[float] = mapped_column(Float)
+    cost_credits: Mapped[float] = mapped_column(Float)
+    priced: Mapped[int] = mapped_column(Integer)
+    latency_sum: Mapped[float] = mapped_column(Float)
+    ttft_sum: Mapped[float] = mapped_column(Float)
+    ttft_count: Mapped[int] = mapped_column(Integer)
+
+
+# --- AI model registry (issue 7) ---
+
+
+class AIModelRow(Base):
+    """A registered AI model: where it runs, what it can do, its defaults, who may use it."""
+
+    __tablename__ = "ai_models"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    type: Mapped[str] = mapped_column(String(20), index=True)
+    provider: Mapped[str] = mapped_column(String(100), index=True)
+    vendor_model_id: Mapped[str] = mapped_column(String(200))
+    model_type: Mapped[str] = mapped_column(String(20))
+    status: Mapped[str] = mapped_column(String(20), index=True)
+    description: Mapped[str | None] = mapped_column(Text)
+    capabilities: Mapped[list[str]] = mapped_column(JSON)
+    max_tokens: Mapped[int | None] = mapped_column(Integer)
+    context_window: Mapped[int | None] = mapped_column(Integer)
+    owner: Mapped[str] = mapped_column(String(200))
+    organization_id: Mapped[str] = mapped_column(String(200))
+    is_shared: Mapped[bool] = mapped_column()
+    shared_with: Mapped[list[str]] = mapped_column(JSON)
+    config: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())

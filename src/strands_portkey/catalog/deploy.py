@@ -1,0 +1,274 @@
+"""Self-hosted models: the :class:`Deployer` protocol and a local-process deployer.
+
+A deployment is ``replicas`` copies of one OpenAI-compatible server command, each on its own
+free port on 127.0.0.1 (``{port}`` in the command is replaced), with its output in one log file
+per replica. A background thread health-checks every replica (``GET {health_path}`` answering
+200 makes it ready) and notices replicas that exit. ``status`` reports ``replicas`` (desired),
+``ready_replicas`` and one condition per replica; a replica that exits shows its exit code and
+the last lines of its log. The gateway balances requests over :meth:`Deployer.endpoints`.
+
+Beyond one machine, a Kubernetes deployer would implement the same protocol (a Deployment, its
+readiness probe on the health path, a Service as the endpoint, pod logs); it is not built.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import tempfile
+import threading
+import time
+import urllib.error
+import urllib.request
+import weakref
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from ..errors import InvalidRequestError
+
+__all__ = ["DeploySpec", "Deployer", "DeploymentState", "LocalProcessDeployer", "deploy_spec"]
+
+_NO_PROXY = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+
+@dataclass(frozen=True, slots=True)
+class DeploySpec:
+    """What to run: ``command`` (``{port}`` is replaced), how many, and how to tell it is ready."""
+
+    model_id: str
+    command: tuple[str, ...]
+    replicas: int = 1
+    health_path: str = "/v1/models"
+    env: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class DeploymentState:
+    """A deployment now: ``status`` (active / deploying / stopped / failed), replicas, conditions."""
+
+    status: str
+    replicas: int
+    ready_replicas: int
+    conditions: list[dict[str, Any]]
+
+
+class Deployer(Protocol):
+    """Runs self-hosted models (local processes here; Kubernetes is the path beyond one machine)."""
+
+    def deploy(self, spec: DeploySpec) -> None:
+        """Start ``spec.replicas`` replicas (replacing a running deployment of the model)."""
+        ...
+
+    def stop(self, model_id: str) -> None:
+        """Stop every replica of the model."""
+        ...
+
+    def status(self, model_id: str) -> DeploymentState:
+        """Desired and ready replicas, with one condition per replica."""
+        ...
+
+    def logs(self, model_id: str, *, lines: int | None, container: str | None) -> dict[str, str]:
+        """The last ``lines`` of each replica's log (``container`` = ``replica-N`` picks one)."""
+        ...
+
+    def endpoints(self, model_id: str) -> list[str]:
+        """Base URLs (``http://127.0.0.1:N/v1``) of the ready replicas."""
+        ...
+
+
+def deploy_spec(model_id: str, config: Mapping[str, Any], replicas: Any = None) -> DeploySpec:
+    """The spec of a model from its ``config`` (``command``, ``replicas``, ``health_path``, ``env``)."""
+    command = config.get("command")
+    if not isinstance(command, list) or not command or not all(isinstance(part, str) for part in command):
+        raise InvalidRequestError(
+            "a self-hosted model needs the server command as a list of strings, "
+            "with {port} where the port goes, e.g. ['python', '-m', 'llama_cpp.server', '--port', '{port}']",
+            path="config.command",
+        )
+    count = config.get("replicas", 1) if replicas is None else replicas
+    if isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= 16:
+        raise InvalidRequestError(f"expected an integer from 1 to 16, got {count!r}", path="replicas")
+    return DeploySpec(
+        model_id,
+        tuple(command),
+        count,
+        str(config.get("health_path", "/v1/models")),
+        dict(config.get("env", {})),
+    )
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _tail(path: Path, lines: int) -> str:
+    try:
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return ""
+
+
+class _Replica:
+    def __init__(self, index: int, spec: DeploySpec, folder: Path) -> None:
+        self.name = f"replica-{index}"
+        self.port = _free_port()
+        self.log = folder / f"{spec.model_id}-{self.name}.log"
+        command = [part.replace("{port}", str(self.port)) for part in spec.command]
+        with open(self.log, "wb") as out:
+            self.process = subprocess.Popen(
+                command,
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                env={**os.environ, **spec.env},
+                start_new_session=True,
+            )
+        self.health_url = f"http://127.0.0.1:{self.port}{spec.health_path}"
+        self.ready = False
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/v1"
+
+    def check(self) -> None:
+        if self.process.poll() is not None:
+            self.ready = False
+            return
+        try:
+            with _NO_PROXY.open(self.health_url, timeout=2.0) as response:
+                self.ready = int(response.status) == 200
+        except (urllib.error.URLError, OSError, ValueError):
+            self.ready = False
+
+    def condition(self) -> dict[str, Any]:
+        code = self.process.poll()
+        base = {"type": "Ready", "replica": self.name, "port": self.port, "pid": self.process.pid}
+        if code is not None:
+            reason = f"exited with code {code}: {_tail(self.log, 5)}".strip()
+            return base | {"status": "False", "reason": "Exited", "message": reason}
+        if self.ready:
+            return base | {"status": "True", "reason": "Healthy", "message": f"{self.health_url} answers"}
+        return base | {"status": "False", "reason": "Starting", "message": f"waiting for {self.health_url}"}
+
+    def stop(self, grace: float) -> None:
+        if self.process.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=grace)
+            except subprocess.TimeoutExpired:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait()
+        self.ready = False
+
+
+class LocalProcessDeployer:
+    """Each replica a server process on 127.0.0.1, health-checked every ``interval`` seconds."""
+
+    def __init__(self, *, log_dir: Path | None = None, interval: float = 0.5, grace: float = 5.0) -> None:
+        self._dir = log_dir or Path(tempfile.mkdtemp(prefix="strands-portkey-deploy-"))
+        self._interval, self._grace = interval, grace
+        self._deployments: dict[str, tuple[DeploySpec, list[_Replica]]] = {}
+        self._lock = threading.Lock()
+        self._stopping = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._at_exit = _closer(weakref.ref(self))  # replicas never outlive the interpreter
+        atexit.register(self._at_exit)
+
+    def __repr__(self) -> str:
+        return f"LocalProcessDeployer(models={sorted(self._deployments)})"
+
+    def deploy(self, spec: DeploySpec) -> None:
+        """Start the replicas (a running deployment of the model is stopped first)."""
+        self.stop(spec.model_id)
+        replicas = [_Replica(index, spec, self._dir) for index in range(spec.replicas)]
+        with self._lock:
+            self._deployments[spec.model_id] = (spec, replicas)
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._watch, name="strands-portkey-deployer", daemon=True)
+            self._thread.start()
+
+    def _watch(self) -> None:
+        while not self._stopping.wait(self._interval):
+            with self._lock:
+                replicas = [replica for _, group in self._deployments.values() for replica in group]
+            for replica in replicas:
+                replica.check()
+
+    def stop(self, model_id: str) -> None:
+        """Stop the model's replicas: SIGTERM, then SIGKILL after the grace period."""
+        with self._lock:
+            _, replicas = self._deployments.pop(model_id, (None, []))
+        for replica in replicas:
+            replica.stop(self._grace)
+
+    def status(self, model_id: str) -> DeploymentState:
+        """``active`` when replicas serve, ``deploying`` while they start, ``failed`` when all exited."""
+        with self._lock:
+            spec, replicas = self._deployments.get(model_id, (None, []))
+        if spec is None:
+            return DeploymentState("stopped", 0, 0, [])
+        conditions = [replica.condition() for replica in replicas]
+        ready = sum(1 for condition in conditions if condition["status"] == "True")
+        exited = sum(1 for condition in conditions if condition["reason"] == "Exited")
+        status = "failed" if exited == len(replicas) else "active" if ready == len(replicas) else "deploying"
+        if ready and exited:
+            status = "active"  # degraded: serving on the replicas left; the conditions say which died
+        return DeploymentState(status, spec.replicas, ready, conditions)
+
+    def logs(
+        self, model_id: str, *, lines: int | None = None, container: str | None = None
+    ) -> dict[str, str]:
+        """The last ``lines`` (default 100) of each replica's log, or of ``container`` only."""
+        with self._lock:
+            _, replicas = self._deployments.get(model_id, (None, []))
+        chosen = [replica for replica in replicas if container is None or replica.name == container]
+        if container is not None and not chosen:
+            names = ", ".join(replica.name for replica in replicas) or "none running"
+            raise InvalidRequestError(f"no replica {container!r} (replicas: {names})", path="container")
+        return {replica.name: _tail(replica.log, lines or 100) for replica in chosen}
+
+    def endpoints(self, model_id: str) -> list[str]:
+        """Base URLs of the ready replicas."""
+        with self._lock:
+            _, replicas = self._deployments.get(model_id, (None, []))
+        return [replica.base_url for replica in replicas if replica.ready and replica.process.poll() is None]
+
+    def wait_ready(self, model_id: str, replicas: int, timeout: float) -> bool:
+        """Wait until ``replicas`` are ready (True) or the deployment failed / time ran out (False)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            state = self.status(model_id)
+            if state.ready_replicas >= replicas:
+                return True
+            if state.status in ("failed", "stopped"):
+                return False
+            time.sleep(self._interval)
+        return False
+
+    def close(self) -> None:
+        """Stop every deployment and the health-check thread."""
+        for model_id in list(self._deployments):
+            self.stop(model_id)
+        self._stopping.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+        atexit.unregister(self._at_exit)
+
+
+def _closer(ref: weakref.ref[LocalProcessDeployer]) -> Callable[[], None]:
+    def close() -> None:
+        deployer = ref()
+        if deployer is not None:
+            deployer.close()
+
+    return close

@@ -1,0 +1,264 @@
+"""The AI model registry: registered models (third-party and self-hosted), defaults, permissions.
+
+A registered model names where it runs (``provider`` + ``vendor_model_id``), what it is
+(``model_type``: chat, completion, embedding; ``capabilities``; ``max_tokens``;
+``context_window``) and its request defaults (``config``: ``default_temperature``,
+``default_max_tokens``, ``default_top_p``). Requests may name it by id or by name.
+
+**Permissions.** A model belongs to the acting user who registered it (``owner``) and their
+organization. A user may see and use a model they own, one whose ``shared_with`` lists them, or
+one ``is_shared`` with their organization; only the owner may change or delete it. The acting
+user comes from ``STRANDS_PORTKEY_USER`` / ``STRANDS_PORTKEY_ORGANIZATION`` (default
+``local`` / ``local``: one user owns everything on a personal machine).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import String, cast, false, func, or_, select
+from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
+
+from ..errors import ConflictError, InvalidRequestError, PermissionDeniedError, ResourceNotFoundError
+from ..store.providers import new_id
+from ..store.tables import AIModelRow, utcnow
+
+__all__ = [
+    "MODEL_STATUSES",
+    "MODEL_TYPES",
+    "Actor",
+    "actor_from_env",
+    "can_use",
+    "create_model",
+    "find_model",
+    "parse_model_body",
+    "query_models",
+    "update_model",
+    "visible_to",
+]
+
+USER_ENV, ORGANIZATION_ENV = "STRANDS_PORTKEY_USER", "STRANDS_PORTKEY_ORGANIZATION"
+MODEL_TYPES = ("third-party", "self-hosted")
+CAPABILITY_TYPES = ("chat", "completion", "embedding")
+MODEL_STATUSES = ("active", "deploying", "stopped", "failed")
+DEFAULT_KEYS = {
+    "default_temperature": "temperature",
+    "default_max_tokens": "max_tokens",
+    "default_top_p": "top_p",
+}
+_EDITABLE = (
+    "name",
+    "type",
+    "provider",
+    "vendor_model_id",
+    "model_type",
+    "description",
+    "capabilities",
+    "max_tokens",
+    "context_window",
+    "config",
+)
+_ON_CREATE = (*_EDITABLE, "is_shared", "shared_with")
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    """Who is acting: a user id and their organization."""
+
+    user: str
+    organization_id: str
+
+
+def actor_from_env(env: Mapping[str, str]) -> Actor:
+    """The acting user from ``STRANDS_PORTKEY_USER`` / ``STRANDS_PORTKEY_ORGANIZATION``."""
+    return Actor(env.get(USER_ENV) or "local", env.get(ORGANIZATION_ENV) or "local")
+
+
+def can_use(row: AIModelRow, actor: Actor) -> bool:
+    """Whether ``actor`` may see and use ``row`` (owner, listed in shared_with, or shared with the org)."""
+    return (
+        row.owner == actor.user
+        or actor.user in (row.shared_with or [])
+        or (row.is_shared and row.organization_id == actor.organization_id)
+    )
+
+
+def visible_to(actor: Actor) -> ColumnElement[bool]:
+    """The SQL form of :func:`can_use` (``shared_with`` is matched in its JSON text)."""
+    listed = cast(AIModelRow.shared_with, String).like(f'%"{_json_text(actor.user)}"%', escape="\\")
+    shared = AIModelRow.is_shared.is_(True) & (AIModelRow.organization_id == actor.organization_id)
+    return or_(AIModelRow.owner == actor.user, listed, shared)
+
+
+def _json_text(value: str) -> str:
+    return value.replace("\\", "\\\\").replace('"', '\\"').replace("%", "\\%").replace("_", "\\_")
+
+
+def _text(body: Mapping[str, Any], key: str, path: str, *, required: bool, limit: int = 200) -> str | None:
+    value = body.get(key)
+    if value is None and not required:
+        return None
+    if not isinstance(value, str) or not value.strip() or len(value) > limit:
+        raise InvalidRequestError(
+            f"expected a non-empty string of at most {limit} characters, got {value!r}",
+            path=f"{path}.{key}",
+        )
+    return value.strip()
+
+
+def _choice(body: Mapping[str, Any], key: str, path: str, choices: tuple[str, ...], default: str) -> str:
+    value = body.get(key, default)
+    if value not in choices:
+        raise InvalidRequestError(
+            f"expected one of {', '.join(choices)}, got {value!r}", path=f"{path}.{key}"
+        )
+    return str(value)
+
+
+def _count(body: Mapping[str, Any], key: str, path: str) -> int | None:
+    value = body.get(key)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        raise InvalidRequestError(f"expected a positive integer, got {value!r}", path=f"{path}.{key}")
+    return value
+
+
+def _strings(body: Mapping[str, Any], key: str, path: str) -> list[str]:
+    value = body.get(key) or []
+    if not isinstance(value, list) or not all(isinstance(item, str) and item for item in value):
+        raise InvalidRequestError(f"expected a list of strings, got {value!r}", path=f"{path}.{key}")
+    return list(dict.fromkeys(value))
+
+
+def _config(body: Mapping[str, Any], path: str) -> dict[str, Any]:
+    value = body.get("config") or {}
+    if not isinstance(value, Mapping):
+        raise InvalidRequestError(f"expected an object, got {value!r}", path=f"{path}.config")
+    return dict(value)
+
+
+def parse_model_body(body: Mapping[str, Any], *, partial: bool, path: str = "body") -> dict[str, Any]:
+    """The checked fields of a create (``partial=False``) or update body; unknown fields are refused."""
+    if not isinstance(body, Mapping):
+        raise InvalidRequestError(f"expected an object, got {type(body).__name__}", path=path)
+    allowed = _EDITABLE if partial else _ON_CREATE
+    for key in body:
+        if key not in allowed:
+            hint = " (use update_permissions)" if key in ("is_shared", "shared_with") else ""
+            hint = " (the owner is the acting user)" if key in ("owner", "organization_id") else hint
+            hint = " (status follows deploy / start / stop)" if key == "status" else hint
+            raise InvalidRequestError(
+                f"not a field you can set here{hint}; fields: {', '.join(allowed)}",
+                path=f"{path}.{key}",
+            )
+    checks: dict[str, Callable[[], Any]] = {
+        "name": lambda: _text(body, "name", path, required=True),
+        "type": lambda: _choice(body, "type", path, MODEL_TYPES, "third-party"),
+        "provider": lambda: _text(body, "provider", path, required=True, limit=100),
+        "vendor_model_id": lambda: _text(body, "vendor_model_id", path, required=True),
+        "model_type": lambda: _choice(body, "model_type", path, CAPABILITY_TYPES, "chat"),
+        "description": lambda: _text(body, "description", path, required=False, limit=10_000),
+        "capabilities": lambda: _strings(body, "capabilities", path),
+        "max_tokens": lambda: _count(body, "max_tokens", path),
+        "context_window": lambda: _count(body, "context_window", path),
+        "config": lambda: _config(body, path),
+        "is_shared": lambda: bool(body.get("is_shared", False)),
+        "shared_with": lambda: _strings(body, "shared_with", path),
+    }
+    keys = [key for key in allowed if key in body] if partial else list(allowed)
+    return {key: checks[key]() for key in keys}
+
+
+def _unique_name(session: Session, name: str, model_id: str | None) -> None:
+    taken = session.execute(
+        select(AIModelRow.id, AIModelRow.name).where(func.lower(AIModelRow.name) == name.lower())
+    ).first()
+    if taken is not None and taken.id != model_id:
+        raise ConflictError(
+            f"name {name!r}: model {taken.id} is already named {taken.name!r} "
+            "(names are unique, ignoring case)"
+        )
+
+
+def create_model(session: Session, fields: Mapping[str, Any], actor: Actor) -> AIModelRow:
+    """Register a model owned by ``actor``: third-party ones are ``active``, self-hosted ``stopped``."""
+    _unique_name(session, fields["name"], None)
+    now = utcnow()
+    row = AIModelRow(
+        id=new_id("model"),
+        status="active" if fields["type"] == "third-party" else "stopped",
+        owner=actor.user,
+        organization_id=actor.organization_id,
+        created_at=now,
+        updated_at=now,
+        **fields,
+    )
+    session.add(row)
+    session.flush()
+    return row
+
+
+def find_model(session: Session, ref: str, actor: Actor, *, owner_only: bool = False) -> AIModelRow:
+    """The model with id or name ``ref`` that ``actor`` may see (or change, with ``owner_only``)."""
+    row = session.get(AIModelRow, ref) or session.scalar(select(AIModelRow).where(AIModelRow.name == ref))
+    if row is None:
+        raise ResourceNotFoundError(f"no registered model has the id or name {ref!r}")
+    if not can_use(row, actor):
+        raise PermissionDeniedError(
+            f"user {actor.user!r} may not use model {row.id!r}: it is owned by {row.owner!r} and not shared "
+            "with them or their organization"
+        )
+    if owner_only and row.owner != actor.user:
+        raise PermissionDeniedError(f"only the owner ({row.owner!r}) may change model {row.id!r}")
+    return row
+
+
+def update_model(session: Session, row: AIModelRow, fields: Mapping[str, Any]) -> AIModelRow:
+    """Apply checked ``fields`` to ``row``."""
+    if "name" in fields:
+        _unique_name(session, fields["name"], row.id)
+    for key, value in fields.items():
+        setattr(row, key, value)
+    row.updated_at = utcnow()
+    session.flush()
+    return row
+
+
+def query_models(
+    session: Session,
+    actor: Actor,
+    *,
+    search: str | None = None,
+    type: str | None = None,
+    status: str | None = None,
+    provider: str | None = None,
+    model_type: str | None = None,
+    offset: int = 0,
+    limit: int = 50,
+) -> list[AIModelRow]:
+    """One page of the models ``actor`` may see, by name."""
+    statement = select(AIModelRow).where(visible_to(actor))
+    for column, value in (
+        (AIModelRow.type, type),
+        (AIModelRow.status, status),
+        (AIModelRow.provider, provider),
+        (AIModelRow.model_type, model_type),
+    ):
+        if value is not None:
+            statement = statement.where(column == value)
+    if search:
+        pattern = f"%{search.lower()}%"
+        statement = statement.where(
+            or_(
+                func.lower(AIModelRow.name).like(pattern),
+                func.lower(AIModelRow.vendor_model_id).like(pattern),
+                func.lower(func.coalesce(AIModelRow.description, "")).like(pattern),
+                false(),
+            )
+        )
+    statement = statement.order_by(AIModelRow.name, AIModelRow.id).offset(offset).limit(limit)
+    return list(session.scalars(statement))

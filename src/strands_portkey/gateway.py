@@ -13,7 +13,7 @@ import os
 import random
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import Callable, Mapping
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -24,13 +24,14 @@ from .analytics.record import (  # analytics (issue 7); no database import
 )
 from .cache.semantic import SemanticCache, SemanticSettings
 from .cache.stores import CacheStore, MemoryStore
+from .chat_stream import ChatStream, RequestLike, as_request, with_route
 from .config.client_args import PortkeyAccess, normalize_metadata, portkey_access, resolve_client_args
 from .config.plan import LeafPlan, PlanNode, iter_leaves
 from .config.resolve import build_plan
 from .errors import ConfigurationError, GatewayError, InvalidRequestError
 from .guardrails import CheckRegistry, default_registry
 from .guardrails.runner import compile_hooks
-from .pipeline.base import ChunkStream, Handler, RequestContext
+from .pipeline.base import Handler, RequestContext
 from .pipeline.cache import Caching
 from .pipeline.guardrails import InputGuard, OutputGuard
 from .pipeline.retry import Backoff, Retrying, Sleep
@@ -39,7 +40,7 @@ from .routing.balance import BalanceMode
 from .routing.executor import build_router
 from .targets import TargetResolver
 from .transport import AsyncHTTPTransport, Transport, TransportSettings
-from .types import ChatChunk, ChatRequest, ChatResponse, RouteInfo
+from .types import ChatRequest, ChatResponse
 from .upstream import UpstreamCall
 from .wire import HttpRequest, HttpResponse
 
@@ -54,7 +55,6 @@ __all__ = ["ANALYTICS_ENV", "ChatStream", "Gateway"]
 
 ANALYTICS_ENV = "STRANDS_PORTKEY_ANALYTICS"
 
-RequestLike = ChatRequest | Mapping[str, Any]
 _T = TypeVar("_T")
 
 
@@ -358,10 +358,10 @@ class Gateway:
         targets with a ``cache`` config: a namespace partitioning entries, a forced refresh
         (``REFRESH``), or no cache at all for this request.
         """
-        named = _as_request(request).with_stream(False)
+        named = as_request(request).with_stream(False)
         context = self._context(trace_id, metadata, cache_namespace, cache_force_refresh, cache_bypass)
         chat_request, model_id, sink = self._resolve(named, context)  # issue 7: registry, analytics
-        answer = _with_route(self._route(model_id).chat(chat_request, context), context)
+        answer = with_route(self._route(model_id).chat(chat_request, context), context)
         if sink is None:
             return await answer
         return await recorded(answer, named, context, sink, self._clock, model_id=model_id)
@@ -380,7 +380,7 @@ class Gateway:
 
         Arguments as for :meth:`chat`.
         """
-        named = _as_request(request).with_stream(True)
+        named = as_request(request).with_stream(True)
         context = self._context(trace_id, metadata, cache_namespace, cache_force_refresh, cache_bypass)
         chat_request, model_id, sink = self._resolve(named, context)  # issue 7: registry, analytics
         recorder = None
@@ -403,103 +403,3 @@ class Gateway:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         await self.aclose()
-
-
-async def _with_route(awaitable: Awaitable[_T], context: RequestContext) -> _T:
-    """Await ``awaitable``; any GatewayError it raises leaves carrying the request's RouteInfo."""
-    try:
-        return await awaitable
-    except GatewayError as error:
-        error.route = context.route
-        raise
-
-
-def _as_request(request: RequestLike) -> ChatRequest:
-    if isinstance(request, ChatRequest):
-        return request
-    if isinstance(request, Mapping):
-        return ChatRequest.from_body(request)
-    raise InvalidRequestError(
-        f"expected a ChatRequest or an OpenAI-shaped dict, got {type(request).__name__}", path="request"
-    )
-
-
-class ChatStream:
-    """A streamed answer. Opened by ``async with`` (errors before the first chunk raise there).
-
-    Iterating without ``async with`` opens it on first use and closes it at the end.
-    ``route`` is filled once the stream is open.
-    """
-
-    def __init__(
-        self,
-        handler: Handler,
-        request: ChatRequest,
-        context: RequestContext,
-        recorder: StreamRecorder | None = None,
-    ) -> None:
-        self._handler = handler
-        self._request = request
-        self._context = context
-        self._stream: ChunkStream | None = None
-        self._recorder = recorder  # analytics (issue 7): one record when the stream ends
-
-    @property
-    def route(self) -> RouteInfo:
-        """How this request was served (the leaf, retries, cache status, trace id)."""
-        return self._context.route
-
-    async def open(self) -> ChatStream:
-        """Send the request and wait until the stream is committed (first chunk read)."""
-        if self._stream is None:
-            try:
-                self._stream = await _with_route(
-                    self._handler.open_stream(self._request, self._context), self._context
-                )
-            except BaseException as error:
-                if self._recorder is not None:
-                    self._recorder.finish(self._context.route, error, complete=False)
-                raise
-            if self._recorder is not None:
-                self._recorder.opened()
-        return self
-
-    async def __aenter__(self) -> ChatStream:
-        return await self.open()
-
-    async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        await self.aclose()
-
-    def __aiter__(self) -> AsyncIterator[ChatChunk]:
-        return self._iterate()
-
-    async def _iterate(self) -> AsyncIterator[ChatChunk]:
-        if self._stream is None:
-            await self.open()
-        assert self._stream is not None
-        recorder = self._recorder
-        try:
-            async for chunk in self._stream:
-                if recorder is not None:
-                    recorder.chunk(chunk)
-                yield chunk
-        except BaseException as error:
-            if isinstance(error, GatewayError):
-                error.route = self._context.route
-            if recorder is not None:
-                recorder.finish(self._context.route, error, complete=False)
-            raise
-        else:
-            if recorder is not None:
-                recorder.finish(self._context.route, None, complete=True)
-        finally:
-            await self.aclose()
-
-    async def aclose(self) -> None:
-        """Close the upstream connection (idempotent); a stream closed before its end is ``cancelled``."""
-        if self._recorder is not None:
-            self._recorder.finish(self._context.route, None, complete=False)
-        if self._stream is not None:
-            await self._stream.aclose()

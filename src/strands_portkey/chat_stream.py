@@ -1,0 +1,126 @@
+"""``ChatStream``: a streamed answer as the caller holds it, and the request-edge helpers.
+
+Split from :mod:`strands_portkey.gateway` so the composition root stays small. A stream is opened
+(committed: first chunk read) by ``async with``; every error it raises, at opening or mid-stream,
+carries the request's ``RouteInfo``; when analytics record requests, the stream writes one record
+when it ends (complete, failed, or closed early).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Mapping
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from .errors import GatewayError, InvalidRequestError
+from .pipeline.base import ChunkStream, Handler, RequestContext
+from .types import ChatChunk, ChatRequest, RouteInfo
+
+if TYPE_CHECKING:
+    from .analytics.record import StreamRecorder
+
+__all__ = ["ChatStream", "RequestLike", "as_request", "with_route"]
+
+RequestLike = ChatRequest | Mapping[str, Any]
+_T = TypeVar("_T")
+
+
+async def with_route(awaitable: Awaitable[_T], context: RequestContext) -> _T:
+    """Await ``awaitable``; any GatewayError it raises leaves carrying the request's RouteInfo."""
+    try:
+        return await awaitable
+    except GatewayError as error:
+        error.route = context.route
+        raise
+
+
+def as_request(request: RequestLike) -> ChatRequest:
+    """A ChatRequest from a ChatRequest or an OpenAI-shaped body (naming the bad field if any)."""
+    if isinstance(request, ChatRequest):
+        return request
+    if isinstance(request, Mapping):
+        return ChatRequest.from_body(request)
+    raise InvalidRequestError(
+        f"expected a ChatRequest or an OpenAI-shaped dict, got {type(request).__name__}", path="request"
+    )
+
+
+class ChatStream:
+    """A streamed answer. Opened by ``async with`` (errors before the first chunk raise there).
+
+    Iterating without ``async with`` opens it on first use and closes it at the end.
+    ``route`` is filled once the stream is open.
+    """
+
+    def __init__(
+        self,
+        handler: Handler,
+        request: ChatRequest,
+        context: RequestContext,
+        recorder: StreamRecorder | None = None,
+    ) -> None:
+        self._handler = handler
+        self._request = request
+        self._context = context
+        self._stream: ChunkStream | None = None
+        self._recorder = recorder  # analytics (issue 7): one record when the stream ends
+
+    @property
+    def route(self) -> RouteInfo:
+        """How this request was served (the leaf, retries, cache status, trace id)."""
+        return self._context.route
+
+    async def open(self) -> ChatStream:
+        """Send the request and wait until the stream is committed (first chunk read)."""
+        if self._stream is None:
+            try:
+                self._stream = await with_route(
+                    self._handler.open_stream(self._request, self._context), self._context
+                )
+            except BaseException as error:
+                if self._recorder is not None:
+                    self._recorder.finish(self._context.route, error, complete=False)
+                raise
+            if self._recorder is not None:
+                self._recorder.opened()
+        return self
+
+    async def __aenter__(self) -> ChatStream:
+        return await self.open()
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.aclose()
+
+    def __aiter__(self) -> AsyncIterator[ChatChunk]:
+        return self._iterate()
+
+    async def _iterate(self) -> AsyncIterator[ChatChunk]:
+        if self._stream is None:
+            await self.open()
+        assert self._stream is not None
+        recorder = self._recorder
+        try:
+            async for chunk in self._stream:
+                if recorder is not None:
+                    recorder.chunk(chunk)
+                yield chunk
+        except BaseException as error:
+            if isinstance(error, GatewayError):
+                error.route = self._context.route
+            if recorder is not None:
+                recorder.finish(self._context.route, error, complete=False)
+            raise
+        else:
+            if recorder is not None:
+                recorder.finish(self._context.route, None, complete=True)
+        finally:
+            await self.aclose()
+
+    async def aclose(self) -> None:
+        """Close the upstream connection (idempotent); a stream closed before its end is ``cancelled``."""
+        if self._recorder is not None:
+            self._recorder.finish(self._context.route, None, complete=False)
+        if self._stream is not None:
+            await self._stream.aclose()

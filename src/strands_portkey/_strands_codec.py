@@ -39,8 +39,6 @@ Documented policies (the Strands model contract asks each provider to pick and s
 from __future__ import annotations
 
 import base64
-import json
-import warnings
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -48,6 +46,15 @@ from strands.types.content import Messages, SystemContentBlock
 from strands.types.exceptions import ContextWindowOverflowException, ModelThrottledException
 from strands.types.tools import ToolChoice, ToolSpec
 
+from ._strands_content import (
+    cache_control,
+    content_parts,
+    drop_block,
+    dumps_field,
+    mark_cache_point,
+    plain_if_text,
+    text_field,
+)
 from ._strands_events import StreamConverter, response_to_events, usage_to_strands
 from .errors import (
     ContextWindowExceededError,
@@ -67,17 +74,6 @@ __all__ = [
     "usage_to_strands",
 ]
 
-_DOCUMENT_MIME = {
-    "pdf": "application/pdf",
-    "csv": "text/csv",
-    "doc": "application/msword",
-    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-    "xls": "application/vnd.ms-excel",
-    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    "html": "text/html",
-    "txt": "text/plain",
-    "md": "text/markdown",
-}
 _TOOL_CHOICE = {"auto": "auto", "any": "required"}
 
 
@@ -135,15 +131,15 @@ def _system_messages(prompt: str | None, blocks: list[SystemContentBlock] | None
         if "cachePoint" in block:
             if last is not None and isinstance(last["content"], str):
                 part: ContentPart = {"type": "text", "text": last["content"]}
-                part["cache_control"] = _cache_control(block["cachePoint"])
+                part["cache_control"] = cache_control(block["cachePoint"])
                 last["content"] = [part]
             last = None
         elif "text" in block:
-            last = {"role": "system", "content": _text(block["text"], path)} if block["text"] else None
+            last = {"role": "system", "content": text_field(block["text"], path)} if block["text"] else None
             if last is not None:
                 out.append(last)
         else:
-            _drop(path, next(iter(block), "empty"), "system prompts carry only text")
+            drop_block(path, next(iter(block), "empty"), "system prompts carry only text")
             last = None
     return out
 
@@ -176,7 +172,7 @@ def _user_message(content: list[Any], path: str) -> list[Message]:
         block_path = f"{path}.content[{index}]"
         previous, last = last, None  # a cache point marks only the part made just before it
         if "cachePoint" in block:
-            _mark(previous, block["cachePoint"])
+            mark_cache_point(previous, block["cachePoint"])
         if "cachePoint" in block or "reasoningContent" in block:
             continue
         if "toolResult" in block:
@@ -184,19 +180,12 @@ def _user_message(content: list[Any], path: str) -> list[Message]:
         elif "toolUse" in block:
             raise InvalidRequestError("toolUse is only valid in an assistant message", path=block_path)
         else:
-            new = _content_parts(block, block_path)
+            new = content_parts(block, block_path)
             parts.extend(new)
             last = new[-1] if new else None
     if moved or parts:
-        out.append({"role": "user", "content": _plain_if_text(moved + parts)})
+        out.append({"role": "user", "content": plain_if_text(moved + parts)})
     return out
-
-
-def _plain_if_text(parts: list[ContentPart]) -> str | list[ContentPart]:
-    """All-text content as one string: llama.cpp, vLLM and Ollama chat templates reject arrays."""
-    if all(p["type"] == "text" and "cache_control" not in p for p in parts):
-        return "\n".join(p["text"] for p in parts)
-    return parts
 
 
 def _assistant_message(content: list[Any], path: str) -> list[Message]:
@@ -210,7 +199,7 @@ def _assistant_message(content: list[Any], path: str) -> list[Message]:
         block_path = f"{path}.content[{index}]"
         previous, last = last, None
         if "cachePoint" in block:
-            _mark(previous, block["cachePoint"])
+            mark_cache_point(previous, block["cachePoint"])
             continue
         if "reasoningContent" in block:
             thinking.extend(_thinking_block(block["reasoningContent"]))
@@ -223,10 +212,10 @@ def _assistant_message(content: list[Any], path: str) -> list[Message]:
         elif "toolResult" in block:
             raise InvalidRequestError("toolResult is only valid in a user message", path=block_path)
         else:
-            new = _content_parts(block, block_path)
+            new = content_parts(block, block_path)
             parts.extend(new)
             last = new[-1] if new else None
-    message: AssistantMessage = {"role": "assistant", "content": _plain_if_text(parts) if parts else None}
+    message: AssistantMessage = {"role": "assistant", "content": plain_if_text(parts) if parts else None}
     if calls:
         message["tool_calls"] = calls
     if reasoning:
@@ -258,74 +247,6 @@ def _blocks(content: list[Any], path: str) -> list[Mapping[str, Any]]:
     return content
 
 
-def _mark(last: ContentPart | None, point: Any) -> None:
-    """Give the part made by the block just before a cache point its ``cache_control``."""
-    if last is not None:
-        last["cache_control"] = _cache_control(point)
-
-
-def _cache_control(point: Any) -> dict[str, Any]:
-    """Anthropic-style ``cache_control`` for a Strands cache point."""
-    control: dict[str, Any] = {"type": "ephemeral"}
-    if isinstance(point, Mapping) and point.get("ttl"):
-        control["ttl"] = point["ttl"]
-    return control
-
-
-def _content_parts(block: Mapping[str, Any], path: str) -> list[ContentPart]:
-    """Content parts for one text/media block; unsupported kinds are dropped with a warning."""
-    if "text" in block:
-        return [{"type": "text", "text": _text(block["text"], f"{path}.text")}]
-    if "image" in block:
-        return _image_part(block["image"], f"{path}.image")
-    if "document" in block:
-        return _document_part(block["document"], f"{path}.document")
-    if "citationsContent" in block:
-        items = block["citationsContent"].get("content") or []
-        return [{"type": "text", "text": item["text"]} for item in items if item.get("text")]
-    if "guardContent" in block:
-        text = (block["guardContent"].get("text") or {}).get("text")
-        if text:
-            return [{"type": "text", "text": text}]
-        _drop(path, "guardContent", "only guarded text is supported")
-        return []
-    kind = next(iter(block), "empty")
-    _drop(path, kind, "chat completions has no equivalent")
-    return []
-
-
-def _image_part(image: Mapping[str, Any], path: str) -> list[ContentPart]:
-    """Build an ``image_url`` part with a base64 data URL; location sources cannot be sent."""
-    source = image.get("source") or {}
-    if "bytes" not in source:
-        _drop(path, "image", "only inline bytes can be sent, not a location source")
-        return []
-    fmt = str(image.get("format", "png"))  # Strands' formats (png, jpeg, gif, webp) are MIME subtypes
-    url = _data_url(f"image/{fmt}", source["bytes"], f"{path}.source.bytes")
-    return [{"type": "image_url", "image_url": {"url": url, "detail": "auto"}}]
-
-
-def _document_part(document: Mapping[str, Any], path: str) -> list[ContentPart]:
-    """Build a ``file`` part with a data URL and a file name that carries the extension."""
-    source = document.get("source") or {}
-    if "bytes" not in source:
-        _drop(path, "document", "only inline bytes can be sent, not a location source")
-        return []
-    fmt = str(document.get("format", "txt"))
-    name = str(document.get("name") or "document")
-    if not name.lower().endswith(f".{fmt}"):
-        name = f"{name}.{fmt}"
-    mime = _DOCUMENT_MIME.get(fmt, "application/octet-stream")
-    data = _data_url(mime, source["bytes"], f"{path}.source.bytes")
-    return [{"type": "file", "file": {"file_data": data, "filename": name}}]
-
-
-def _data_url(mime: str, data: Any, path: str) -> str:
-    if not isinstance(data, (bytes, bytearray)):
-        raise InvalidRequestError(f"must be bytes, got {type(data).__name__}", path=path)
-    return f"data:{mime};base64,{base64.b64encode(data).decode('ascii')}"
-
-
 def _tool_message(result: Any, moved: list[ContentPart], path: str) -> ToolMessage:
     """Build a ``tool`` message with plain-string content; media go to ``moved`` (module doc)."""
     if not isinstance(result, Mapping) or not isinstance(result.get("toolUseId"), str):
@@ -336,11 +257,11 @@ def _tool_message(result: Any, moved: list[ContentPart], path: str) -> ToolMessa
         if not isinstance(item, Mapping):
             raise InvalidRequestError("a tool result item must be a mapping", path=item_path)
         if "text" in item:
-            texts.append(_text(item["text"], item_path))
+            texts.append(text_field(item["text"], item_path))
         elif "json" in item:
-            texts.append(_dumps(item["json"], item_path))
+            texts.append(dumps_field(item["json"], item_path))
         else:
-            moved.extend(_content_parts(item, item_path))
+            moved.extend(content_parts(item, item_path))
     text = "\n".join(texts)
     if result.get("status") == "error" and not text.lower().startswith("error"):
         text = f"Error: {text}" if text else "Error"
@@ -351,26 +272,9 @@ def _tool_call(use: Any, path: str) -> ToolCallJSON:
     """Build an OpenAI tool call; arguments are the JSON text of the parsed input."""
     if not isinstance(use, Mapping) or not isinstance(use.get("toolUseId"), str):
         raise InvalidRequestError("a toolUse needs a string 'toolUseId'", path=path)
-    name = _text(use.get("name"), f"{path}.name")
-    arguments = _dumps(use.get("input", {}), f"{path}.input")
+    name = text_field(use.get("name"), f"{path}.name")
+    arguments = dumps_field(use.get("input", {}), f"{path}.input")
     return {"id": use["toolUseId"], "type": "function", "function": {"name": name, "arguments": arguments}}
-
-
-def _dumps(value: Any, path: str) -> str:
-    try:
-        return json.dumps(value, ensure_ascii=False)
-    except (TypeError, ValueError) as error:
-        raise InvalidRequestError(f"is not JSON-serializable: {error}", path=path) from error
-
-
-def _text(value: Any, path: str) -> str:
-    if not isinstance(value, str):
-        raise InvalidRequestError(f"must be a string, got {type(value).__name__}", path=path)
-    return value
-
-
-def _drop(path: str, kind: str, why: str) -> None:
-    warnings.warn(f"{path}: {kind} block dropped ({why})", UserWarning, stacklevel=4)
 
 
 def _tools(specs: Sequence[ToolSpec] | None) -> list[ToolSpecJSON]:

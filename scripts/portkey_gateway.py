@@ -33,7 +33,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -41,6 +40,8 @@ import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+
+from _peer import NO_PROXY_OPENER, free_port, port_is_free, serve_until_interrupted, tail
 
 GATEWAY_PACKAGE = "@portkey-ai/gateway"
 GATEWAY_VERSION = "1.15.2"
@@ -114,14 +115,6 @@ def _logs(home: Path) -> Path:
 
 def _say(message: str) -> None:
     print(f"[portkey-gateway] {message}", flush=True)
-
-
-def _tail(path: Path, lines: int = 40) -> str:
-    try:
-        text = path.read_text(encoding="utf-8", errors="replace")
-    except OSError:
-        return "(no log)"
-    return "\n".join(text.splitlines()[-lines:])
 
 
 # --------------------------------------------------------------------------- install
@@ -235,7 +228,7 @@ def _run_npm(cmd: list[str], *, cwd: Path, log: Path) -> None:
             out.write(f"\n(timed out after {_NPM_TIMEOUT_S:g} s)\n")
     if code != 0:
         raise PortkeyGatewayError(
-            f"`{' '.join(cmd[1:])}` failed (exit code {code}). Last lines of {log}:\n{_tail(log)}\n\n"
+            f"`{' '.join(cmd[1:])}` failed (exit code {code}). Last lines of {log}:\n{tail(log)}\n\n"
             "Fix the cause above (npm must reach its registry), then retry with "
             f"`hatch run portkey-gateway ensure` (to start over: delete {cwd})."
         )
@@ -316,33 +309,14 @@ def _install(home: Path, node: str, npm: str) -> GatewayInstall:
 
 # --------------------------------------------------------------------------- server
 
+
 # Loopback requests must never go through an HTTP(S)_PROXY from the environment.
-_NO_PROXY_OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-
-
-def free_port() -> int:
-    """A TCP port that is free on 127.0.0.1 right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((HOST, 0))
-        return int(sock.getsockname()[1])
-
-
 def _ready(port: int) -> bool:
     try:
-        with _NO_PROXY_OPENER.open(f"http://{HOST}:{port}/", timeout=2.0) as response:
+        with NO_PROXY_OPENER.open(f"http://{HOST}:{port}/", timeout=2.0) as response:
             return int(response.status) == 200 and READY_TEXT in response.read(200).decode("utf-8", "replace")
     except (urllib.error.URLError, OSError, ValueError):
         return False
-
-
-def _port_is_free(port: int) -> bool:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            sock.bind((HOST, port))
-        except OSError:
-            return False
-        return True
 
 
 class RunningGateway:
@@ -364,8 +338,8 @@ class RunningGateway:
     def is_running(self) -> bool:
         return self._process.poll() is None
 
-    def log_tail(self, lines: int = 40) -> str:
-        return _tail(self.log_path, lines)
+    def logtail(self, lines: int = 40) -> str:
+        return tail(self.log_path, lines)
 
     def stop(self, grace: float = 5.0) -> None:
         """SIGTERM the process group this module started, then SIGKILL it after ``grace`` seconds."""
@@ -386,7 +360,7 @@ class RunningGateway:
 
 
 def _launch(install: GatewayInstall, port: int, ready_timeout: float) -> RunningGateway:
-    if not _port_is_free(port):
+    if not port_is_free(port):
         raise PortkeyGatewayError(f"port {port} on {HOST} is already in use (address already in use)")
     log_path = _logs(install.home) / f"gateway-{port}.log"
     with log_path.open("wb") as log:
@@ -404,7 +378,7 @@ def _launch(install: GatewayInstall, port: int, ready_timeout: float) -> Running
         if process.poll() is not None:
             raise PortkeyGatewayError(
                 f"the gateway exited early (code {process.returncode}); last lines of {log_path}:\n"
-                f"{_tail(log_path)}"
+                f"{tail(log_path)}"
             )
         if _ready(port):
             return gateway
@@ -412,7 +386,7 @@ def _launch(install: GatewayInstall, port: int, ready_timeout: float) -> Running
             gateway.stop()
             raise PortkeyGatewayError(
                 f"the gateway did not say hey on GET / within {ready_timeout:g} s; last lines of "
-                f"{log_path}:\n{_tail(log_path)}"
+                f"{log_path}:\n{tail(log_path)}"
             )
         time.sleep(0.05)
 
@@ -466,24 +440,9 @@ def _cmd_status(_: argparse.Namespace) -> int:
 
 
 def _cmd_start(args: argparse.Namespace) -> int:
-    stop_requested = False
-
-    def _on_signal(signum: int, frame: object) -> None:
-        nonlocal stop_requested
-        stop_requested = True
-
-    signal.signal(signal.SIGTERM, _on_signal)
-    signal.signal(signal.SIGINT, _on_signal)
     with start(args.port, ready_timeout=args.ready_timeout) as gateway:
         print(f"Portkey gateway at {gateway.base_url} (pid {gateway.pid}); log: {gateway.log_path}")
-        print("press Ctrl-C to stop", flush=True)
-        while not stop_requested and gateway.is_running():
-            time.sleep(0.2)
-        if not stop_requested:
-            print(f"the gateway exited; last lines of {gateway.log_path}:\n{gateway.log_tail()}")
-            return 1
-    print("stopped")
-    return 0
+        return serve_until_interrupted(gateway, "gateway")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -17,7 +17,6 @@ import glob
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -25,6 +24,8 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+
+from _peer import free_port
 
 PASSWORD = "strands-pg-test-pw"
 USER = "strands"
@@ -76,13 +77,6 @@ class PostgresServer:
     port: int
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 def _as_owner() -> dict[str, str]:
     """As root, run as the ``postgres`` user (the process we start *is* the server: its pid is ours)."""
     return {"user": "postgres", "group": "postgres"} if os.geteuid() == 0 else {}
@@ -119,7 +113,7 @@ def start() -> Iterator[PostgresServer]:
              f"--pwfile={pwfile}", "-E", "UTF8", "--no-instructions"],
             check=True, capture_output=True, timeout=120, cwd=root, **_as_owner(),
         )  # fmt: skip
-        port = _free_port()
+        port = free_port()
         with open(log, "wb") as out:
             process = subprocess.Popen(
                 [str(bindir / "postgres"), "-D", str(data), "-h", "127.0.0.1", "-p", str(port),

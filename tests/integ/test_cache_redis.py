@@ -24,6 +24,7 @@ from typing import Any
 
 import pytest
 
+from _peer import free_port  # scripts/ is on pytest's pythonpath
 from scripted_upstream import ScriptedUpstream, ok  # scripts/ is on pytest's pythonpath
 from strands_portkey import Gateway
 from strands_portkey.cache.embedders import MiniLMEmbedder
@@ -42,12 +43,6 @@ def _required() -> bool:
     return os.environ.get(REQUIRE_ENV, "").strip().lower() in {"1", "true", "yes", "on"}
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 class RedisServer:
     """redis-server on 127.0.0.1, no persistence, in a temporary folder; stopped by its pid."""
 
@@ -58,7 +53,7 @@ class RedisServer:
             if _required():
                 pytest.fail(f"{REQUIRE_ENV}=1 but {reason}; CI installs it in .ci/run", pytrace=False)
             pytest.skip(reason)
-        self.port = _free_port()
+        self.port = free_port()
         self.url = f"redis://127.0.0.1:{self.port}/0"
         args = [binary, "--bind", "127.0.0.1", "--port", str(self.port), "--save", "", "--appendonly", "no"]
         self.process = subprocess.Popen(

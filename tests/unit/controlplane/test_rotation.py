@@ -134,8 +134,10 @@ async def test_a_leaf_with_its_own_key_or_without_vault_keys_does_not_rotate(
     await own.chat(BODY)
     assert keys_used(fake_provider) == [GOOD2]
     groq = Gateway(
-        {"provider": "groq", "api_key": "gsk"},
+        {"provider": "groq", "custom_host": "http://groq.local/v1"},
         control_plane=plane,
         transport=httpx.MockTransport(fake_provider.handler),
+        env={"GROQ_API_KEY": GOOD2},
     )
-    assert "groq" in repr(groq)
+    await groq.chat(BODY)  # the vault holds no groq keys: the environment's key is used
+    assert keys_used(fake_provider) == [GOOD2, GOOD2]

@@ -20,7 +20,6 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from .analytics.record import (  # analytics (issue 7); no database import
     StreamRecorder,
     recorded,
-    refused_record,
 )
 from .cache.semantic import SemanticCache, SemanticSettings
 from .cache.stores import CacheStore, MemoryStore
@@ -28,9 +27,10 @@ from .chat_stream import ChatStream, RequestLike, as_request, with_route
 from .config.client_args import PortkeyAccess, normalize_metadata, portkey_access, resolve_client_args
 from .config.plan import LeafPlan, PlanNode, iter_leaves
 from .config.resolve import build_plan
-from .errors import ConfigurationError, GatewayError, InvalidRequestError
+from .errors import ConfigurationError
 from .guardrails import CheckRegistry, default_registry
 from .guardrails.runner import compile_hooks
+from .model_routes import ANALYTICS_ENV, ModelRouting, RegisteredModelsOnly, served_providers
 from .pipeline.base import Handler, RequestContext
 from .pipeline.cache import Caching
 from .pipeline.guardrails import InputGuard, OutputGuard
@@ -40,20 +40,16 @@ from .routing.balance import BalanceMode
 from .routing.executor import build_router
 from .targets import TargetResolver
 from .transport import AsyncHTTPTransport, Transport, TransportSettings
-from .types import ChatRequest, ChatResponse
+from .types import ChatResponse
 from .upstream import UpstreamCall
 from .wire import HttpRequest, HttpResponse
 
 if TYPE_CHECKING:  # control plane (issue 5): imported on first use only
-    from .analytics.record import RecordSink
     from .controlplane import AINamespace, ControlPlane
-    from .controlplane.models_api import RegisteredModels
     from .controlplane.providers_api import Providers
     from .vault.selector import SelectedCredential
 
 __all__ = ["ANALYTICS_ENV", "ChatStream", "Gateway"]
-
-ANALYTICS_ENV = "STRANDS_PORTKEY_ANALYTICS"
 
 _T = TypeVar("_T")
 
@@ -66,6 +62,8 @@ class Gateway:
             ``{"provider": "openai", "api_key": "sk-..."}`` or a tree of targets with
             ``fallback`` / ``loadbalance`` / ``conditional`` / ``single`` strategies, ``retry``,
             ``override_params`` and ``request_timeout`` (see the README's config reference).
+            Without one (``Gateway()``), requests must name a registered model (``gw.ai.models``),
+            which routes to its own provider.
         client_args: Portkey ``AsyncPortkey`` arguments instead of ``config`` (see
             :mod:`strands_portkey.config.client_args` for where each combination routes).
         transport: An ``httpx`` async transport to use instead of the network (tests).
@@ -127,12 +125,6 @@ class Gateway:
             self._timeout_override_ms = route.request_timeout_ms
             self._cache_namespace = route.cache_namespace
             self._cache_force_refresh = route.cache_force_refresh
-        if config is None:
-            raise ConfigurationError(
-                "a Gateway needs a config, e.g. Gateway({'provider': 'openai', 'api_key': '...'}) "
-                "or Gateway(client_args={...})",
-                path="config",
-            )
         self._transport = Transport(transport, transport_settings)
         self._clock = clock
         self._sleep = sleep
@@ -148,13 +140,10 @@ class Gateway:
         self._control_api: tuple[AINamespace, Providers] | None = None
         # --- end control plane ---
         self._checks = checks if checks is not None else default_registry()
-        # analytics and the model registry (issue 7): resolved on the first request
-        self._sink: RecordSink | None = None
-        self._registry: RegisteredModels | None = None
-        self._hooks_resolved = False
-        self._replica_routes: dict[str, tuple[tuple[str, ...], Handler]] = {}
+        # analytics and the model registry (issue 7): looked up on the first request
+        self._models = ModelRouting(lambda: self._plane(create=False), lambda c: self._build(c)[2], self._env)
         self._targets = TargetResolver(self._env, self._portkey, self._virtual_key, self._vault_has_keys)
-        self._plan, self._leaves, self._handler = self._build(config)
+        self._install(config)
 
     def __repr__(self) -> str:
         return f"Gateway(leaves={list(self._leaves.values())!r})"
@@ -168,6 +157,9 @@ class Gateway:
         return plan, calls, build_router(plan, handlers, rng=self._rng, balance=self._balance)
 
     def _leaf_call(self, leaf: LeafPlan) -> UpstreamCall:
+        names_model = isinstance(leaf.override_params.get("model"), str)
+        if names_model and leaf.provider is None and leaf.virtual_key is None:
+            leaf = self._models.leaf_of_model(leaf)
         adapter, target = self._targets.resolve(leaf)
         rotation = None
         plane = self._plane(create=False) if self._targets.rotates(leaf) else None
@@ -182,6 +174,7 @@ class Gateway:
             override_params=leaf.override_params,
             timeout_ms=leaf.request_timeout_ms,
             clock=self._clock,
+            resolve_model=self._models.leaf_model if names_model else None,
         )
 
     def _leaf_handler(self, leaf: LeafPlan, call: UpstreamCall) -> Handler:
@@ -215,13 +208,20 @@ class Gateway:
         """How guardrail checks (webhooks, URL probes) make HTTP calls: this gateway's transport."""
         return await self._transport.send(request, timeout=timeout_s)
 
-    def reconfigure(self, config: Mapping[str, Any] | str) -> None:
+    def reconfigure(self, config: Mapping[str, Any] | str | None) -> None:
         """Route later requests by ``config`` instead; connection pools are kept.
 
         The new config is validated first: if it is invalid, ``ConfigurationError`` is raised
         and the current config stays in force. Requests already running finish on the old one.
         """
-        self._plan, self._leaves, self._handler = self._build(config)
+        self._install(config)
+
+    def _install(self, config: Mapping[str, Any] | str | None) -> None:
+        built: tuple[PlanNode | None, dict[str, UpstreamCall], Handler] = (None, {}, RegisteredModelsOnly())
+        if config is not None:  # built first: an invalid config changes nothing
+            built = self._build(config)
+        self._plan, self._leaves, self._handler = built
+        self._served = served_providers(call.target.provider for call in self._leaves.values())
 
     # ------------------------------------------------------------------ control plane (issue 5)
 
@@ -250,7 +250,7 @@ class Gateway:
             plane = self._plane(create=True)
             assert plane is not None
             self._control_api = (AINamespace(plane), Providers(plane))
-            self._hooks_resolved = False  # issue 7: the store now exists; record and resolve from here on
+            self._models.reset()  # issue 7: the store now exists; record and resolve from here on
         return self._control_api
 
     @property
@@ -262,61 +262,6 @@ class Gateway:
     def providers(self) -> Providers:
         """Providers, credentials, model rates, billing, health, model discovery, ``test_models``."""
         return self._control()[1]
-
-    # ------------------------------------------------------------------ analytics (issue 7)
-
-    def _hooks(self) -> tuple[RecordSink | None, RegisteredModels | None]:
-        """Where requests are recorded, and the registered models they may name; or neither.
-
-        Both need a store the user asked for: a ``control_plane`` given, ``STRANDS_PORTKEY_DB_URL``
-        set, or the default file already there (``gw.ai`` and ``gw.providers`` create it). A
-        gateway never creates a database just to record. ``STRANDS_PORTKEY_ANALYTICS=off`` turns
-        recording off.
-        """
-        if not self._hooks_resolved:
-            self._hooks_resolved = True
-            plane = self._plane(create=False)
-            if plane is not None:
-                self._registry = plane.registered_models
-                off = self._env.get(ANALYTICS_ENV, "").strip().lower() in {"0", "off", "false", "no"}
-                self._sink = None if off else plane.records
-        return self._sink, self._registry
-
-    def _resolve(
-        self, named: ChatRequest, context: RequestContext
-    ) -> tuple[ChatRequest, str | None, RecordSink | None]:
-        """A registered model named by ``named``: its vendor id and defaults (a refusal is recorded)."""
-        sink, registry = self._hooks()
-        if registry is None:
-            return named, None, sink
-        try:
-            resolved, model_id = registry.resolve(named)
-        except GatewayError as error:
-            if sink is not None:
-                sink.submit(refused_record(named, context, error))
-            raise
-        return resolved, model_id, sink
-
-    def _route(self, model_id: str | None) -> Handler:
-        """The config's router; for a deployed self-hosted model, a load balancer over its ready replicas."""
-        if model_id is None or self._registry is None:
-            return self._handler
-        endpoints = self._registry.endpoints(model_id)
-        if endpoints is None:
-            return self._handler
-        if not endpoints:
-            raise InvalidRequestError(
-                f"model {model_id} is self-hosted and has no ready replica: deploy it "
-                "(gw.ai.models.deploy) and wait until gw.ai.models.status(...).ready_replicas > 0",
-                path="model",
-            )
-        key = tuple(endpoints)
-        cached = self._replica_routes.get(model_id)
-        if cached is None or cached[0] != key:
-            targets = [{"provider": "openai", "custom_host": url, "api_key": "local"} for url in key]
-            cached = (key, self._build({"strategy": {"mode": "loadbalance"}, "targets": targets})[2])
-            self._replica_routes[model_id] = cached
-        return cached[1]
 
     # ------------------------------------------------------------------ requests
 
@@ -360,8 +305,10 @@ class Gateway:
         """
         named = as_request(request).with_stream(False)
         context = self._context(trace_id, metadata, cache_namespace, cache_force_refresh, cache_bypass)
-        chat_request, model_id, sink = self._resolve(named, context)  # issue 7: registry, analytics
-        answer = with_route(self._route(model_id).chat(chat_request, context), context)
+        chat_request, route, model_id, sink = self._models.resolve(
+            named, context, self._handler, self._served
+        )
+        answer = with_route(route.chat(chat_request, context), context)
         if sink is None:
             return await answer
         return await recorded(answer, named, context, sink, self._clock, model_id=model_id)
@@ -382,16 +329,18 @@ class Gateway:
         """
         named = as_request(request).with_stream(True)
         context = self._context(trace_id, metadata, cache_namespace, cache_force_refresh, cache_bypass)
-        chat_request, model_id, sink = self._resolve(named, context)  # issue 7: registry, analytics
+        chat_request, route, model_id, sink = self._models.resolve(
+            named, context, self._handler, self._served
+        )
         recorder = None
         if sink is not None:
             recorder = StreamRecorder(sink, named, context.metadata, self._clock, model_id)
-        return ChatStream(self._route(model_id), chat_request, context, recorder)
+        return ChatStream(route, chat_request, context, recorder)
 
     async def aclose(self) -> None:
         """Close pooled connections (and the control plane this gateway opened); write analytics."""
         await self._transport.aclose()
-        if self._sink is not None and self._control_plane is not None:  # analytics (issue 7)
+        if self._models.sink is not None and self._control_plane is not None:  # analytics (issue 7)
             await asyncio.to_thread(self._control_plane.records.flush)
         if self._owns_control_plane and self._control_plane is not None:  # control plane (issue 5)
             await self._control_plane.aclose()

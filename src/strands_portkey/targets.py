@@ -69,7 +69,10 @@ class TargetResolver:
         """The adapter and target for ``leaf``; ConfigurationError naming the leaf's path if none."""
         if leaf.provider is None and leaf.virtual_key is None:
             raise ConfigurationError(
-                "a target needs a 'provider' (e.g. 'openai') or a 'virtual_key'", path=leaf.path
+                f"override_params.model {leaf.override_params.get('model')!r} is not a registered model "
+                "(see gw.ai.models.list()), so this target needs a 'provider' "
+                "(e.g. 'openai') or a 'virtual_key'",
+                path=leaf.path,
             )
         if leaf.virtual_key is not None and leaf.provider != "portkey" and self._virtual_keys is not None:
             stored = self._virtual_keys(leaf.virtual_key)

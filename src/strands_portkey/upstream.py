@@ -109,6 +109,7 @@ class UpstreamCall:
         timeout_ms: float | None = None,
         clock: Callable[[], float] = time.perf_counter,
         rotation: CredentialRotation | None = None,
+        resolve_model: Callable[[ChatRequest], ChatRequest] | None = None,
     ) -> None:
         self.path = path
         self.adapter = adapter
@@ -118,6 +119,7 @@ class UpstreamCall:
         self._overrides = override_params or {}
         self._timeout = timeout_ms / 1000 if timeout_ms else None
         self._clock = clock
+        self._resolve_model = resolve_model  # a registered model named by override_params.model
 
     def __repr__(self) -> str:
         return f"UpstreamCall(path={self.path!r}, target={self.target!r})"
@@ -129,6 +131,8 @@ class UpstreamCall:
         target, credential_id = self._rotation.next_target() if self._rotation else (self.target, None)
         context.route.credential_id = credential_id  # analytics (issue 7): the id, never the key
         prepared = request.with_overrides(self._overrides).with_stream(stream)
+        if self._resolve_model is not None:
+            prepared = self._resolve_model(prepared)
         http = self.adapter.build_request(
             prepared, target, trace_id=context.trace_id, metadata=context.metadata
         )

@@ -1,6 +1,7 @@
 """The spec's "complete example" flow, run unchanged on ``Gateway().ai`` over the embedded SQLite store.
 
-The spec registers an Anthropic model and an Anthropic key; offline, the provider is the local
+The gateway has no config (the spec's ``Strongly()``): the traffic takes the registered model's own
+route. The spec registers an Anthropic model and an Anthropic key; offline, the provider is the local
 SmolLM2 server (OpenAI-compatible, ``llama-cpp`` at its loopback URL), so the key is really
 validated and the analytics show real traffic.
 """
@@ -24,7 +25,7 @@ KEY = "sk-local-spec-flow-0123456789abcdef"
 
 def test_complete_example_flow(local_model: Any, tmp_path: Path) -> None:
     env = {"STRANDS_PORTKEY_HOME": str(tmp_path), "STRANDS_PORTKEY_MASTER_KEY": MASTER}
-    client = Gateway({"provider": "llama-cpp", "custom_host": local_model.base_url}, env=env)
+    client = Gateway(env=env)  # the spec's Strongly(): no config, registered models only
 
     overview = client.ai.models.overview()
     assert (overview.total, overview.active, overview.stopped) == (0, 0, 0)
@@ -61,15 +62,14 @@ def test_complete_example_flow(local_model: Any, tmp_path: Path) -> None:
     assert client.ai.models.get_permissions(model.id).is_shared is True
 
     async def traffic() -> list[str]:
-        routed = Gateway({"virtual_key": key.id}, env=env)  # the stored key, by id
+        # the model's own route: its provider, the stored key, the provider's base URL
         body = {
             "model": model.name,
             "messages": [{"role": "user", "content": "What is the capital of France?"}],
         }
-        texts = [(await routed.chat(body)).text for _ in range(3)]
-        async with routed.stream({**body, "model": model.id}) as stream:
+        texts = [(await client.chat(body)).text for _ in range(3)]
+        async with client.stream({**body, "model": model.id}) as stream:
             texts.append("".join([c.delta.content or "" async for chunk in stream for c in chunk.choices]))
-        await routed.aclose()
         return texts
 
     texts = asyncio.run(traffic())

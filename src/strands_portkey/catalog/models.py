@@ -22,7 +22,14 @@ from sqlalchemy import String, cast, false, func, or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
-from ..errors import ConflictError, InvalidRequestError, PermissionDeniedError, ResourceNotFoundError
+from ..config.resolve import build_plan
+from ..errors import (
+    ConfigurationError,
+    ConflictError,
+    InvalidRequestError,
+    PermissionDeniedError,
+    ResourceNotFoundError,
+)
 from ..store.providers import new_id
 from ..store.tables import AIModelRow, utcnow
 
@@ -36,6 +43,7 @@ __all__ = [
     "find_model",
     "parse_model_body",
     "query_models",
+    "route_config",
     "update_model",
     "visible_to",
 ]
@@ -49,6 +57,8 @@ DEFAULT_KEYS = {
     "default_max_tokens": "max_tokens",
     "default_top_p": "top_p",
 }
+ROUTE_KEYS = ("custom_host", "retry", "request_timeout", "cache")
+"""Keys of a model's ``config`` that shape its own route (Portkey target fields, validated as such)."""
 _EDITABLE = (
     "name",
     "type",
@@ -138,7 +148,17 @@ def _config(body: Mapping[str, Any], path: str) -> dict[str, Any]:
     value = body.get("config") or {}
     if not isinstance(value, Mapping):
         raise InvalidRequestError(f"expected an object, got {value!r}", path=f"{path}.config")
+    try:  # the route keys are target fields of a Portkey config: checked as one, now
+        build_plan(route_config("openai", value))
+    except ConfigurationError as error:
+        where = (error.path or "config").removeprefix("config")
+        raise InvalidRequestError(error.reason, path=f"{path}.config{where}") from None
     return dict(value)
+
+
+def route_config(provider: str, config: Mapping[str, Any]) -> dict[str, Any]:
+    """A model's own route: a Portkey target for ``provider`` with the ``ROUTE_KEYS`` of ``config``."""
+    return {"provider": provider, **{key: config[key] for key in ROUTE_KEYS if key in config}}
 
 
 def parse_model_body(body: Mapping[str, Any], *, partial: bool, path: str = "body") -> dict[str, Any]:

@@ -200,9 +200,11 @@ def _check_node(node: TargetConfig, path: str) -> None:
 
 
 def _check_leaf(node: TargetConfig, path: str) -> None:
-    if node.provider is None and node.virtual_key is None:
+    names_model = isinstance((node.override_params or {}).get("model"), str)
+    if node.provider is None and node.virtual_key is None and not names_model:
         raise ConfigurationError(
-            "a target needs a 'provider' (e.g. 'openai') or a 'virtual_key', or 'strategy' with 'targets'",
+            "a target needs a 'provider' (e.g. 'openai'), a 'virtual_key', an 'override_params.model' "
+            "naming a registered model, or 'strategy' with 'targets'",
             path=path,
         )
     for key in ("provider", "virtual_key", "api_key", "custom_host"):

@@ -26,6 +26,7 @@ from ..catalog.models import (
     find_model,
     parse_model_body,
     query_models,
+    route_config,
     update_model,
     visible_to,
 )
@@ -175,6 +176,17 @@ class RegisteredModels:
         if row is None or row.type != "self-hosted":
             return None
         return self._plane.deployer.endpoints(row.id)
+
+    def own_route(self, model_id: str) -> tuple[str, str, dict[str, Any]] | None:
+        """A registered model's name, provider and own route config (``None`` if not registered)."""
+        row = self._models.get(model_id)
+        if row is None:
+            return None
+        return row.name, row.provider, route_config(row.provider, row.config or {})
+
+    def has_credentials(self, provider: str) -> bool:
+        """Whether the vault holds usable keys for ``provider`` (a model's own route can use them)."""
+        return self._plane.has_credentials(provider)
 
 
 class AIModels:

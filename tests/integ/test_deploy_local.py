@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import os
+import re
 import signal
 import sys
 import time
@@ -21,6 +22,7 @@ from strands_portkey.controlplane.models_api import AIModelStatus
 
 pytestmark = pytest.mark.integ
 
+STAMP = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z"
 MASTER = base64.urlsafe_b64encode(bytes(range(50, 82))).decode()
 
 
@@ -76,6 +78,14 @@ def test_two_replicas_start_route_lose_one_and_stop(gateway: Gateway) -> None:
     assert sorted(logs) == ["replica-0", "replica-1"]
     assert all("chat/completions" in text for text in logs.values()), logs
     assert len(ports) == 2
+    # each line carries the UTC time it arrived; since="1h" keeps this run's server output
+    recent = models.logs(model.id, since="1h", lines=200)
+    assert re.fullmatch(STAMP, recent["since"])
+    for text in recent["logs"].values():
+        assert "chat/completions" in text, recent
+        assert all(re.match(STAMP + " ", line) for line in text.splitlines()), text
+    future = models.logs(model.id, since="2999-01-01T00:00:00Z", container="replica-1")
+    assert future["logs"] == {"replica-1": ""}
 
     victim = status.conditions[0]["pid"]
     os.kill(victim, signal.SIGKILL)

@@ -1,9 +1,10 @@
 """Self-hosted models: the :class:`Deployer` protocol and a local-process deployer.
 
 A deployment is ``replicas`` copies of one OpenAI-compatible server command, each on its own
-free port on 127.0.0.1 (``{port}`` in the command is replaced), with its output in one log file
-per replica. A background thread health-checks every replica (``GET {health_path}`` answering
-200 makes it ready) and notices replicas that exit. ``status`` reports ``replicas`` (desired),
+free port on 127.0.0.1 (``{port}`` in the command is replaced), with its output captured line
+by line, each line stamped with the UTC time it arrived, in one log file per replica
+(:mod:`.replica_logs`). A background thread health-checks every replica (``GET {health_path}``
+answering 200 makes it ready) and notices replicas that exit. ``status`` reports ``replicas`` (desired),
 ``ready_replicas`` and one condition per replica; a replica that exits shows its exit code and
 the last lines of its log. The gateway balances requests over :meth:`Deployer.endpoints`.
 
@@ -27,10 +28,12 @@ import urllib.request
 import weakref
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
 
 from ..errors import InvalidRequestError
+from .replica_logs import LogCapture, read_log, unstamped, utc_now
 
 __all__ = ["DeploySpec", "Deployer", "DeploymentState", "LocalProcessDeployer", "deploy_spec"]
 
@@ -73,8 +76,17 @@ class Deployer(Protocol):
         """Desired and ready replicas, with one condition per replica."""
         ...
 
-    def logs(self, model_id: str, *, lines: int | None, container: str | None) -> dict[str, str]:
-        """The last ``lines`` of each replica's log (``container`` = ``replica-N`` picks one)."""
+    def logs(
+        self, model_id: str, *, lines: int | None, since: datetime | None, container: str | None
+    ) -> dict[str, str]:
+        """Each replica's stamped lines at or after ``since``, the last ``lines`` of them.
+
+        ``container`` (``replica-N``) picks one replica.
+        """
+        ...
+
+    def now(self) -> datetime:
+        """The deployer's clock (UTC): the time log lines are stamped with, and ``since="1h"`` counts from."""
         ...
 
     def endpoints(self, model_id: str) -> list[str]:
@@ -109,28 +121,35 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _tail(path: Path, lines: int) -> str:
-    try:
-        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
-    except OSError:
-        return ""
+_DRAIN = 0.5  # seconds to wait for an exited replica's last output before quoting it
 
 
 class _Replica:
-    def __init__(self, index: int, spec: DeploySpec, folder: Path) -> None:
+    def __init__(self, index: int, spec: DeploySpec, folder: Path, now: Callable[[], datetime]) -> None:
         self.name = f"replica-{index}"
         self.port = _free_port()
         self.log = folder / f"{spec.model_id}-{self.name}.log"
         command = [part.replace("{port}", str(self.port)) for part in spec.command]
-        with open(self.log, "wb") as out:
-            self.process = subprocess.Popen(
-                command,
-                stdin=subprocess.DEVNULL,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                env={**os.environ, **spec.env},
-                start_new_session=True,
+        self.process = subprocess.Popen(
+            command,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, **spec.env},
+            start_new_session=True,
+        )
+        assert self.process.stdout is not None  # stdout=PIPE
+        try:
+            self.capture = LogCapture(
+                self.process.stdout,
+                self.log,
+                now=now,
+                name=f"strands-portkey-log-{spec.model_id}-{self.name}",
             )
+        except OSError:  # no log file: no replica either (nothing would drain its output)
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait()
+            raise
         self.health_url = f"http://127.0.0.1:{self.port}{spec.health_path}"
         self.ready = False
 
@@ -152,7 +171,9 @@ class _Replica:
         code = self.process.poll()
         base = {"type": "Ready", "replica": self.name, "port": self.port, "pid": self.process.pid}
         if code is not None:
-            reason = f"exited with code {code}: {_tail(self.log, 5)}".strip()
+            self.capture.join(_DRAIN)  # its last words are what the condition quotes
+            last = unstamped(read_log(self.log, lines=5, since=None))
+            reason = f"exited with code {code}: {last}".strip()
             return base | {"status": "False", "reason": "Exited", "message": reason}
         if self.ready:
             return base | {"status": "True", "reason": "Healthy", "message": f"{self.health_url} answers"}
@@ -168,15 +189,23 @@ class _Replica:
                 with contextlib.suppress(ProcessLookupError):
                     os.killpg(self.process.pid, signal.SIGKILL)
                 self.process.wait()
+        self.capture.join(grace)  # at once, unless a child it left behind still holds the pipe
         self.ready = False
 
 
 class LocalProcessDeployer:
     """Each replica a server process on 127.0.0.1, health-checked every ``interval`` seconds."""
 
-    def __init__(self, *, log_dir: Path | None = None, interval: float = 0.5, grace: float = 5.0) -> None:
+    def __init__(
+        self,
+        *,
+        log_dir: Path | None = None,
+        interval: float = 0.5,
+        grace: float = 5.0,
+        now: Callable[[], datetime] = utc_now,
+    ) -> None:
         self._dir = log_dir or Path(tempfile.mkdtemp(prefix="strands-portkey-deploy-"))
-        self._interval, self._grace = interval, grace
+        self._interval, self._grace, self._now = interval, grace, now
         self._deployments: dict[str, tuple[DeploySpec, list[_Replica]]] = {}
         self._lock = threading.Lock()
         self._stopping = threading.Event()
@@ -190,7 +219,7 @@ class LocalProcessDeployer:
     def deploy(self, spec: DeploySpec) -> None:
         """Start the replicas (a running deployment of the model is stopped first)."""
         self.stop(spec.model_id)
-        replicas = [_Replica(index, spec, self._dir) for index in range(spec.replicas)]
+        replicas = [_Replica(index, spec, self._dir, self._now) for index in range(spec.replicas)]
         with self._lock:
             self._deployments[spec.model_id] = (spec, replicas)
         if self._thread is None:
@@ -225,17 +254,26 @@ class LocalProcessDeployer:
             status = "active"  # degraded: serving on the replicas left; the conditions say which died
         return DeploymentState(status, spec.replicas, ready, conditions)
 
+    def now(self) -> datetime:
+        """The clock log lines are stamped with (``now=``, UTC by default)."""
+        return self._now()
+
     def logs(
-        self, model_id: str, *, lines: int | None = None, container: str | None = None
+        self,
+        model_id: str,
+        *,
+        lines: int | None = None,
+        since: datetime | None = None,
+        container: str | None = None,
     ) -> dict[str, str]:
-        """The last ``lines`` (default 100) of each replica's log, or of ``container`` only."""
+        """Each replica's (or ``container``'s) lines at or after ``since``: the last ``lines`` (100)."""
         with self._lock:
             _, replicas = self._deployments.get(model_id, (None, []))
         chosen = [replica for replica in replicas if container is None or replica.name == container]
         if container is not None and not chosen:
             names = ", ".join(replica.name for replica in replicas) or "none running"
             raise InvalidRequestError(f"no replica {container!r} (replicas: {names})", path="container")
-        return {replica.name: _tail(replica.log, lines or 100) for replica in chosen}
+        return {replica.name: read_log(replica.log, lines=lines or 100, since=since) for replica in chosen}
 
     def endpoints(self, model_id: str) -> list[str]:
         """Base URLs of the ready replicas."""
@@ -254,6 +292,23 @@ class LocalProcessDeployer:
                 return False
             time.sleep(self._interval)
         return False
+
+    def wait_exited(self, model_id: str, timeout: float) -> bool:
+        """Wait until every replica of the model exited and its output is in its log (True), or time ran out.
+
+        For commands that end on their own (a batch job, a failing command); no polling.
+        """
+        deadline = time.monotonic() + timeout
+        with self._lock:
+            _, replicas = self._deployments.get(model_id, (None, []))
+        for replica in replicas:
+            try:
+                replica.process.wait(timeout=max(0.0, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                return False
+            if not replica.capture.join(max(0.0, deadline - time.monotonic())):
+                return False
+        return True
 
     def close(self) -> None:
         """Stop every deployment and the health-check thread."""

@@ -12,6 +12,7 @@ from __future__ import annotations
 import builtins
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select
@@ -30,6 +31,7 @@ from ..catalog.models import (
     update_model,
     visible_to,
 )
+from ..catalog.replica_logs import parse_since, stamp
 from ..errors import InvalidRequestError, PermissionDeniedError
 from ..store.tables import AIModelRow
 from ..types import ChatRequest
@@ -386,18 +388,21 @@ class AIModels:
         model_id: str,
         *,
         lines: int | None = None,
-        since: str | None = None,
+        since: str | datetime | None = None,
         container: str | None = None,
     ) -> dict[str, Any]:
-        """The last ``lines`` of each replica's log (``container``: ``replica-N``).
+        """Each replica's (``container``: ``replica-N``) last ``lines`` (100) at or after ``since``.
 
-        ``since`` is echoed back but not applied: replica logs carry no timestamps of their own.
+        Lines start with the UTC time they arrived. ``since``: ``"1h"`` / ``"1h30m"`` back from now,
+        an ISO 8601 time (naive is UTC) or a datetime; the answer gives it as a UTC ISO time.
         """
         if lines is not None and (isinstance(lines, bool) or not isinstance(lines, int) or lines <= 0):
             raise InvalidRequestError(f"expected a positive integer, got {lines!r}", path="lines")
         row = self._self_hosted(model_id, "logs", owner_only=False)
-        found = self._plane.deployer.logs(row.id, lines=lines, container=container)
-        return {"model_id": row.id, "since": since, "logs": found}
+        deployer = self._plane.deployer
+        moment = parse_since(since, now=deployer.now)
+        found = deployer.logs(row.id, lines=lines, since=moment, container=container)
+        return {"model_id": row.id, "since": None if moment is None else stamp(moment), "logs": found}
 
     def _self_hosted(self, model_id: str, action: str, *, owner_only: bool = True) -> AIModelRow:
         with self._plane.store.reading() as session:

@@ -25,7 +25,6 @@ as a config target), so nothing here talks to the network.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import replace
 from typing import Any, Protocol
@@ -136,7 +135,7 @@ class ModelRouting:
         self._looked_up = False
         self.sink: RecordSink | None = None
         self.registry: ModelRegistry | None = None
-        self._routes: dict[str, tuple[str, Handler]] = {}
+        self._routes: dict[str, tuple[tuple[Any, ...], Handler]] = {}
 
     def __repr__(self) -> str:
         return f"ModelRouting(routes={sorted(self._routes)!r}, recording={self.sink is not None})"
@@ -206,7 +205,8 @@ class ModelRouting:
         if canonical_provider(provider) in served:
             return config
         try:
-            return self._cached(model_id, {**route, "_vault": registry.has_credentials(provider)})
+            vault = registry.has_credentials(provider)  # a key added to the vault rebuilds the route
+            return self._cached(model_id, (route, vault), lambda: route)
         except ConfigurationError as error:
             if _PORTKEY in served:
                 return config
@@ -225,18 +225,24 @@ class ModelRouting:
                 "(gw.ai.models.deploy) and wait until gw.ai.models.status(...).ready_replicas > 0",
                 path="model",
             )
-        settings = {key: route[key] for key in _REPLICA_KEYS if key in route}
-        targets = [
-            {"provider": "openai", "custom_host": url, "api_key": "local", **settings} for url in endpoints
-        ]
-        return self._cached(model_id, {"strategy": {"mode": "loadbalance"}, "targets": targets})
 
-    def _cached(self, model_id: str, config: dict[str, Any]) -> Handler:
-        key = json.dumps(config, sort_keys=True, default=str)
+        def config() -> dict[str, Any]:
+            settings = {key: route[key] for key in _REPLICA_KEYS if key in route}
+            targets = [
+                {"provider": "openai", "custom_host": url, "api_key": "local", **settings}
+                for url in endpoints
+            ]
+            return {"strategy": {"mode": "loadbalance"}, "targets": targets}
+
+        return self._cached(model_id, (route, tuple(endpoints)), config)
+
+    def _cached(
+        self, model_id: str, key: tuple[Any, ...], config: Callable[[], Mapping[str, Any]]
+    ) -> Handler:
+        """The route built for ``key`` (the model's route config, and its replicas or vault state)."""
         found = self._routes.get(model_id)
-        if found is not None and found[0] == key:
+        if found is not None and found[0] == key:  # the snapshot's own objects: compared by identity
             return found[1]
-        config.pop("_vault", None)  # part of the key only: a key added to the vault rebuilds
-        handler = self._build(config)
+        handler = self._build(config())
         self._routes[model_id] = (key, handler)
         return handler

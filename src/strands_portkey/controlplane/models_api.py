@@ -140,6 +140,7 @@ class RegisteredModels:
         self._plane = plane
         self._actor = actor_from_env(plane.env)
         self._models: dict[str, AIModelRow] = {}
+        self._own_routes: dict[str, tuple[AIModelRow, tuple[str, str, dict[str, Any]]]] = {}
         self.refresh()
 
     def refresh(self) -> None:
@@ -184,7 +185,11 @@ class RegisteredModels:
         row = self._models.get(model_id)
         if row is None:
             return None
-        return row.name, row.provider, route_config(row.provider, row.config or {})
+        cached = self._own_routes.get(row.id)
+        if cached is None or cached[0] is not row:  # once per snapshot row: routes key on identity
+            cached = (row, (row.name, row.provider, route_config(row.provider, row.config or {})))
+            self._own_routes[row.id] = cached
+        return cached[1]
 
     def has_credentials(self, provider: str) -> bool:
         """Whether the vault holds usable keys for ``provider`` (a model's own route can use them)."""

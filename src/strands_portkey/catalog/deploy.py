@@ -17,6 +17,7 @@ from __future__ import annotations
 import atexit
 import contextlib
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -103,6 +104,16 @@ def deploy_spec(model_id: str, config: Mapping[str, Any], replicas: Any = None) 
             "with {port} where the port goes, e.g. ['python', '-m', 'llama_cpp.server', '--port', '{port}']",
             path="config.command",
         )
+    env = config.get("env", {})
+    if not isinstance(env, Mapping) or not all(isinstance(v, str) for v in env.values()):
+        raise InvalidRequestError(f"expected an object of strings, got {env!r}", path="config.env")
+    search_path = env.get("PATH", os.environ.get("PATH"))
+    if shutil.which(command[0], path=search_path) is None:
+        raise InvalidRequestError(
+            f"{command[0]!r} is not an executable file, nor a program found on PATH "
+            "(give its full path, or a PATH in config.env)",
+            path="config.command[0]",
+        )
     count = config.get("replicas", 1) if replicas is None else replicas
     if isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= 16:
         raise InvalidRequestError(f"expected an integer from 1 to 16, got {count!r}", path="replicas")
@@ -111,7 +122,7 @@ def deploy_spec(model_id: str, config: Mapping[str, Any], replicas: Any = None) 
         tuple(command),
         count,
         str(config.get("health_path", "/v1/models")),
-        dict(config.get("env", {})),
+        dict(env),
     )
 
 
@@ -219,7 +230,16 @@ class LocalProcessDeployer:
     def deploy(self, spec: DeploySpec) -> None:
         """Start the replicas (a running deployment of the model is stopped first)."""
         self.stop(spec.model_id)
-        replicas = [_Replica(index, spec, self._dir, self._now) for index in range(spec.replicas)]
+        replicas: list[_Replica] = []
+        try:
+            for index in range(spec.replicas):
+                replicas.append(_Replica(index, spec, self._dir, self._now))
+        except OSError as error:  # nothing half-started is left running
+            for started in replicas:
+                started.stop(self._grace)
+            raise InvalidRequestError(
+                f"could not start {spec.command[0]!r}: {error.strerror or error}", path="config.command"
+            ) from None
         with self._lock:
             self._deployments[spec.model_id] = (spec, replicas)
         if self._thread is None:

@@ -143,3 +143,29 @@ def test_models_logs_applies_since_and_answers_it_as_a_utc_time(plane: ControlPl
         models.logs(model.id, container="inference")
     assert raised.value.path == "container"
     assert "replica-0" in str(raised.value)
+
+
+def test_a_command_that_is_not_a_program_is_refused_naming_it(plane: ControlPlane, tmp_path: Path) -> None:
+    models = Gateway({"provider": "openai", "api_key": "sk-x"}, control_plane=plane).ai.models
+    missing = models.create(
+        {"name": "gone", "type": "self-hosted", "provider": "vllm", "vendor_model_id": "x",
+         "config": {"command": ["no-such-server-binary", "--port", "{port}"]}}
+    )  # fmt: skip
+    with pytest.raises(InvalidRequestError) as raised:
+        models.deploy(missing.id)
+    assert raised.value.path == "config.command[0]"
+    assert "'no-such-server-binary' is not an executable file" in str(raised.value)
+    assert models.status(missing.id).replicas == 0
+
+
+def test_a_program_that_cannot_be_executed_is_refused_and_nothing_is_deployed(tmp_path: Path) -> None:
+    script = tmp_path / "server"
+    script.write_text("#!/no/such/interpreter\n")
+    script.chmod(0o755)  # executable, so which() finds it; exec fails on the interpreter
+    deployer = LocalProcessDeployer(log_dir=tmp_path, interval=60, grace=5)
+    spec = DeploySpec("m1", (str(script),), 2, "/v1/models", {})
+    with pytest.raises(InvalidRequestError, match="could not start") as raised:
+        deployer.deploy(spec)
+    assert raised.value.path == "config.command"
+    assert deployer.endpoints("m1") == []
+    deployer.close()

@@ -17,14 +17,16 @@ import httpx
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import text
+from sqlalchemy import select, text
 
 import postgres_server  # scripts/ is on pytest's pythonpath
 from strands_portkey import Gateway
-from strands_portkey.controlplane import ControlPlane
-from strands_portkey.errors import ConflictError, StoreError
+from strands_portkey.catalog.models import Actor, can_use, create_model, query_models
+from strands_portkey.controlplane import AINamespace, ControlPlane
+from strands_portkey.errors import ConflictError, CredentialsUnavailableError, StoreError
 from strands_portkey.store.db import VERSION_TABLE, Store
-from strands_portkey.store.tables import Base
+from strands_portkey.store.tables import AIModelRow, Base
+from strands_portkey.types import ChatRequest
 
 pytestmark = pytest.mark.integ
 
@@ -76,7 +78,7 @@ def test_migrations_up_from_empty(url: str) -> None:
     assert store.dialect == "postgresql"
     assert store.schema_revision() is None
     store.migrate()
-    assert store.schema_revision() == "0003"
+    assert store.schema_revision() == "0004"
     with store.engine.connect() as connection:
         context = MigrationContext.configure(connection, opts={"version_table": VERSION_TABLE})
         assert compare_metadata(context, Base.metadata) == []
@@ -139,3 +141,48 @@ def test_wrong_password_is_a_clear_error_without_it(server: postgres_server.Post
         Store(bad)
     assert "wrong-password-123" not in str(caught.value)
     assert "password authentication failed" in str(caught.value)
+
+
+def test_a_second_process_change_reaches_the_first_after_the_interval(url: str) -> None:
+    now = [0.0]
+    first = ControlPlane(
+        url, env={}, master_key=MASTER, validate_credentials=False,
+        clock=lambda: now[0], refresh_interval=2.0, spawn=lambda work: work(),
+    )  # fmt: skip
+    second = ControlPlane(url, env={}, master_key=MASTER, validate_credentials=False, refresh_interval=None)
+    registry = first.registered_models
+    AINamespace(second).provider_keys.create({"name": "pg-other", "provider": "openai", "api_key": CANARY})
+    AINamespace(second).models.create(
+        {"name": "pg-chat", "type": "third-party", "provider": "openai", "vendor_model_id": "gpt-4o"}
+    )
+    request = ChatRequest("pg-chat", [{"role": "user", "content": "hi"}])
+    assert registry.resolve(request)[1] is None
+    with pytest.raises(CredentialsUnavailableError):
+        first.pick("openai")
+    now[0] += 2.0
+    assert first.pick("openai").name == "pg-other"
+    assert registry.resolve(request)[0].model == "gpt-4o"
+    first.close()
+    second.close()
+
+
+AWKWARD_IDS = ["josé", "ali", "alice", "a_c", "abc", "50%", "5000", 'a", "b', "b", "back\\slash", "\\", "x'y"]
+
+
+def test_shared_with_listing_agrees_with_can_use(url: str) -> None:
+    store = Store(url)
+    owner = Actor("the-owner", "elsewhere")
+    base = {"type": "third-party", "provider": "openai", "vendor_model_id": "gpt-4o", "model_type": "chat",
+            "description": None, "capabilities": [], "max_tokens": None, "context_window": None,
+            "config": {}, "is_shared": False}  # fmt: skip
+    with store.transaction() as session:
+        for index, user in enumerate(AWKWARD_IDS):
+            create_model(session, {**base, "name": f"m{index}", "shared_with": [user]}, owner)
+        create_model(session, {**base, "name": "everyone", "shared_with": AWKWARD_IDS}, owner)
+    with store.reading() as session:
+        rows = list(session.scalars(select(AIModelRow)))
+        for index, user in enumerate(AWKWARD_IDS):
+            actor = Actor(user, "acme")
+            listed = {row.name for row in query_models(session, actor, limit=1000)}
+            assert listed == {row.name for row in rows if can_use(row, actor)} == {f"m{index}", "everyone"}
+    store.close()

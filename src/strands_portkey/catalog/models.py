@@ -18,9 +18,13 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import String, cast, false, func, or_, select
+from sqlalchemy import Boolean, String, false, func, literal, or_, select
+from sqlalchemy.exc import CompileError
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.functions import FunctionElement
 
 from ..config.resolve import build_plan
 from ..errors import (
@@ -97,14 +101,44 @@ def can_use(row: AIModelRow, actor: Actor) -> bool:
 
 
 def visible_to(actor: Actor) -> ColumnElement[bool]:
-    """The SQL form of :func:`can_use` (``shared_with`` is matched in its JSON text)."""
-    listed = cast(AIModelRow.shared_with, String).like(f'%"{_json_text(actor.user)}"%', escape="\\")
+    """The SQL form of :func:`can_use`: ``shared_with`` is decoded by the database, then compared.
+
+    The JSON list is expanded (SQLite ``json_each``, PostgreSQL ``json_array_elements_text``) and
+    each element compared with ``=``, so a user id matches exactly what ``can_use`` matches: no
+    pattern characters, no JSON escapes (the serializer writes non-ASCII ids escaped), no substrings.
+    """
+    listed = _ListsUser(AIModelRow.shared_with, literal(actor.user, String()))
     shared = AIModelRow.is_shared.is_(True) & (AIModelRow.organization_id == actor.organization_id)
     return or_(AIModelRow.owner == actor.user, listed, shared)
 
 
-def _json_text(value: str) -> str:
-    return value.replace("\\", "\\\\").replace('"', '\\"').replace("%", "\\%").replace("_", "\\_")
+class _ListsUser(FunctionElement[bool]):
+    """``EXISTS`` an element of the JSON list (first argument) equal to the text (second argument)."""
+
+    type = Boolean()
+    inherit_cache = True
+    name = "lists_user"
+
+
+@compiles(_ListsUser, "sqlite")
+def _lists_user_sqlite(element: _ListsUser, compiler: SQLCompiler, **kw: Any) -> str:
+    column, user = (compiler.process(clause, **kw) for clause in element.clauses)
+    return f"EXISTS (SELECT 1 FROM json_each({column}) AS shared WHERE shared.value = {user})"
+
+
+@compiles(_ListsUser, "postgresql")
+def _lists_user_postgresql(element: _ListsUser, compiler: SQLCompiler, **kw: Any) -> str:
+    column, user = (compiler.process(clause, **kw) for clause in element.clauses)
+    array = f"CASE WHEN json_typeof({column}) = 'array' THEN {column} ELSE '[]'::json END"
+    elements = f"json_array_elements_text({array}) AS shared(value)"
+    return f"EXISTS (SELECT 1 FROM {elements} WHERE shared.value = {user})"
+
+
+@compiles(_ListsUser)
+def _lists_user_other(element: _ListsUser, compiler: SQLCompiler, **kw: Any) -> str:
+    raise CompileError(
+        f"model permissions need SQLite or PostgreSQL (JSON list functions); got {compiler.dialect.name}"
+    )
 
 
 def _text(body: Mapping[str, Any], key: str, path: str, *, required: bool, limit: int = 200) -> str | None:

@@ -4,7 +4,8 @@ Objects carry the spec's fields exactly (``AIModel``, ``AIModelOverview``, ``AIM
 ``AIModelPermissions``). Every call acts as the user of ``STRANDS_PORTKEY_USER`` (see
 :mod:`strands_portkey.catalog.models`): listings show only the models that user may use, and
 changing a model is for its owner. Requests naming a registered model (id or name) are resolved
-from an in-memory snapshot (:class:`RegisteredModels`), refreshed on every change made here.
+from an in-memory snapshot (:class:`RegisteredModels`), refreshed on every change made here and,
+within the plane's ``refresh_interval``, on changes made by other processes.
 """
 
 from __future__ import annotations
@@ -144,10 +145,14 @@ class RegisteredModels:
         self.refresh()
 
     def refresh(self) -> None:
-        """Reload the snapshot (after a change made through the API, or by another process)."""
-        with self._plane.store.reading() as session:
-            rows = list(session.scalars(select(AIModelRow)))
-        self._models = {row.id: row for row in rows} | {row.name: row for row in rows}
+        """Reload the snapshot (after a change made here; other processes' via the store revision).
+
+        Under the plane's reload lock, so a background reload never swaps in older rows last.
+        """
+        with self._plane.reload_lock:
+            with self._plane.store.reading() as session:
+                rows = list(session.scalars(select(AIModelRow)))
+            self._models = {row.id: row for row in rows} | {row.name: row for row in rows}
 
     def resolve(self, request: ChatRequest) -> tuple[ChatRequest, str | None]:
         """The request with a registered model's vendor id and defaults, and the model's id.
@@ -155,6 +160,7 @@ class RegisteredModels:
         A model name that is not registered passes through unchanged (``None``). A registered
         model the acting user may not use raises :class:`PermissionDeniedError`.
         """
+        self._plane.maybe_refresh()
         row = self._models.get(request.model)
         if row is None:
             return request, None
@@ -175,6 +181,7 @@ class RegisteredModels:
 
     def endpoints(self, model_id: str) -> list[str] | None:
         """Ready replicas of a self-hosted model (``None`` for a third-party one)."""
+        self._plane.maybe_refresh()
         row = self._models.get(model_id)
         if row is None or row.type != "self-hosted":
             return None
@@ -259,7 +266,7 @@ class AIModels:
         )
 
     def _write(self, ref: str | None, change: Any) -> AIModel:
-        with self._plane.store.transaction() as session:
+        with self._plane.store.changing() as session:
             row = change(
                 session, None if ref is None else find_model(session, ref, self.actor, owner_only=True)
             )
@@ -284,7 +291,7 @@ class AIModels:
 
     def delete(self, model_id: str) -> dict[str, Any]:
         """Remove a model from the registry (owner only)."""
-        with self._plane.store.transaction() as session:
+        with self._plane.store.changing() as session:
             row = find_model(session, model_id, self.actor, owner_only=True)
             found = row.id
             session.delete(row)
@@ -338,7 +345,7 @@ class AIModels:
         return AIModelStatus(state.status, state.replicas, state.ready_replicas, state.conditions)
 
     def _set_status(self, model_id: str, status: str) -> None:
-        with self._plane.store.transaction() as session:
+        with self._plane.store.changing() as session:
             row = session.get(AIModelRow, model_id)
             if row is not None:
                 update_model(session, row, {"status": status})

@@ -1,10 +1,13 @@
 """``ControlPlane``: one store, one master key ring, one credential selector, shared by the APIs.
 
-It keeps the selector's in-memory snapshot in step with the database: every write made through
-the API refreshes it (call :meth:`ControlPlane.refresh` after another process changed the
-database). It also persists what the selector learns at run time (a key disabled by a 401/403,
-a key back after a re-check, usage counts) and runs the background re-validation of disabled
-keys with exponential backoff.
+It keeps in-memory snapshots so the request path never reads the database: the selector's
+decrypted keys, the registered models and the chat rates. Every write made through the API
+refreshes them at once. Writes by another process (a second gateway, the server, the CLI) bump
+the store revision (:meth:`Store.changing`); the request path calls :meth:`ControlPlane.maybe_refresh`,
+a clock read that, at most every ``refresh_interval`` seconds, starts one background check of the
+revision and reloads every snapshot when it moved. It also persists what the selector learns at
+run time (a key disabled by a 401/403, a key back after a re-check, usage counts) and runs the
+background re-validation of disabled keys with exponential backoff.
 """
 
 from __future__ import annotations
@@ -13,11 +16,12 @@ import asyncio
 import contextlib
 import logging
 import os
+import threading
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING
 
-from ..errors import MasterKeyError, ResourceNotFoundError
+from ..errors import MasterKeyError, ResourceNotFoundError, StoreError
 from ..store.db import Store
 from ..store.tables import CredentialRow
 from ..transport import AsyncHTTPTransport, TransportSettings
@@ -28,12 +32,21 @@ from .validation import validate_credential
 
 if TYPE_CHECKING:
     from ..analytics.sinks import RecordWriter
+    from ..catalog.billing import PriceBook
     from ..catalog.deploy import LocalProcessDeployer
     from .models_api import RegisteredModels
 
-__all__ = ["ControlPlane"]
+__all__ = ["DEFAULT_REFRESH_INTERVAL", "ControlPlane", "Spawn", "spawn_daemon"]
 
 _log = logging.getLogger("strands_portkey.controlplane")
+DEFAULT_REFRESH_INTERVAL = 2.0
+
+Spawn = Callable[[Callable[[], None]], None]
+
+
+def spawn_daemon(work: Callable[[], None]) -> None:
+    """Run ``work`` on a new daemon thread (the default runner of the background revision check)."""
+    threading.Thread(target=work, name="strands-portkey-refresh", daemon=True).start()
 
 
 class ControlPlane:
@@ -51,6 +64,10 @@ class ControlPlane:
         transport: An httpx async transport for validation calls (tests: ``MockTransport``).
         clock: Monotonic seconds (cooldowns, backoff, the test_models limit); injected in tests.
         sleep: Async sleep for the background re-validation loop; injected in tests.
+        refresh_interval: Seconds between checks of the store revision, which pick up changes
+            made by other processes (default 2.0; ``None`` or 0 turns the checks off: call
+            :meth:`refresh` by hand then).
+        spawn: Runs the background check (default: a daemon thread; tests run it inline).
     """
 
     def __init__(
@@ -67,6 +84,8 @@ class ControlPlane:
         clock: Callable[[], float] = time.monotonic,
         wall_clock: Callable[[], float] = time.time,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        refresh_interval: float | None = DEFAULT_REFRESH_INTERVAL,
+        spawn: Spawn = spawn_daemon,
     ) -> None:
         self.env = os.environ if env is None else env
         self.store = store or Store(db_url, env=self.env)
@@ -88,6 +107,16 @@ class ControlPlane:
         self._records: RecordWriter | None = None  # analytics (issue 7): started on first request
         self._registered: RegisteredModels | None = None  # model registry (issue 7): loaded on first use
         self._deployer: LocalProcessDeployer | None = None  # self-hosted replicas (issue 7)
+        self._prices: PriceBook | None = None  # chat rates for costing: loaded on first use
+        if refresh_interval is not None and refresh_interval < 0:
+            raise ValueError(f"refresh_interval: expected seconds >= 0 or None, got {refresh_interval!r}")
+        self.refresh_interval = refresh_interval or None
+        self._spawn = spawn
+        self.reload_lock = threading.RLock()  # one reload at a time, so an older one never lands last
+        self._checking = threading.Lock()  # held while a background check runs: never two at once
+        self._revision: int | None = None  # the store revision the snapshots were loaded at
+        self._next_check = clock() + (self.refresh_interval or 0.0)
+        self._closed = False
         self.refresh()
 
     def __repr__(self) -> str:
@@ -96,13 +125,74 @@ class ControlPlane:
     # ------------------------------------------------------------------ snapshot
 
     def refresh(self) -> None:
-        """Reload the selector's snapshot from the database (decrypting active keys)."""
-        with self.store.reading() as session:
-            entries = self.vault.snapshot(session)
-        self.selector.load(entries)
+        """Reload every snapshot now: decrypted keys, and the registered models and rates once loaded.
+
+        The revision is read first, so the one recorded is never newer than the data loaded.
+        """
+        with self.reload_lock:
+            revision = self.store.revision()
+            with self.store.reading() as session:
+                entries = self.vault.snapshot(session)
+            self.selector.load(entries)
+            if self._registered is not None:
+                self._registered.refresh()
+            self.refresh_prices()
+            self._revision = revision
+
+    def maybe_refresh(self) -> None:
+        """Cheap, for the request path: when ``refresh_interval`` has passed, check the revision.
+
+        Only a clock read until the interval is up; then one background check (never two at
+        once) reads the store revision and reloads the snapshots if another process changed it.
+        """
+        if self.refresh_interval is None or self._closed:
+            return
+        now = self.clock()
+        if now < self._next_check or not self._checking.acquire(blocking=False):
+            return
+        self._next_check = now + self.refresh_interval
+        try:
+            self._spawn(self._check_revision)
+        except BaseException:
+            self._checking.release()
+            raise
+
+    def _check_revision(self) -> None:
+        """Reload if the store revision moved; a failure keeps the snapshots and retries next interval."""
+        try:
+            if self.store.revision() != self._revision:
+                self.refresh()
+        except Exception as error:  # the database may be down: requests go on with what we have
+            _log.warning(
+                "control plane snapshots not refreshed from %s (kept as they were; retry in %ss): %s",
+                self.store.shown_url,
+                self.refresh_interval,
+                error if isinstance(error, StoreError) else type(error).__name__,
+            )
+        finally:
+            self._checking.release()
+
+    def prices(self) -> PriceBook:
+        """The chat rates in memory (loaded on first use; the analytics writer costs requests with it)."""
+        self.maybe_refresh()
+        book = self._prices
+        return book if book is not None else self._load_prices()
+
+    def refresh_prices(self) -> None:
+        """Reload the rates snapshot if loaded (after a rate change made here; others' via the revision)."""
+        if self._prices is not None:
+            self._load_prices()
+
+    def _load_prices(self) -> PriceBook:
+        from .rates_api import ModelRates
+
+        with self.reload_lock:
+            self._prices = ModelRates(self).price_book()
+            return self._prices
 
     def pick(self, provider: str) -> SelectedCredential:
         """The next credential of ``provider`` (smooth weighted round-robin; no database)."""
+        self.maybe_refresh()
         return self.selector.pick(provider)
 
     def report(
@@ -121,6 +211,7 @@ class ControlPlane:
 
     def resolve_virtual_key(self, ref: str) -> SelectedCredential | None:
         """The stored key whose id or name is ``ref`` (``None`` when the local vault has no such key)."""
+        self.maybe_refresh()
         try:
             return self.selector.credential(ref)
         except ResourceNotFoundError:
@@ -130,14 +221,14 @@ class ControlPlane:
 
     def credential_disabled(self, credential_id: str, error: str) -> None:
         """Persist a 401/403 disable and make sure the re-validation loop runs."""
-        with self.store.transaction() as session:
+        with self.store.changing() as session:
             self.vault.set_status(session, credential_id, active=False, error=error)
         _log.warning("provider key %s disabled: %s", credential_id, error)
         self._ensure_revalidation()
 
     def credential_restored(self, credential_id: str) -> None:
         """Persist a key's return to the rotation."""
-        with self.store.transaction() as session:
+        with self.store.changing() as session:
             self.vault.set_status(session, credential_id, active=True, error=None)
         _log.info("provider key %s is active again", credential_id)
 
@@ -145,7 +236,7 @@ class ControlPlane:
         """Write request counts and last-used times gathered in memory."""
         usage = self.selector.drain_usage()
         if usage:
-            with self.store.transaction() as session:
+            with self.store.transaction() as session:  # counts only: no snapshot depends on them
                 self.vault.record_usage(session, usage)
 
     # ------------------------------------------------------------------ re-validation
@@ -172,7 +263,7 @@ class ControlPlane:
                     continue
                 _ = row.provider
                 outcome = await self.check(row)
-            with self.store.transaction() as session:
+            with self.store.changing() as session:
                 fresh = session.get(CredentialRow, credential_id)
                 if fresh is not None:
                     self.vault.record_test(session, fresh, outcome)
@@ -205,9 +296,9 @@ class ControlPlane:
         """The analytics writer of this store (created on first use; its thread on first record)."""
         if self._records is None:
             from ..analytics.sinks import RecordWriter
-            from .rates_api import ModelRates
 
-            self._records = RecordWriter(self.store, ModelRates(self).price_book)
+            # price_refresh=0: each batch asks prices(), which is the snapshot (kept fresh here)
+            self._records = RecordWriter(self.store, self.prices, price_refresh=0.0)
         return self._records
 
     @property
@@ -232,7 +323,7 @@ class ControlPlane:
 
     def rewrap(self) -> int:
         """Re-wrap every key's data key under the current master key (one transaction)."""
-        with self.store.transaction() as session:
+        with self.store.changing() as session:
             count = self.vault.rewrap_all(session)
         self.refresh()
         return count
@@ -257,6 +348,7 @@ class ControlPlane:
 
     def close(self) -> None:
         """Persist usage and analytics records, release the database (sync)."""
+        self._closed = True
         if self._records is not None:
             self._records.close()
         if self._deployer is not None:

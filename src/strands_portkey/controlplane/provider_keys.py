@@ -152,7 +152,7 @@ class KeyService:
             self._plane.vault._check_name_free(session, meta["name"])
         region = row.region if row is not None else None
         outcome = self._validate(provider if row is None else row.name, base_url, spec, validate, region)
-        with self._plane.store.transaction() as session:
+        with self._plane.store.changing() as session:
             stored = (
                 find_provider(session, row.id)
                 if row is not None
@@ -187,7 +187,7 @@ class KeyService:
             outcome = self._check_stored(ref)
             if not outcome.success:
                 raise CredentialRejectedError(f"the key stays inactive: {outcome.message}", provider=provider)
-        with self._plane.store.transaction() as session:
+        with self._plane.store.changing() as session:
             row = self._plane.vault.find(session, ref)
             updated = self._plane.vault.update(session, row, spec, meta, outcome)
             if "is_active" in body:
@@ -207,7 +207,7 @@ class KeyService:
     def test(self, ref: str) -> ProviderKeyTestResult:
         """Re-validate a stored key; success re-activates it, an authentication refusal deactivates it."""
         outcome = self._check_stored(ref)
-        with self._plane.store.transaction() as session:
+        with self._plane.store.changing() as session:
             row = self._plane.vault.find(session, ref)
             self._plane.vault.record_test(session, row, outcome)
         self._plane.refresh()
@@ -215,7 +215,7 @@ class KeyService:
 
     def delete(self, ref: str) -> dict[str, Any]:
         """Delete a key."""
-        with self._plane.store.transaction() as session:
+        with self._plane.store.changing() as session:
             row = self._plane.vault.find(session, ref)
             key_id = row.id
             session.delete(row)

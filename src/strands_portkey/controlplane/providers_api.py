@@ -83,7 +83,7 @@ class Providers:
     def create(self, body: Mapping[str, Any]) -> Provider:
         """A new provider; ``name`` must be unique."""
         fields = parse_provider_body(body, partial=False)
-        with self._plane.store.transaction() as session:
+        with self._plane.store.changing() as session:
             return _provider_view(create_provider(session, fields))
 
     def list(self) -> builtins.list[Provider]:
@@ -102,14 +102,14 @@ class Providers:
     def update(self, provider: str, body: Mapping[str, Any]) -> Provider:
         """Change a provider (``enabled: false`` takes its keys out of rotation)."""
         fields = parse_provider_body(body, partial=True)
-        with self._plane.store.transaction() as session:
+        with self._plane.store.changing() as session:
             view = _provider_view(update_provider(session, find_provider(session, provider), fields))
         self._plane.refresh()
         return view
 
     def delete(self, provider: str) -> dict[str, Any]:
         """Delete a provider with all its credentials and rates (one transaction)."""
-        with self._plane.store.transaction() as session:
+        with self._plane.store.changing() as session:
             row = find_provider(session, provider)
             provider_id = row.id
             delete_provider(session, row)

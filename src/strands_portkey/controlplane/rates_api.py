@@ -137,10 +137,12 @@ class ModelRates:
                 "expected a non-empty list of provider ids or names", path="body.providers"
             )
         fields = parse_rate_body({k: v for k, v in body.items() if k != "providers"}, partial=False)
-        with self._plane.store.transaction() as session:
+        with self._plane.store.changing() as session:
             providers = [find_provider(session, ref, path="body.providers") for ref in refs]
             rows = create_rates(session, fields, providers)
-            return [model_rate(rate_record(row)) for row in rows]
+            created = [model_rate(rate_record(row)) for row in rows]
+        self._plane.refresh_prices()
+        return created
 
     def retrieve(self, rate_id: str) -> ModelRate:
         """One rate by id."""
@@ -150,20 +152,24 @@ class ModelRates:
     def update(self, provider: str, rate_id: str, body: Mapping[str, Any]) -> ModelRate:
         """Change a rate's amounts, unit costs, metadata or description."""
         fields = parse_rate_body(body, partial=True)
-        with self._plane.store.transaction() as session:
+        with self._plane.store.changing() as session:
             row = find_rate(session, rate_id, provider=provider)
-            return model_rate(rate_record(update_rate(session, row, fields)))
+            updated = model_rate(rate_record(update_rate(session, row, fields)))
+        self._plane.refresh_prices()
+        return updated
 
     def delete(self, provider: str, rate_id: str) -> dict[str, Any]:
         """Delete a rate."""
-        with self._plane.store.transaction() as session:
+        with self._plane.store.changing() as session:
             session.delete(find_rate(session, rate_id, provider=provider))
+        self._plane.refresh_prices()
         return {"id": rate_id, "deleted": True}
 
     def bulk_update(self, *, profit_margin: Any, credit_price: Any) -> dict[str, Any]:
         """Re-price every rate with unit costs (``profitMargin`` %, ``creditPrice`` USD/credit)."""
-        with self._plane.store.transaction() as session:
+        with self._plane.store.changing() as session:
             count = bulk_update(session, profit_margin, credit_price)
+        self._plane.refresh_prices()
         return {"updated": count, "profitMargin": str(profit_margin), "creditPrice": str(credit_price)}
 
     def import_litellm(
@@ -180,7 +186,7 @@ class ModelRates:
             raise InvalidRequestError("expected a USD price per credit > 0", path="credit_price")
         entries = load_price_map(path, providers=providers)
         created = updated = skipped = 0
-        with self._plane.store.transaction() as session:
+        with self._plane.store.changing() as session:
             by_name = {row.name: row for row in session.scalars(select(ProviderRow))}
             for entry in entries:
                 provider = by_name.get(entry.provider)
@@ -201,6 +207,7 @@ class ModelRates:
                 else:
                     update_rate(session, existing, fields)
                     updated += 1
+        self._plane.refresh_prices()
         return ImportReport(created, updated, skipped)
 
     def records(self) -> builtins.list[RateRecord]:

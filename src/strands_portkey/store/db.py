@@ -5,7 +5,11 @@ The embedded default is one SQLite file in WAL mode under the user's data direct
 switches to any SQLAlchemy URL. ``postgresql://`` URLs use psycopg 3 (the ``[postgres]`` extra).
 
 Every change goes through :meth:`Store.transaction`: one transaction, committed whole or rolled
-back whole, so a failure never leaves half of a multi-row change behind. Database failures
+back whole, so a failure never leaves half of a multi-row change behind. A change to what the
+control plane keeps in memory (keys, providers, rates, models) goes through :meth:`Store.changing`,
+which also bumps the one-row ``store_revision`` counter in the same transaction: every process
+sharing the database compares that number to know when to reload (:meth:`Store.revision`).
+Database failures
 surface as :class:`~strands_portkey.errors.StoreError` with the URL shown without its password.
 """
 
@@ -18,13 +22,14 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import create_engine, event
+from sqlalchemy import create_engine, event, select, update
 from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from ..errors import ConflictError, ControlPlaneError, StoreError, scrub
 from .paths import DB_FILE_NAME, data_dir
+from .tables import StoreRevisionRow
 
 __all__ = ["DB_URL_ENV", "Store", "default_url"]
 
@@ -149,6 +154,30 @@ class Store:
             raise ConflictError(_conflict_message(error)) from None
         except (DBAPIError, SQLAlchemyError) as error:
             raise self._failure("transaction", error) from None
+
+    @contextmanager
+    def changing(self) -> Iterator[Session]:
+        """:meth:`transaction` for a change other processes must see: bumps the store revision in it."""
+        with self.transaction() as session:
+            yield session
+            bumped = session.execute(
+                update(StoreRevisionRow)
+                .where(StoreRevisionRow.id == 1)
+                .values(revision=StoreRevisionRow.revision + 1)
+            )
+            if getattr(bumped, "rowcount", 1) == 0:  # the row was deleted by hand: start it again
+                session.add(StoreRevisionRow(id=1, revision=1))
+
+    def revision(self) -> int:
+        """The store revision: it changes whenever any process commits a control-plane change."""
+        try:
+            with self.engine.connect() as connection:
+                found = connection.execute(
+                    select(StoreRevisionRow.revision).where(StoreRevisionRow.id == 1)
+                ).scalar()
+        except SQLAlchemyError as error:
+            raise self._failure("revision read", error) from None
+        return int(found or 0)
 
     @contextmanager
     def reading(self) -> Iterator[Session]:

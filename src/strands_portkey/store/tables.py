@@ -39,6 +39,7 @@ __all__ = [
     "ProviderRow",
     "RequestRecordRow",
     "RequestRollupRow",
+    "StoreRevisionRow",
     "UTCDateTime",
     "utcnow",
 ]
@@ -293,3 +294,15 @@ class AIModelRow(Base):
     config: Mapped[dict[str, Any]] = mapped_column(JSON)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+
+
+# --- cross-process freshness ---
+
+
+class StoreRevisionRow(Base):
+    """One row: a counter bumped by every control-plane change, so other processes know to reload."""
+
+    __tablename__ = "store_revision"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    revision: Mapped[int] = mapped_column(BigInteger)

@@ -11,14 +11,14 @@ from sqlalchemy import inspect, select
 from strands_portkey.errors import ConflictError, StoreError
 from strands_portkey.store.db import VERSION_TABLE, Store, default_url
 from strands_portkey.store.providers import create_provider
-from strands_portkey.store.tables import Base, ProviderRow
+from strands_portkey.store.tables import Base, ProviderRow, StoreRevisionRow
 
 
 def test_migrations_up_from_empty_match_the_tables(tmp_path: Path) -> None:
     store = Store(f"sqlite:///{tmp_path / 'a.db'}", migrate=False)
     assert store.schema_revision() is None
     store.migrate()
-    assert store.schema_revision() == "0003"
+    assert store.schema_revision() == "0004"
     assert {"providers", "credentials", "model_rates"} <= set(inspect(store.engine).get_table_names())
     with store.engine.connect() as connection:
         context = MigrationContext.configure(connection, opts={"version_table": VERSION_TABLE})
@@ -91,3 +91,26 @@ def _row(provider_id: str) -> dict[str, object]:
 def test_repr_hides_password() -> None:
     store = Store("postgresql://u:pw-secret@127.0.0.1:1/db", migrate=False)
     assert "pw-secret" not in repr(store)
+
+
+def test_changing_bumps_the_revision_with_the_change_and_rolls_back_with_it(tmp_path: Path) -> None:
+    store = Store(f"sqlite:///{tmp_path / 'a.db'}")
+    other = Store(f"sqlite:///{tmp_path / 'a.db'}")  # another process on the same file
+    assert store.revision() == 0
+    with store.transaction() as session:  # plain transactions (analytics, usage counts) do not bump
+        create_provider(session, {"name": "groq"})
+    assert store.revision() == 0
+    with store.changing() as session:
+        create_provider(session, {"name": "openai"})
+    assert (store.revision(), other.revision()) == (1, 1)
+    with pytest.raises(ConflictError), other.changing() as session:
+        create_provider(session, {"name": "openai"})
+    assert store.revision() == 1
+    with store.engine.begin() as connection:  # the row deleted by hand comes back on the next change
+        connection.execute(StoreRevisionRow.__table__.delete())
+    assert store.revision() == 0
+    with other.changing() as session:
+        create_provider(session, {"name": "mistral"})
+    assert store.revision() == 1
+    store.close()
+    other.close()

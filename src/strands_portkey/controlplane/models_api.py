@@ -20,23 +20,20 @@ from sqlalchemy import func, select
 
 from ..catalog.deploy import deploy_spec
 from ..catalog.models import (
-    DEFAULT_KEYS,
     Actor,
     actor_from_env,
-    can_use,
     create_model,
     find_model,
     parse_model_body,
     query_models,
-    route_config,
     update_model,
     visible_to,
 )
 from ..catalog.replica_logs import parse_since, stamp
-from ..errors import InvalidRequestError, PermissionDeniedError
+from ..errors import InvalidRequestError
 from ..store.tables import AIModelRow
-from ..types import ChatRequest
 from .plane import ControlPlane
+from .registered import RegisteredModels
 from .views import SyncPaginator, iso
 
 __all__ = [
@@ -132,75 +129,6 @@ def ai_model(row: AIModelRow) -> AIModel:
         created_at=iso(row.created_at) or "",
         updated_at=iso(row.updated_at) or "",
     )
-
-
-class RegisteredModels:
-    """Every registered model in memory, by id and by name: requests resolve here, not in the database."""
-
-    def __init__(self, plane: ControlPlane) -> None:
-        self._plane = plane
-        self._actor = actor_from_env(plane.env)
-        self._models: dict[str, AIModelRow] = {}
-        self._own_routes: dict[str, tuple[AIModelRow, tuple[str, str, dict[str, Any]]]] = {}
-        self.refresh()
-
-    def refresh(self) -> None:
-        """Reload the snapshot (after a change made here; other processes' via the store revision).
-
-        Under the plane's reload lock, so a background reload never swaps in older rows last.
-        """
-        with self._plane.reload_lock:
-            with self._plane.store.reading() as session:
-                rows = list(session.scalars(select(AIModelRow)))
-            self._models = {row.id: row for row in rows} | {row.name: row for row in rows}
-
-    def resolve(self, request: ChatRequest) -> tuple[ChatRequest, str | None]:
-        """The request with a registered model's vendor id and defaults, and the model's id.
-
-        A model name that is not registered passes through unchanged (``None``). A registered
-        model the acting user may not use raises :class:`PermissionDeniedError`.
-        """
-        self._plane.maybe_refresh()
-        row = self._models.get(request.model)
-        if row is None:
-            return request, None
-        if not can_use(row, self._actor):
-            raise PermissionDeniedError(
-                f"user {self._actor.user!r} may not use model {row.name!r} ({row.id}): not shared with them"
-            )
-        params = dict(request.params)
-        for key, param in DEFAULT_KEYS.items():
-            if key in (row.config or {}) and param not in params:
-                params[param] = row.config[key]
-        if "max_tokens" not in params and row.max_tokens is not None and row.model_type == "chat":
-            params["max_tokens"] = row.max_tokens
-        resolved = ChatRequest(
-            row.vendor_model_id, request.messages, request.tools, request.tool_choice, request.stream, params
-        )
-        return resolved, row.id
-
-    def endpoints(self, model_id: str) -> list[str] | None:
-        """Ready replicas of a self-hosted model (``None`` for a third-party one)."""
-        self._plane.maybe_refresh()
-        row = self._models.get(model_id)
-        if row is None or row.type != "self-hosted":
-            return None
-        return self._plane.deployer.endpoints(row.id)
-
-    def own_route(self, model_id: str) -> tuple[str, str, dict[str, Any]] | None:
-        """A registered model's name, provider and own route config (``None`` if not registered)."""
-        row = self._models.get(model_id)
-        if row is None:
-            return None
-        cached = self._own_routes.get(row.id)
-        if cached is None or cached[0] is not row:  # once per snapshot row: routes key on identity
-            cached = (row, (row.name, row.provider, route_config(row.provider, row.config or {})))
-            self._own_routes[row.id] = cached
-        return cached[1]
-
-    def has_credentials(self, provider: str) -> bool:
-        """Whether the vault holds usable keys for ``provider`` (a model's own route can use them)."""
-        return self._plane.has_credentials(provider)
 
 
 class AIModels:

@@ -34,7 +34,7 @@ if TYPE_CHECKING:
     from ..analytics.sinks import RecordWriter
     from ..catalog.billing import PriceBook
     from ..catalog.deploy import LocalProcessDeployer
-    from .models_api import RegisteredModels
+    from .registered import RegisteredModels
 
 __all__ = ["DEFAULT_REFRESH_INTERVAL", "ControlPlane", "Spawn", "spawn_daemon"]
 
@@ -305,7 +305,7 @@ class ControlPlane:
     def registered_models(self) -> RegisteredModels:
         """The registered models in memory (requests naming one resolve here, not in the database)."""
         if self._registered is None:
-            from .models_api import RegisteredModels
+            from .registered import RegisteredModels
 
             self._registered = RegisteredModels(self)
         return self._registered

@@ -5,7 +5,8 @@
 1. Recording on the request path: building the record and queueing it (``outcome_record`` +
    ``RecordWriter.submit``; target <= 10 us), timed in batches of 1,000, p50/p99 per record
    (the queue is emptied between batches, as the writer thread does).
-   Then ``Gateway.chat`` through an ``httpx.MockTransport`` with and without a store, interleaved.
+   Then ``Gateway.chat`` through an ``httpx.MockTransport`` with and without a store, interleaved,
+   and naming a registered model (one the config calls, one on its own route).
 2. Each ``gw.ai.analytics`` query over ``--records`` rows (default 1,000,000; 30 days, 4 providers,
    8 models) on a temporary SQLite file, or on ``--db-url`` (e.g. the PostgreSQL of
    ``scripts/postgres_server.py``; its records are deleted first). Target <= 300 ms. Windows on
@@ -89,17 +90,25 @@ async def chat_with_and_without(plane: ControlPlane, rounds: int) -> None:
     def ok(_: httpx.Request) -> httpx.Response:
         return httpx.Response(200, json=COMPLETION)
 
-    env = {"OPENAI_API_KEY": "sk-x", "STRANDS_PORTKEY_HOME": tempfile.mkdtemp()}
+    env = {"OPENAI_API_KEY": "sk-x", "GROQ_API_KEY": "gsk-x", "STRANDS_PORTKEY_HOME": tempfile.mkdtemp()}
     plain = Gateway({"provider": "openai"}, env=env, transport=httpx.MockTransport(ok))
     recorded = Gateway(
         {"provider": "openai"}, env=env, transport=httpx.MockTransport(ok), control_plane=plane
     )
-    times: dict[str, list[float]] = {"without store": [], "with store": []}
+    recorded.ai.models.create({"name": "bench-config", "provider": "openai", "vendor_model_id": "gpt-4o"})
+    recorded.ai.models.create({"name": "bench-own", "provider": "groq", "vendor_model_id": "llama-70b"})
+    bodies = {  # a registered model the config calls; one on its own route (groq, GROQ_API_KEY)
+        "without store": (plain, BODY),
+        "with store": (recorded, BODY),
+        "registered": (recorded, {**BODY, "model": "bench-config"}),
+        "own route": (recorded, {**BODY, "model": "bench-own"}),
+    }
+    times: dict[str, list[float]] = {name: [] for name in bodies}
     for _ in range(rounds):
-        for name, gw in (("without store", plain), ("with store", recorded)):
+        for name, (gw, body) in bodies.items():
             start = time.perf_counter_ns()
             for _ in range(100):
-                await gw.chat(BODY)
+                await gw.chat(body)
             times[name].append((time.perf_counter_ns() - start) / 100 / 1000)
     for name, samples in times.items():
         p50, p99 = percentiles(samples)

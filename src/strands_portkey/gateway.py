@@ -162,9 +162,16 @@ class Gateway:
             leaf = self._models.leaf_of_model(leaf)
         adapter, target = self._targets.resolve(leaf)
         rotation = None
-        plane = self._plane(create=False) if self._targets.rotates(leaf) else None
-        if plane is not None:
-            rotation = CredentialRotation(target, plane.pick, plane.report, custom_host=leaf.custom_host)
+        plane = self._plane(create=False) if self._targets.may_rotate(leaf) else None
+        if plane is not None:  # vault keys, once there are any; until then the target as resolved
+            standalone = not self._targets.rotates(leaf)  # it resolved without vault keys
+            rotation = CredentialRotation(
+                target,
+                plane.pick,
+                plane.report,
+                custom_host=leaf.custom_host,
+                has_keys=plane.has_credentials if standalone else None,
+            )
         return UpstreamCall(
             rotation=rotation,
             path=leaf.path,

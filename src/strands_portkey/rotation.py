@@ -47,19 +47,35 @@ def with_credential(target: Target, chosen: SelectedCredential, *, custom_host: 
 
 
 class CredentialRotation:
-    """Chooses the credential of each attempt at one leaf and takes its outcome back."""
+    """Chooses the credential of each attempt at one leaf and takes its outcome back.
 
-    def __init__(self, base: Target, pick: Pick, report: Report, *, custom_host: str | None) -> None:
+    With ``has_keys``, the leaf can also run without the vault (an environment key, or a
+    provider that needs none): while the vault holds no keys for the provider, attempts use
+    ``base`` as it is; once keys appear (added here or by another process), they rotate.
+    """
+
+    def __init__(
+        self,
+        base: Target,
+        pick: Pick,
+        report: Report,
+        *,
+        custom_host: str | None,
+        has_keys: Callable[[str], bool] | None = None,
+    ) -> None:
         self._base = base
         self._pick = pick
         self._report = report
         self._custom_host = custom_host
+        self._has_keys = has_keys
 
     def __repr__(self) -> str:
         return f"CredentialRotation(provider={self._base.provider!r})"
 
-    def next_target(self) -> tuple[Target, str]:
+    def next_target(self) -> tuple[Target, str | None]:
         """The target for one attempt, with the chosen credential, and that credential's id."""
+        if self._has_keys is not None and not self._has_keys(self._base.provider):
+            return self._base, None
         chosen = self._pick(self._base.provider)
         return with_credential(self._base, chosen, custom_host=self._custom_host), chosen.id
 

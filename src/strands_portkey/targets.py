@@ -49,18 +49,25 @@ class TargetResolver:
         self._virtual_keys = virtual_keys
         self._vault_has_keys = vault_has_keys
 
-    def rotates(self, leaf: LeafPlan) -> bool:
-        """Whether ``leaf`` takes its key from the vault's rotation, attempt by attempt.
+    @staticmethod
+    def may_rotate(leaf: LeafPlan) -> bool:
+        """Whether ``leaf`` may take its key from the vault: it names a provider (not Portkey), no key.
 
-        True for a leaf naming a provider (not Portkey) with no ``api_key`` and no
-        ``virtual_key``, when the local vault holds keys for that provider. Such a leaf prefers
-        the vault over the provider's environment variable.
+        Such a leaf prefers the vault's keys for its provider, whenever there are any, over the
+        provider's environment variable.
         """
         return (
             leaf.provider is not None
             and leaf.provider != "portkey"
             and leaf.api_key is None
             and leaf.virtual_key is None
+        )
+
+    def rotates(self, leaf: LeafPlan) -> bool:
+        """Whether ``leaf`` may rotate and the local vault holds keys for its provider now."""
+        return (
+            self.may_rotate(leaf)
+            and leaf.provider is not None
             and self._vault_has_keys is not None
             and self._vault_has_keys(leaf.provider)
         )

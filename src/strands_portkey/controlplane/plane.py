@@ -207,6 +207,7 @@ class ControlPlane:
 
     def has_credentials(self, provider: str) -> bool:
         """Whether the vault holds keys for ``provider`` (leaves naming it then rotate over them)."""
+        self.maybe_refresh()
         return self.selector.has_credentials(provider)
 
     def resolve_virtual_key(self, ref: str) -> SelectedCredential | None:

@@ -9,6 +9,7 @@ from strands_portkey import Gateway
 from strands_portkey.controlplane import ControlPlane
 from strands_portkey.errors import CredentialsUnavailableError
 
+from ..conftest import completion
 from .conftest import GOOD, GOOD2, Clock, FakeProvider
 
 BODY = {"model": "gpt-4o", "messages": [{"role": "user", "content": "hi"}]}
@@ -141,3 +142,40 @@ async def test_a_leaf_with_its_own_key_or_without_vault_keys_does_not_rotate(
     )
     await groq.chat(BODY)  # the vault holds no groq keys: the environment's key is used
     assert keys_used(fake_provider) == [GOOD2, GOOD2]
+
+
+async def test_keys_added_after_the_gateway_was_built_take_over_from_the_environment_key(
+    plane: ControlPlane, fake_provider: FakeProvider
+) -> None:
+    gateway = Gateway(
+        OPENAI,
+        control_plane=plane,
+        transport=httpx.MockTransport(fake_provider.handler),
+        env={"OPENAI_API_KEY": GOOD2},
+    )
+    await gateway.chat(BODY)  # no vault keys yet: the environment's
+    add_keys(plane, ("a", GOOD, 100))  # through another gateway on the same plane
+    await gateway.chat(BODY)
+    key = next(iter(gateway.ai.provider_keys.list()))
+    gateway.ai.provider_keys.delete(key.id)
+    await gateway.chat(BODY)  # none left: the environment's again
+    assert keys_used(fake_provider) == [GOOD2, GOOD, GOOD2]
+
+
+async def test_a_keyless_provider_stays_keyless_until_the_vault_has_keys_for_it(plane: ControlPlane) -> None:
+    sent: list[str | None] = []
+
+    def vllm(request: httpx.Request) -> httpx.Response:
+        sent.append(request.headers.get("authorization"))
+        return httpx.Response(200, json=completion())
+
+    gateway = Gateway(
+        {"provider": "vllm", "custom_host": "http://vllm.local/v1"},
+        control_plane=plane,
+        transport=httpx.MockTransport(vllm),
+        env={},
+    )
+    await gateway.chat(BODY)
+    gateway.ai.provider_keys.create({"name": "v", "provider": "vllm", "api_key": GOOD})
+    await gateway.chat(BODY)
+    assert sent == [None, f"Bearer {GOOD}"]

@@ -20,7 +20,9 @@ from ..transport import AsyncHTTPTransport
 from .plane import ControlPlane
 from .provider_keys import ProviderKeys
 
-__all__ = ["AINamespace", "ControlPlane", "ProviderKeys", "open_control_plane"]
+__all__ = ["VALIDATE_KEYS_ENV", "AINamespace", "ControlPlane", "ProviderKeys", "open_control_plane"]
+
+VALIDATE_KEYS_ENV = "STRANDS_PORTKEY_VALIDATE_KEYS"
 
 
 class AINamespace:
@@ -45,9 +47,12 @@ def open_control_plane(
 
     With ``create=False`` nothing is created on disk: when no URL is configured and the default
     file does not exist yet, the local vault is empty and ``None`` is returned.
+    ``STRANDS_PORTKEY_VALIDATE_KEYS=off`` stores keys without checking them with the provider
+    (offline machines; ``provider_keys.test`` still checks on demand).
     """
     if not create and not env.get(DB_URL_ENV):
         url = default_url(env)
         if not Path(url.removeprefix("sqlite:///")).exists():
             return None
-    return ControlPlane(env=env, transport=transport)
+    validate = env.get(VALIDATE_KEYS_ENV, "").strip().lower() not in {"0", "off", "false", "no"}
+    return ControlPlane(env=env, transport=transport, validate_credentials=validate)

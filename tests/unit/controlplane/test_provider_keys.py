@@ -1,10 +1,12 @@
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
+import httpx
 import pytest
 
-from strands_portkey.controlplane import ControlPlane, ProviderKeys
+from strands_portkey.controlplane import VALIDATE_KEYS_ENV, ControlPlane, ProviderKeys, open_control_plane
 from strands_portkey.controlplane.views import ProviderKey, SyncPaginator
 from strands_portkey.errors import (
     ConflictError,
@@ -13,7 +15,7 @@ from strands_portkey.errors import (
     ResourceNotFoundError,
 )
 
-from .conftest import BAD, GOOD, GOOD2, FakeProvider
+from .conftest import BAD, GOOD, GOOD2, MASTER, FakeProvider
 
 SPEC_FIELDS = {
     "id", "name", "provider", "description", "provider_organization", "owner", "organization_id", "is_active",
@@ -219,3 +221,31 @@ def test_usage_is_flushed_to_last_used_at(plane: ControlPlane) -> None:
     assert keys.retrieve(key.id).last_used_at is None
     plane.pick("openai")
     assert keys.retrieve(key.id).last_used_at is not None
+
+
+@pytest.mark.parametrize(("setting", "validates"), [("off", False), ("0", False), ("", True), ("on", True)])
+def test_the_default_plane_of_a_gateway_validates_unless_the_environment_says_off(
+    tmp_path: Path, setting: str, validates: bool
+) -> None:
+    calls: list[str] = []
+
+    def unreachable(request: httpx.Request) -> httpx.Response:
+        calls.append(str(request.url))
+        raise httpx.ConnectError("offline", request=request)
+
+    env = {
+        "STRANDS_PORTKEY_HOME": str(tmp_path),
+        "STRANDS_PORTKEY_MASTER_KEY": MASTER,
+        VALIDATE_KEYS_ENV: setting,
+    }
+    plane = open_control_plane(env, transport=httpx.MockTransport(unreachable), create=True)
+    assert plane is not None
+    body = {"name": "k", "provider": "anthropic", "api_key": GOOD}
+    if validates:
+        with pytest.raises(CredentialRejectedError, match="could not reach anthropic"):
+            ProviderKeys(plane).create(body)
+        assert calls == ["https://api.anthropic.com/v1/models"]
+    else:
+        assert ProviderKeys(plane).create(body).name == "k"
+        assert calls == []
+    plane.close()

@@ -5,7 +5,7 @@ The registry maps a provider id (Portkey's provider slug, or an alias) to its ad
 mapping; adapters are stateless, so one instance per provider serves every gateway.
 
 Adding an OpenAI-compatible host is one row in
-:data:`~strands_portkey.providers.openai_compat.OPENAI_COMPATIBLE_HOSTS`; adding a native
+:data:`~strands_portkey.providers.hosts.OPENAI_COMPATIBLE_HOSTS`; adding a native
 provider is one module and one line in ``_NATIVE_PROVIDERS`` below.
 """
 

@@ -1,6 +1,6 @@
 """One adapter for every OpenAI-compatible chat-completions host, driven by a data table.
 
-Adding a host is one :class:`HostSpec` row in :data:`OPENAI_COMPATIBLE_HOSTS`; any other
+Adding a host is one :class:`HostSpec` row in :data:`.hosts.OPENAI_COMPATIBLE_HOSTS`; any other
 OpenAI-compatible server is reached by giving a target a ``custom_host`` (its ``base_url``).
 The canonical types are OpenAI-shaped, so requests pass through almost untouched; the work is
 in parsing responses and streams strictly: a malformed body, an in-stream error event or a
@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
 
@@ -40,6 +39,7 @@ from ._errors import classify_error_event, classify_error_response, classify_in_
 from ._headers import content_headers, merge_headers, secret_header_values
 from ._sse import SSEDecoder, SSEEvent
 from .base import Target
+from .hosts import OPENAI_COMPATIBLE_HOSTS, HostSpec
 
 __all__ = [
     "OPENAI_COMPATIBLE_HOSTS",
@@ -50,52 +50,6 @@ __all__ = [
 
 _SNIPPET_CHARS = 200
 _NOTHING: Mapping[str, Any] = MappingProxyType({})
-
-
-@dataclass(frozen=True, slots=True)
-class HostSpec:
-    """Where a provider lives by default and which credential it takes.
-
-    Attributes:
-        name: The provider id (Portkey's provider slug: ``openai``, ``together-ai``...).
-        base_url: The default base URL; a target's ``custom_host`` replaces it.
-        api_key_env: The environment variable conventionally holding the key, if any.
-        requires_key: Whether a request without a key is a configuration error.
-        aliases: Other ids accepted for this provider (``together`` for ``together-ai``).
-        accepts_null_content: False for servers that reject ``"content": null`` on an assistant
-            message carrying ``tool_calls`` (OpenAI allows it); ``""`` is sent instead.
-    """
-
-    name: str
-    base_url: str
-    api_key_env: str | None
-    requires_key: bool
-    aliases: tuple[str, ...] = ()
-    accepts_null_content: bool = True
-
-
-OPENAI_COMPATIBLE_HOSTS: tuple[HostSpec, ...] = (
-    HostSpec("openai", "https://api.openai.com/v1", "OPENAI_API_KEY", True),
-    HostSpec("groq", "https://api.groq.com/openai/v1", "GROQ_API_KEY", True),
-    HostSpec("together-ai", "https://api.together.xyz/v1", "TOGETHER_API_KEY", True, ("together",)),
-    HostSpec("mistral-ai", "https://api.mistral.ai/v1", "MISTRAL_API_KEY", True, ("mistral",)),
-    HostSpec("deepseek", "https://api.deepseek.com/v1", "DEEPSEEK_API_KEY", True),
-    HostSpec(
-        "fireworks-ai", "https://api.fireworks.ai/inference/v1", "FIREWORKS_API_KEY", True, ("fireworks",)
-    ),
-    HostSpec("openrouter", "https://openrouter.ai/api/v1", "OPENROUTER_API_KEY", True),
-    HostSpec("ollama", "http://127.0.0.1:11434/v1", None, False),
-    HostSpec("vllm", "http://127.0.0.1:8000/v1", "VLLM_API_KEY", False),
-    HostSpec(
-        "google-openai",
-        "https://generativelanguage.googleapis.com/v1beta/openai",
-        "GEMINI_API_KEY",
-        True,
-        ("gemini-openai",),
-    ),
-    HostSpec("llama-cpp", "http://127.0.0.1:8080/v1", None, False, ("llamacpp",), accepts_null_content=False),
-)
-"""The OpenAI-compatible hosts known by name. One row per host."""
 
 
 def _empty_if_null(message: Message) -> Message:

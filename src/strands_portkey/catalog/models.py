@@ -14,9 +14,9 @@ user comes from ``STRANDS_PORTKEY_USER`` / ``STRANDS_PORTKEY_ORGANIZATION`` (def
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import Boolean, String, false, func, literal, or_, select
 from sqlalchemy.exc import CompileError
@@ -91,12 +91,28 @@ def actor_from_env(env: Mapping[str, str]) -> Actor:
     return Actor(env.get(USER_ENV) or "local", env.get(ORGANIZATION_ENV) or "local")
 
 
-def can_use(row: AIModelRow, actor: Actor) -> bool:
-    """Whether ``actor`` may see and use ``row`` (owner, listed in shared_with, or shared with the org)."""
+class Shareable(Protocol):
+    """What a permission check reads of a model: a row, or the registry's in-memory entry."""
+
+    @property
+    def owner(self) -> str: ...
+
+    @property
+    def organization_id(self) -> str: ...
+
+    @property
+    def is_shared(self) -> bool: ...
+
+    @property
+    def shared_with(self) -> Collection[str] | None: ...
+
+
+def can_use(model: Shareable, actor: Actor) -> bool:
+    """Whether ``actor`` may see and use ``model`` (owner, listed in shared_with, or shared with the org)."""
     return (
-        row.owner == actor.user
-        or actor.user in (row.shared_with or [])
-        or (row.is_shared and row.organization_id == actor.organization_id)
+        model.owner == actor.user
+        or actor.user in (model.shared_with or ())
+        or (model.is_shared and model.organization_id == actor.organization_id)
     )
 
 

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 
-from ..catalog.models import DEFAULT_KEYS, Actor, actor_from_env, route_config
+from ..catalog.models import DEFAULT_KEYS, actor_from_env, can_use, route_config
 from ..errors import PermissionDeniedError
 from ..store.tables import AIModelRow
 from ..types import ChatRequest
@@ -63,14 +63,6 @@ class RegisteredModel:
             shared_with=frozenset(row.shared_with or ()),
         )
 
-    def usable_by(self, actor: Actor) -> bool:
-        """Owned by ``actor``, shared with them by name, or shared with their organization."""
-        return (
-            self.owner == actor.user
-            or actor.user in self.shared_with
-            or (self.is_shared and self.organization_id == actor.organization_id)
-        )
-
 
 class RegisteredModels:
     """Every registered model in memory, by id and by name: requests resolve here, not in the database."""
@@ -104,7 +96,7 @@ class RegisteredModels:
         model = self._models.get(request.model)
         if model is None:
             return request, None
-        if not model.usable_by(self._actor):
+        if not can_use(model, self._actor):
             raise PermissionDeniedError(
                 f"user {self._actor.user!r} may not use model {model.name!r} ({model.id}): "
                 "not shared with them"

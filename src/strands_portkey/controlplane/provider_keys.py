@@ -25,7 +25,7 @@ from typing import Any
 
 from ..errors import ConfigurationError, CredentialRejectedError, InvalidRequestError
 from ..providers import get_adapter, host_spec
-from ..store.providers import create_provider, find_provider
+from ..store.providers import find_provider, get_or_create_provider
 from ..store.tables import CredentialRow, ProviderRow
 from ..vault.fields import CredentialSecret, CredentialSpec, parse_credential
 from ..vault.keys import STATUSES, TestOutcome, credential_record, parse_key_meta
@@ -153,11 +153,10 @@ class KeyService:
         region = row.region if row is not None else None
         outcome = self._validate(provider if row is None else row.name, base_url, spec, validate, region)
         with self._plane.store.changing() as session:
-            stored = (
-                find_provider(session, row.id)
-                if row is not None
-                else create_provider(session, {"name": provider})
-            )
+            if row is not None:
+                stored = find_provider(session, row.id)
+            else:  # the first key of a known provider: atomic, as other threads may add one now
+                stored = get_or_create_provider(session, provider)
             created = self._plane.vault.create(session, stored, spec, meta, outcome)
             created.active = created.active and active
             record = credential_record(created)

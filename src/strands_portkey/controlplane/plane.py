@@ -21,6 +21,7 @@ import time
 from collections.abc import Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING
 
+from ..analytics.sinks import DEFAULT_FLUSH_INTERVAL, check_flush_interval
 from ..errors import MasterKeyError, ResourceNotFoundError, StoreError
 from ..store.db import Store
 from ..store.tables import CredentialRow
@@ -68,6 +69,8 @@ class ControlPlane:
             made by other processes (default 2.0; ``None`` or 0 turns the checks off: call
             :meth:`refresh` by hand then).
         spawn: Runs the background check (default: a daemon thread; tests run it inline).
+        flush_interval: Seconds between writes of queued analytics records (default 1.0): the
+            most a process killed without a chance to flush (SIGKILL) loses. A positive number.
     """
 
     def __init__(
@@ -86,7 +89,9 @@ class ControlPlane:
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         refresh_interval: float | None = DEFAULT_REFRESH_INTERVAL,
         spawn: Spawn = spawn_daemon,
+        flush_interval: float = DEFAULT_FLUSH_INTERVAL,
     ) -> None:
+        self.flush_interval = check_flush_interval(flush_interval, "ControlPlane.flush_interval")
         self.env = os.environ if env is None else env
         self.store = store or Store(db_url, env=self.env)
         if keyring is None:
@@ -299,7 +304,9 @@ class ControlPlane:
             from ..analytics.sinks import RecordWriter
 
             # price_refresh=0: each batch asks prices(), which is the snapshot (kept fresh here)
-            self._records = RecordWriter(self.store, self.prices, price_refresh=0.0)
+            self._records = RecordWriter(
+                self.store, self.prices, price_refresh=0.0, flush_interval=self.flush_interval
+            )
         return self._records
 
     @property

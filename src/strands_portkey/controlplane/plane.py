@@ -189,10 +189,12 @@ class ControlPlane:
             self._load_prices()
 
     def _load_prices(self) -> PriceBook:
-        from .rates_api import ModelRates
+        from ..catalog.billing import PriceBook
+        from ..catalog.rates import all_rates
 
         with self.reload_lock:
-            self._prices = ModelRates(self).price_book()
+            with self.store.reading() as session:
+                self._prices = PriceBook(all_rates(session))
             return self._prices
 
     def pick(self, provider: str) -> SelectedCredential:

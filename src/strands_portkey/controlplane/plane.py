@@ -1,7 +1,8 @@
 """``ControlPlane``: one store, one master key ring, one credential selector, shared by the APIs.
 
 It keeps in-memory snapshots so the request path never reads the database: the selector's
-decrypted keys, the registered models and the chat rates. Every write made through the API
+decrypted keys, the providers registered under names the registry does not know, the registered
+models and the chat rates. Every write made through the API
 refreshes them at once. Writes by another process (a second gateway, the server, the CLI) bump
 the store revision (:meth:`Store.changing`); the request path calls :meth:`ControlPlane.maybe_refresh`,
 a clock read that, at most every ``refresh_interval`` seconds, starts one background check of the
@@ -29,6 +30,7 @@ from ..transport import AsyncHTTPTransport, TransportSettings
 from ..vault.crypto import KeyRing, MasterKey, load_keyring
 from ..vault.keys import KeyVault, TestOutcome
 from ..vault.selector import CredentialSelector, SelectedCredential
+from .provider_routes import ProviderRoute, load_routes
 from .validation import validate_credential
 
 if TYPE_CHECKING:
@@ -113,6 +115,7 @@ class ControlPlane:
         self._registered: RegisteredModels | None = None  # model registry (issue 7): loaded on first use
         self._deployer: LocalProcessDeployer | None = None  # self-hosted replicas (issue 7)
         self._prices: PriceBook | None = None  # chat rates for costing: loaded on first use
+        self._routes: Mapping[str, ProviderRoute] = {}  # registered providers by name (refresh())
         if refresh_interval is not None and refresh_interval < 0:
             raise ValueError(f"refresh_interval: expected seconds >= 0 or None, got {refresh_interval!r}")
         self.refresh_interval = refresh_interval or None
@@ -138,7 +141,9 @@ class ControlPlane:
             revision = self.store.revision()
             with self.store.reading() as session:
                 entries = self.vault.snapshot(session)
+                routes = load_routes(session)
             self.selector.load(entries)
+            self._routes = routes
             if self._registered is not None:
                 self._registered.refresh()
             self.refresh_prices()
@@ -212,6 +217,24 @@ class ControlPlane:
         """
         self.selector.report(credential_id, status_code, retry_after, error)
 
+    def provider_routes(self, wanted: str | None = None) -> Mapping[str, ProviderRoute]:
+        """The registered providers the registry does not know by name (a snapshot, no database).
+
+        ``wanted``: a name a config is being built with. When it is missing, the store revision is
+        read once and the snapshots reloaded if another process changed it, so a gateway built
+        right after another process registered the provider finds it (construction time only).
+        """
+        self.maybe_refresh()
+        routes = self._routes
+        if wanted is not None and wanted not in routes and not self._closed:
+            try:
+                if self.store.revision() != self._revision:
+                    self.refresh()
+                    routes = self._routes
+            except StoreError as error:  # keep the snapshot; the caller reports the unknown name
+                _log.warning("control plane snapshots not refreshed from %s: %s", self.store.shown_url, error)
+        return routes
+
     def has_credentials(self, provider: str) -> bool:
         """Whether the vault holds keys for ``provider`` (leaves naming it then rotate over them)."""
         self.maybe_refresh()
@@ -259,6 +282,7 @@ class ControlPlane:
             transport=self.transport,
             settings=self.transport_settings,
             region=row.provider.region,
+            api_format=row.provider.api_format,
         )
 
     async def revalidate_due(self) -> list[str]:

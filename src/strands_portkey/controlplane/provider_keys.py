@@ -98,7 +98,9 @@ class KeyService:
         base_url: str | None,
         spec: CredentialSpec,
         validate: bool | None,
+        *,
         region: str | None = None,
+        api_format: str | None = None,
     ) -> TestOutcome | None:
         if not (self._plane.validate_credentials if validate is None else validate):
             return None
@@ -114,6 +116,7 @@ class KeyService:
                 transport=plane.transport,
                 settings=plane.transport_settings,
                 region=region,
+                api_format=api_format,
             )
         )
         if not outcome.success:
@@ -150,8 +153,9 @@ class KeyService:
         row, base_url = self._provider_for(provider, f"{path}.provider")
         with self._plane.store.reading() as session:
             self._plane.vault._check_name_free(session, meta["name"])
-        region = row.region if row is not None else None
-        outcome = self._validate(provider if row is None else row.name, base_url, spec, validate, region)
+        region, api_format = (row.region, row.api_format) if row is not None else (None, None)
+        name = provider if row is None else row.name
+        outcome = self._validate(name, base_url, spec, validate, region=region, api_format=api_format)
         with self._plane.store.changing() as session:
             if row is not None:
                 stored = find_provider(session, row.id)
@@ -168,18 +172,19 @@ class KeyService:
         meta = parse_key_meta(body, path=path)
         with self._plane.store.reading() as session:
             row = self._plane.vault.find(session, ref)
-            provider, base_url, credential_type, region = (
+            provider, base_url, credential_type, region, api_format = (
                 row.provider.name,
                 row.provider.base_url,
                 row.credential_type,
                 row.provider.region,
+                row.provider.api_format,
             )
         spec: CredentialSpec | None = None
         if any(key in body for key in _SECRET_FIELDS):
             spec = parse_credential({"credential_type": credential_type, **body}, path=path)
         outcome: TestOutcome | None = None
         if spec is not None:
-            outcome = self._validate(provider, base_url, spec, validate, region)
+            outcome = self._validate(provider, base_url, spec, validate, region=region, api_format=api_format)
         elif body.get("is_active") is True and (
             self._plane.validate_credentials if validate is None else validate
         ):

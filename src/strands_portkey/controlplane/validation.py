@@ -130,9 +130,18 @@ PROBES: Mapping[str, Probe] = {
 
 
 def probe_request(
-    provider: str, base_url: str | None, credential: CredentialSecret, region: str | None = None
+    provider: str,
+    base_url: str | None,
+    credential: CredentialSecret,
+    region: str | None = None,
+    api_format: str | None = None,
 ) -> HttpRequest:
-    """The model-listing request for ``provider`` (``base_url`` overrides the default)."""
+    """The model-listing request for ``provider`` (``base_url`` overrides the default).
+
+    ``api_format``: how a provider registered under a name the registry does not know is spoken
+    to (``anthropic`` lists Anthropic's way at its ``base_url``); by default, by its name.
+    """
+    provider = api_format or provider
     probe = PROBES.get(provider)
     if probe is not None:
         probe_base = "" if provider == "bedrock" else (base_url or probe.base_url)  # Bedrock: by region
@@ -218,9 +227,10 @@ async def list_models(
     transport: AsyncHTTPTransport | None = None,
     settings: TransportSettings | None = None,
     region: str | None = None,
+    api_format: str | None = None,
 ) -> ModelListing:
     """List ``provider``'s models with ``credential`` (one fresh connection, closed after)."""
-    request = probe_request(provider, base_url, credential, region)
+    request = probe_request(provider, base_url, credential, region, api_format)
     client = Transport(transport, settings)
     try:
         response = await client.send(request, timeout=_VALIDATION_TIMEOUT_S)
@@ -256,10 +266,17 @@ async def validate_credential(
     transport: AsyncHTTPTransport | None = None,
     settings: TransportSettings | None = None,
     region: str | None = None,
+    api_format: str | None = None,
 ) -> TestOutcome:
     """Whether ``provider`` accepts ``credential`` (by listing models; nothing is billed)."""
     listing = await list_models(
-        provider, base_url, credential, transport=transport, settings=settings, region=region
+        provider,
+        base_url,
+        credential,
+        transport=transport,
+        settings=settings,
+        region=region,
+        api_format=api_format,
     )
     return listing.outcome
 

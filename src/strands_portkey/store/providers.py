@@ -28,8 +28,8 @@ __all__ = [
     "provider_record",
 ]
 
-_ALIASES = {"displayName": "display_name", "baseUrl": "base_url"}
-_FIELDS = ("name", "display_name", "base_url", "region", "enabled")
+_ALIASES = {"displayName": "display_name", "baseUrl": "base_url", "apiFormat": "api_format"}
+_FIELDS = ("name", "display_name", "base_url", "region", "enabled", "api_format")
 _NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,99}$")
 
 
@@ -50,6 +50,7 @@ class ProviderRecord:
     enabled: bool
     created_at: dt.datetime
     updated_at: dt.datetime
+    api_format: str | None = None
 
 
 def provider_record(row: ProviderRow) -> ProviderRecord:
@@ -63,6 +64,7 @@ def provider_record(row: ProviderRow) -> ProviderRecord:
         row.enabled,
         row.created_at,
         row.updated_at,
+        row.api_format,
     )
 
 
@@ -83,7 +85,8 @@ def parse_provider_body(body: Mapping[str, Any], *, partial: bool, path: str = "
         name = _ALIASES.get(key, key)
         if name not in _FIELDS:
             raise InvalidRequestError(
-                f"unknown field {key!r}: a provider has name, displayName, baseUrl, region, enabled",
+                f"unknown field {key!r}: a provider has name, displayName, baseUrl, region, enabled "
+                "and apiFormat",
                 path=path,
             )
         fields[name] = value
@@ -96,9 +99,11 @@ def parse_provider_body(body: Mapping[str, Any], *, partial: bool, path: str = "
             )
     if "enabled" in fields and not isinstance(fields["enabled"], bool):
         raise InvalidRequestError("expected true or false", path=f"{path}.enabled")
-    for key in ("display_name", "base_url", "region"):
+    for key in ("display_name", "base_url", "region", "api_format"):
         if key in fields:
             fields[key] = _optional_text(fields[key], f"{path}.{key}")
+    if fields.get("api_format") is not None:
+        fields["api_format"] = fields["api_format"].lower()
     base_url = fields.get("base_url")
     if base_url is not None:
         if not base_url.startswith(("http://", "https://")):
@@ -127,6 +132,7 @@ def _new_row(fields: Mapping[str, Any]) -> dict[str, Any]:
         "base_url": fields.get("base_url"),
         "region": fields.get("region"),
         "enabled": fields.get("enabled", True),
+        "api_format": fields.get("api_format"),
         "created_at": now,
         "updated_at": now,
     }

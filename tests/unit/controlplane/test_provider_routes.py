@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import httpx
@@ -10,7 +11,7 @@ import pytest
 from strands_portkey import Gateway
 from strands_portkey.controlplane import ControlPlane, ProviderKeys
 from strands_portkey.controlplane.providers_api import Providers
-from strands_portkey.errors import ConfigurationError, InvalidRequestError
+from strands_portkey.errors import AuthenticationError, ConfigurationError, InvalidRequestError
 
 from .conftest import GOOD, GOOD2, MASTER, Clock, FakeProvider
 
@@ -102,12 +103,20 @@ def test_an_unknown_name_still_fails_listing_known_and_registered_providers(plan
     assert "Providers registered in the control plane: my-vllm, team-llm." in caught.value.message
 
 
-def test_a_registered_provider_needs_a_base_url_and_must_be_enabled(plane: ControlPlane) -> None:
+async def test_a_registered_provider_needs_a_base_url_and_must_be_enabled(
+    plane: ControlPlane, fake_provider: FakeProvider
+) -> None:
     Providers(plane).create({"name": "no-url"})
     with pytest.raises(ConfigurationError, match="registered without a baseUrl") as caught:
         Gateway({"provider": "no-url"}, control_plane=plane)
     assert caught.value.path == "config.custom_host"
-    Gateway({"provider": "no-url", "custom_host": VLLM}, control_plane=plane)  # a custom_host will do
+    transport = httpx.MockTransport(fake_provider.handler)
+    keyless = Gateway({"provider": "no-url", "custom_host": VLLM}, control_plane=plane, transport=transport)
+    with pytest.raises(AuthenticationError):  # no key in the vault and none given: sent without one
+        await keyless.chat(BODY)
+    assert str(fake_provider.requests[-1].url) == f"{VLLM}/chat/completions"
+    assert "authorization" not in fake_provider.requests[-1].headers
+    await keyless.aclose()
     _register(plane, enabled=False)
     with pytest.raises(ConfigurationError, match="'my-vllm' is disabled"):
         Gateway({"provider": "my-vllm"}, control_plane=plane)
@@ -160,3 +169,20 @@ def test_api_format_is_checked_and_shown(plane: ControlPlane) -> None:
     assert providers.update("my-x", {"apiFormat": "Google"}).api_format == "google"
     with pytest.raises(InvalidRequestError, match="built in"):
         providers.update("groq", {"apiFormat": "anthropic"})
+
+
+async def test_a_registered_model_served_by_a_registered_provider_routes_there(
+    plane: ControlPlane, fake_provider: FakeProvider
+) -> None:
+    _register(plane)
+    ProviderKeys(plane).create({"name": "vllm-key", "provider": "my-vllm", "api_key": GOOD})
+    gateway = Gateway(control_plane=plane, transport=httpx.MockTransport(fake_provider.handler))
+    gateway.ai.models.create(
+        {"name": "team-chat", "type": "third-party", "provider": "my-vllm", "vendor_model_id": "served-model"}
+    )
+    response = await gateway.chat({"model": "team-chat", "messages": [{"role": "user", "content": "hi"}]})
+    sent = fake_provider.requests[-1]
+    assert (str(sent.url), sent.headers["authorization"]) == (f"{VLLM}/chat/completions", f"Bearer {GOOD}")
+    assert json.loads(sent.content)["model"] == "served-model"
+    assert response.route.provider == "my-vllm"
+    await gateway.aclose()

@@ -8,6 +8,8 @@ Importing it loads SQLAlchemy and ``cryptography``; ``Gateway`` imports it only 
 - :class:`~strands_portkey.controlplane.provider_keys.ProviderKeys`: the provider-keys API.
 - :class:`~strands_portkey.controlplane.providers_api.Providers`: providers, credentials, rates,
   billing, health, discovery, ``test_models``.
+- :mod:`~strands_portkey.controlplane.provider_routes`: providers registered under names the
+  registry does not know, which configs may name (their ``baseUrl`` and ``apiFormat``).
 """
 
 from __future__ import annotations

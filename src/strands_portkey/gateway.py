@@ -38,7 +38,7 @@ from .pipeline.retry import Backoff, Retrying, Sleep
 from .rotation import CredentialRotation
 from .routing.balance import BalanceMode
 from .routing.executor import build_router
-from .targets import TargetResolver
+from .targets import ProviderRoute, TargetResolver
 from .transport import AsyncHTTPTransport, Transport, TransportSettings
 from .types import ChatResponse
 from .upstream import UpstreamCall
@@ -142,7 +142,9 @@ class Gateway:
         self._checks = checks if checks is not None else default_registry()
         # analytics and the model registry (issue 7): looked up on the first request
         self._models = ModelRouting(lambda: self._plane(create=False), lambda c: self._build(c)[2], self._env)
-        self._targets = TargetResolver(self._env, self._portkey, self._virtual_key, self._vault_has_keys)
+        self._targets = TargetResolver(
+            self._env, self._portkey, self._virtual_key, self._vault_has_keys, self._registered_providers
+        )
         self._install(config)
 
     def __repr__(self) -> str:
@@ -244,6 +246,10 @@ class Gateway:
     def _vault_has_keys(self, provider: str) -> bool:
         plane = self._plane(create=False)
         return plane is not None and plane.has_credentials(provider)
+
+    def _registered_providers(self, wanted: str) -> Mapping[str, ProviderRoute]:
+        plane = self._plane(create=False)
+        return plane.provider_routes(wanted) if plane is not None else {}
 
     def _virtual_key(self, name: str) -> SelectedCredential | None:
         plane = self._plane(create=False)

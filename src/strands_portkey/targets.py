@@ -3,6 +3,9 @@
 A leaf names a provider directly (``provider`` + ``api_key`` / the provider's environment key /
 ``custom_host``), or a ``virtual_key``: the id or name of a key in the local vault (then that
 provider is called directly with the stored credential), else resolved by Portkey's gateway.
+A provider name the registry does not know may be one registered in the control plane
+(``gw.providers.create({"name": "my-vllm", "baseUrl": ...})``): its ``baseUrl``, in its API
+format, with the vault's keys for it.
 Provider-specific fields of the leaf (``aws_region``, ``azure_api_version``,
 ``openai_organization``...) travel unchanged in ``Target.options``; adapters read what they need.
 This runs once per leaf at construction, so a missing key or URL fails before any request.
@@ -12,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from .config.client_args import PortkeyAccess, require_portkey_key
 from .config.plan import LeafPlan
@@ -26,10 +29,38 @@ from .wire import Secret
 if TYPE_CHECKING:  # the vault loads only when a gateway has one
     from .vault.selector import SelectedCredential
 
-__all__ = ["TargetResolver", "VirtualKeyLookup"]
+__all__ = ["ProviderRoute", "RegisteredProviders", "TargetResolver", "VirtualKeyLookup"]
 
 VirtualKeyLookup = Callable[[str], "SelectedCredential | None"]
 """Finds a stored key by id or name in the local vault (``None``: not there)."""
+
+
+class ProviderRoute(Protocol):
+    """A provider registered in the control plane under a name the registry does not know."""
+
+    @property
+    def name(self) -> str:
+        """Its name, as configs write it."""
+        ...
+
+    @property
+    def api_format(self) -> str:
+        """The registry adapter that speaks its API (``openai``, ``anthropic``, ``google``)."""
+        ...
+
+    @property
+    def base_url(self) -> str | None:
+        """Where it is served."""
+        ...
+
+    @property
+    def enabled(self) -> bool:
+        """Whether it serves."""
+        ...
+
+
+RegisteredProviders = Callable[[str], Mapping[str, ProviderRoute]]
+"""The registered providers by name; the argument is the name being looked up (a miss may reload)."""
 
 _OPENAI_HEADERS = {"openai_organization": "openai-organization", "openai_project": "openai-project"}
 
@@ -43,11 +74,13 @@ class TargetResolver:
         portkey: PortkeyAccess,
         virtual_keys: VirtualKeyLookup | None = None,
         vault_has_keys: Callable[[str], bool] | None = None,
+        registered: RegisteredProviders | None = None,
     ) -> None:
         self._env = env
         self._portkey = portkey
         self._virtual_keys = virtual_keys
         self._vault_has_keys = vault_has_keys
+        self._registered = registered
 
     @staticmethod
     def may_rotate(leaf: LeafPlan) -> bool:
@@ -90,8 +123,56 @@ class TargetResolver:
         try:
             adapter = get_adapter(leaf.provider)
         except ConfigurationError as error:
-            raise ConfigurationError(error.reason, path=f"{leaf.path}.provider") from None
+            route = self._route(leaf.provider, error.reason, f"{leaf.path}.provider")
+            return self._registered_target(leaf, route)
         return adapter, self._direct_target(leaf, adapter)
+
+    def _route(self, provider: str, unknown: str, path: str) -> ProviderRoute:
+        """The registered provider named ``provider``; else the registry's error plus the registered names."""
+        routes = self._registered(provider.strip().lower()) if self._registered is not None else {}
+        route = routes.get(provider.strip().lower())
+        if route is None:
+            names = ", ".join(sorted(routes))
+            registered = (
+                f" Providers registered in the control plane: {names}."
+                if names
+                else " No provider is registered in the control plane under that name "
+                "(gw.providers.create({'name': ..., 'baseUrl': ...}) registers one)."
+            )
+            raise ConfigurationError(unknown + registered, path=path)
+        if not route.enabled:
+            raise ConfigurationError(
+                f"provider {route.name!r} is disabled: enable it with "
+                f"gw.providers.update({route.name!r}, {{'enabled': True}})",
+                path=path,
+            )
+        return route
+
+    def _registered_target(self, leaf: LeafPlan, route: ProviderRoute) -> tuple[Adapter, Target]:
+        """A leaf naming a registered provider: its base URL, its format, the leaf's key or the vault's.
+
+        No environment key applies (the provider is not the one its format is named after).
+        """
+        base_url = leaf.custom_host or route.base_url
+        if not base_url:
+            raise ConfigurationError(
+                f"provider {route.name!r} is registered without a baseUrl: set one with "
+                f"gw.providers.update({route.name!r}, {{'baseUrl': 'http://...'}}) or give a custom_host",
+                path=f"{leaf.path}.custom_host",
+            )
+        adapter = get_adapter(route.api_format)
+        target = Target(
+            provider=route.name,
+            base_url=base_url.rstrip("/"),
+            api_key=leaf.api_key,
+            headers=_openai_headers(leaf),
+            options=dict(leaf.extras),
+        )
+        try:
+            target = adapter.prepare_target(target, self._env)
+        except ConfigurationError as error:
+            raise ConfigurationError(error.reason, path=f"{leaf.path}.{error.path or 'provider'}") from None
+        return adapter, target
 
     def _direct_target(self, leaf: LeafPlan, adapter: Adapter) -> Target:
         assert leaf.provider is not None
@@ -113,14 +194,11 @@ class TargetResolver:
                 f"(client_args 'Authorization') or the {spec.api_key_env} environment variable",
                 path=f"{leaf.path}.api_key",
             )
-        headers = {
-            header: str(leaf.extras[key]) for key, header in _OPENAI_HEADERS.items() if leaf.extras.get(key)
-        }
         target = Target(
             provider=leaf.provider,
             base_url=(base_url or "").rstrip("/"),
             api_key=api_key,
-            headers=headers,
+            headers=_openai_headers(leaf),
             options=dict(leaf.extras),
         )
         try:  # native providers derive their URL and credentials from their own fields
@@ -137,7 +215,7 @@ class TargetResolver:
     def _vault_target(self, leaf: LeafPlan, stored: SelectedCredential) -> tuple[Adapter, Target]:
         """A leaf whose virtual key is in the local vault: its provider, called with the stored key."""
         where = f"{leaf.path}.virtual_key"
-        if leaf.provider is not None and host_spec(leaf.provider) != host_spec(stored.provider):
+        if leaf.provider is not None and _canonical(leaf.provider) != _canonical(stored.provider):
             raise ConfigurationError(
                 f"virtual key {leaf.virtual_key!r} belongs to provider {stored.provider!r}, "
                 f"not {leaf.provider!r}",
@@ -145,16 +223,15 @@ class TargetResolver:
             )
         try:
             adapter = get_adapter(stored.provider)
-        except ConfigurationError as error:
-            raise ConfigurationError(error.reason, path=where) from None
-        spec = host_spec(stored.provider)
-        headers = {
-            header: str(leaf.extras[key]) for key, header in _OPENAI_HEADERS.items() if leaf.extras.get(key)
-        }
+            spec = host_spec(stored.provider)
+            default_url = (spec.base_url if spec else "") or ""
+        except ConfigurationError as error:  # a provider registered in the control plane
+            route = self._route(stored.provider, error.reason, where)
+            adapter, default_url = get_adapter(route.api_format), route.base_url or ""
         base = Target(
             provider=stored.provider,
-            base_url=(spec.base_url if spec else "") or "",
-            headers=headers,
+            base_url=default_url,
+            headers=_openai_headers(leaf),
             options=dict(leaf.extras),
         )
         target = with_credential(base, stored, custom_host=leaf.custom_host)
@@ -186,3 +263,14 @@ class TargetResolver:
             api_key=portkey.api_key,
             headers=portkey_headers(forwarded),
         )
+
+
+def _openai_headers(leaf: LeafPlan) -> dict[str, str]:
+    """``openai_organization`` / ``openai_project`` of the leaf as headers."""
+    return {header: str(leaf.extras[key]) for key, header in _OPENAI_HEADERS.items() if leaf.extras.get(key)}
+
+
+def _canonical(provider: str) -> str:
+    """A provider's canonical id: aliases resolved for the registry's, the name itself otherwise."""
+    spec = host_spec(provider)
+    return spec.name if spec is not None else provider.strip().lower()

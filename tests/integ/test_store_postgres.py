@@ -9,7 +9,9 @@ from __future__ import annotations
 import base64
 import os
 import subprocess
+import threading
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 from pathlib import Path
 
@@ -25,7 +27,7 @@ from strands_portkey.catalog.models import Actor, can_use, create_model, query_m
 from strands_portkey.controlplane import AINamespace, ControlPlane
 from strands_portkey.errors import ConflictError, CredentialsUnavailableError, StoreError
 from strands_portkey.store.db import VERSION_TABLE, Store
-from strands_portkey.store.tables import AIModelRow, Base
+from strands_portkey.store.tables import AIModelRow, Base, CredentialRow, ProviderRow
 from strands_portkey.types import ChatRequest
 
 pytestmark = pytest.mark.integ
@@ -78,7 +80,7 @@ def test_migrations_up_from_empty(url: str) -> None:
     assert store.dialect == "postgresql"
     assert store.schema_revision() is None
     store.migrate()
-    assert store.schema_revision() == "0004"
+    assert store.schema_revision() == "0005"
     with store.engine.connect() as connection:
         context = MigrationContext.configure(connection, opts={"version_table": VERSION_TABLE})
         assert compare_metadata(context, Base.metadata) == []
@@ -105,6 +107,37 @@ def test_provider_keys_end_to_end_and_canary(url: str, server: postgres_server.P
         if path.is_file():
             assert CANARY.encode() not in path.read_bytes(), path
     plane.close()
+
+
+def test_concurrent_first_keys_of_a_new_provider_all_succeed(url: str) -> None:
+    """Two control planes, 8 threads, 4 keys each, for a provider the store has not seen: one row."""
+    planes = [
+        ControlPlane(url, env={}, master_key=MASTER, transport=httpx.MockTransport(models)) for _ in range(2)
+    ]
+    start = threading.Barrier(8)
+
+    def add(thread: int) -> list[str]:
+        keys = AINamespace(planes[thread % 2]).provider_keys
+        start.wait()
+        return [
+            keys.create(
+                {"name": f"pg-{thread}-{i}", "provider": "groq", "api_key": f"sk-pg-{i}-{thread}"}
+            ).name
+            for i in range(4)
+        ]
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        created = [name for names in pool.map(add, range(8)) for name in names]
+    assert len(created) == 32
+    with planes[0].store.reading() as session:
+        providers = session.scalars(select(ProviderRow).where(ProviderRow.name == "groq")).all()
+        assert len(providers) == 1
+        owned = session.scalars(
+            select(CredentialRow.name).where(CredentialRow.provider_id == providers[0].id)
+        )
+        assert sorted(owned) == sorted(created)
+    for plane in planes:
+        plane.close()
 
 
 def test_rates_are_exact_and_batches_atomic(url: str) -> None:

@@ -1,7 +1,7 @@
 """The background writer: a bounded in-memory queue drained in batches by one thread.
 
 The request path only appends to the queue (:meth:`RecordWriter.submit`); it never waits on the
-database. A daemon thread wakes every ``interval`` seconds (or as soon as a batch is full),
+database. A daemon thread wakes every ``flush_interval`` seconds (or as soon as a batch is full),
 turns records into rows -- id, timestamp, retries, cost in USD and credits from the in-memory
 :class:`~strands_portkey.catalog.billing.PriceBook` -- and inserts them in one transaction.
 
@@ -9,14 +9,17 @@ Nothing is lost silently: when the queue is full a record is dropped, counted in
 :attr:`WriterStats.dropped` and logged (first drop, then every 1,000th); a failed batch is
 counted in :attr:`WriterStats.failed` and logged with the database error. :meth:`flush` writes
 everything queued so far (``Gateway.aclose()`` and ``ControlPlane.close()`` call it), and an
-interpreter exit flushes too.
+interpreter exit flushes too. A process killed outright (SIGKILL, power loss) loses what is
+queued: at most the records of the last ``flush_interval`` seconds (plus the batch being written).
 """
 
 from __future__ import annotations
 
 import atexit
+import contextlib
 import datetime as dt
 import logging
+import math
 import threading
 import time
 import uuid
@@ -27,16 +30,34 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..catalog.billing import PriceBook
+from ..errors import ConfigurationError
 from ..store.db import Store
 from ..types import Usage
 from .record import RequestRecord
 from .rollups import store_rows
 
-__all__ = ["RecordWriter", "WriterStats", "to_row"]
+__all__ = ["DEFAULT_FLUSH_INTERVAL", "RecordWriter", "WriterStats", "check_flush_interval", "to_row"]
 
 _log = logging.getLogger("strands_portkey.analytics")
 _FREE = ("HIT", "SEMANTIC HIT")
 _NO_USAGE = Usage()
+DEFAULT_FLUSH_INTERVAL = 1.0
+"""Seconds between writes: the most analytics a process killed outright (SIGKILL) can lose."""
+
+
+def check_flush_interval(value: object, path: str = "flush_interval") -> float:
+    """``value`` as seconds between analytics writes: a finite number > 0, else ConfigurationError."""
+    if isinstance(value, str):  # from an environment variable
+        with contextlib.suppress(ValueError):
+            value = float(value)
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, float))
+        or not math.isfinite(value)
+        or value <= 0
+    ):
+        raise ConfigurationError(f"expected a positive number of seconds, got {value!r}", path=path)
+    return float(value)
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,7 +132,10 @@ class RecordWriter:
             ``price_refresh`` seconds).
         capacity: Most records waiting at once; beyond it records are dropped and counted.
         batch_size: Rows per insert; a full batch wakes the writer early.
-        interval: Seconds between writes when batches are not full.
+        flush_interval: Seconds between writes when batches are not full (default 1.0): the
+            bound on what a process killed without a chance to flush loses.
+        wait: How the writer thread waits for the next write (default: the wake event's
+            ``wait(timeout)``; tests inject one they step by hand).
     """
 
     def __init__(
@@ -121,18 +145,21 @@ class RecordWriter:
         *,
         capacity: int = 100_000,
         batch_size: int = 1_000,
-        interval: float = 1.0,
+        flush_interval: float = DEFAULT_FLUSH_INTERVAL,
         price_refresh: float = 5.0,
         clock: Callable[[], float] = time.monotonic,
+        wait: Callable[[float], bool] | None = None,
     ) -> None:
         self._store, self._load_prices, self._clock = store, prices, clock
-        self._capacity, self._batch_size, self._interval = capacity, batch_size, interval
+        self._capacity, self._batch_size = capacity, batch_size
+        self.flush_interval = check_flush_interval(flush_interval)
         self._price_refresh = price_refresh
         self._prices: PriceBook | None = None
         self._prices_at = 0.0
         self._queue: deque[RequestRecord] = deque()
         self._write_lock = threading.Lock()
         self._wake = threading.Event()
+        self._wait = wait if wait is not None else self._wake.wait
         self._stopping = False
         self._thread: threading.Thread | None = None
         self.written = self.dropped = self.failed = 0
@@ -174,7 +201,7 @@ class RecordWriter:
 
     def _run(self) -> None:
         while not self._stopping:
-            self._wake.wait(self._interval)
+            self._wait(self.flush_interval)
             self._wake.clear()
             with self._write_lock:
                 self._drain()

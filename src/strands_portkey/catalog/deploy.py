@@ -8,6 +8,10 @@ answering 200 makes it ready) and notices replicas that exit. ``status`` reports
 ``ready_replicas`` and one condition per replica; a replica that exits shows its exit code and
 the last lines of its log. The gateway balances requests over :meth:`Deployer.endpoints`.
 
+Without a ``log_dir``, each deployment writes its logs into a temporary folder of its own
+(``strands-portkey-deploy-*``), created when it is deployed and removed when it is stopped,
+replaced or deleted, and when the deployer closes (interpreter exit included).
+
 Beyond one machine, a Kubernetes deployer would implement the same protocol (a Deployment, its
 readiness probe on the health path, a Service as the endpoint, pod logs); it is not built.
 """
@@ -204,8 +208,24 @@ class _Replica:
         self.ready = False
 
 
+@dataclass(frozen=True, slots=True)
+class _Deployment:
+    spec: DeploySpec
+    replicas: list[_Replica]
+    folder: Path | None  # the temporary folder this deployment owns (None: the caller's log_dir)
+
+
+def _remove(folder: Path | None) -> None:
+    if folder is not None:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 class LocalProcessDeployer:
-    """Each replica a server process on 127.0.0.1, health-checked every ``interval`` seconds."""
+    """Each replica a server process on 127.0.0.1, health-checked every ``interval`` seconds.
+
+    Logs go to ``log_dir`` (kept: the caller's folder), else to a temporary folder per
+    deployment, removed with it.
+    """
 
     def __init__(
         self,
@@ -215,9 +235,9 @@ class LocalProcessDeployer:
         grace: float = 5.0,
         now: Callable[[], datetime] = utc_now,
     ) -> None:
-        self._dir = log_dir or Path(tempfile.mkdtemp(prefix="strands-portkey-deploy-"))
+        self._log_dir = log_dir
         self._interval, self._grace, self._now = interval, grace, now
-        self._deployments: dict[str, tuple[DeploySpec, list[_Replica]]] = {}
+        self._deployments: dict[str, _Deployment] = {}
         self._lock = threading.Lock()
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
@@ -230,18 +250,24 @@ class LocalProcessDeployer:
     def deploy(self, spec: DeploySpec) -> None:
         """Start the replicas (a running deployment of the model is stopped first)."""
         self.stop(spec.model_id)
+        owned = (
+            None if self._log_dir is not None else Path(tempfile.mkdtemp(prefix="strands-portkey-deploy-"))
+        )
+        folder = owned or self._log_dir
+        assert folder is not None
         replicas: list[_Replica] = []
         try:
             for index in range(spec.replicas):
-                replicas.append(_Replica(index, spec, self._dir, self._now))
-        except OSError as error:  # nothing half-started is left running
+                replicas.append(_Replica(index, spec, folder, self._now))
+        except OSError as error:  # nothing half-started is left running, nor its folder
             for started in replicas:
                 started.stop(self._grace)
+            _remove(owned)
             raise InvalidRequestError(
                 f"could not start {spec.command[0]!r}: {error.strerror or error}", path="config.command"
             ) from None
         with self._lock:
-            self._deployments[spec.model_id] = (spec, replicas)
+            self._deployments[spec.model_id] = _Deployment(spec, replicas, owned)
         if self._thread is None:
             self._thread = threading.Thread(target=self._watch, name="strands-portkey-deployer", daemon=True)
             self._thread.start()
@@ -249,23 +275,37 @@ class LocalProcessDeployer:
     def _watch(self) -> None:
         while not self._stopping.wait(self._interval):
             with self._lock:
-                replicas = [replica for _, group in self._deployments.values() for replica in group]
+                replicas = [
+                    replica for deployment in self._deployments.values() for replica in deployment.replicas
+                ]
             for replica in replicas:
                 replica.check()
 
-    def stop(self, model_id: str) -> None:
-        """Stop the model's replicas: SIGTERM, then SIGKILL after the grace period."""
+    def _replicas(self, model_id: str) -> list[_Replica]:
         with self._lock:
-            _, replicas = self._deployments.pop(model_id, (None, []))
-        for replica in replicas:
+            deployment = self._deployments.get(model_id)
+        return deployment.replicas if deployment is not None else []
+
+    def stop(self, model_id: str) -> None:
+        """Stop the model's replicas (SIGTERM, then SIGKILL after the grace period); drop their logs.
+
+        The logs go with the deployment: its temporary folder is removed (a ``log_dir`` is kept).
+        """
+        with self._lock:
+            deployment = self._deployments.pop(model_id, None)
+        if deployment is None:
+            return
+        for replica in deployment.replicas:
             replica.stop(self._grace)
+        _remove(deployment.folder)
 
     def status(self, model_id: str) -> DeploymentState:
         """``active`` when replicas serve, ``deploying`` while they start, ``failed`` when all exited."""
         with self._lock:
-            spec, replicas = self._deployments.get(model_id, (None, []))
-        if spec is None:
+            deployment = self._deployments.get(model_id)
+        if deployment is None:
             return DeploymentState("stopped", 0, 0, [])
+        spec, replicas = deployment.spec, deployment.replicas
         conditions = [replica.condition() for replica in replicas]
         ready = sum(1 for condition in conditions if condition["status"] == "True")
         exited = sum(1 for condition in conditions if condition["reason"] == "Exited")
@@ -287,8 +327,7 @@ class LocalProcessDeployer:
         container: str | None = None,
     ) -> dict[str, str]:
         """Each replica's (or ``container``'s) lines at or after ``since``: the last ``lines`` (100)."""
-        with self._lock:
-            _, replicas = self._deployments.get(model_id, (None, []))
+        replicas = self._replicas(model_id)
         chosen = [replica for replica in replicas if container is None or replica.name == container]
         if container is not None and not chosen:
             names = ", ".join(replica.name for replica in replicas) or "none running"
@@ -297,8 +336,7 @@ class LocalProcessDeployer:
 
     def endpoints(self, model_id: str) -> list[str]:
         """Base URLs of the ready replicas."""
-        with self._lock:
-            _, replicas = self._deployments.get(model_id, (None, []))
+        replicas = self._replicas(model_id)
         return [replica.base_url for replica in replicas if replica.ready and replica.process.poll() is None]
 
     def wait_ready(self, model_id: str, replicas: int, timeout: float) -> bool:
@@ -319,9 +357,7 @@ class LocalProcessDeployer:
         For commands that end on their own (a batch job, a failing command); no polling.
         """
         deadline = time.monotonic() + timeout
-        with self._lock:
-            _, replicas = self._deployments.get(model_id, (None, []))
-        for replica in replicas:
+        for replica in self._replicas(model_id):
             try:
                 replica.process.wait(timeout=max(0.0, deadline - time.monotonic()))
             except subprocess.TimeoutExpired:
@@ -331,7 +367,7 @@ class LocalProcessDeployer:
         return True
 
     def close(self) -> None:
-        """Stop every deployment and the health-check thread."""
+        """Stop every deployment (removing their temporary folders) and the health-check thread."""
         for model_id in list(self._deployments):
             self.stop(model_id)
         self._stopping.set()

@@ -28,6 +28,7 @@ from ..store.tables import ModelRateRow, ProviderRow, utcnow
 __all__ = [
     "RATE_TYPES",
     "RateRecord",
+    "all_rates",
     "bulk_update",
     "compute_rate",
     "create_rates",
@@ -207,6 +208,11 @@ def parse_rate_body(body: Mapping[str, Any], *, partial: bool, path: str = "body
     if "model_metadata" in fields:
         fields["model_metadata"] = _metadata(fields["model_metadata"], f"{path}.modelMetadata")
     return fields
+
+
+def all_rates(session: Session) -> list[RateRecord]:
+    """Every stored rate, with its provider's name (what a price book is built from)."""
+    return [rate_record(row) for row in session.scalars(select(ModelRateRow).join(ProviderRow))]
 
 
 def create_rates(

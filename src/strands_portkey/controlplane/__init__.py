@@ -8,6 +8,8 @@ Importing it loads SQLAlchemy and ``cryptography``; ``Gateway`` imports it only 
 - :class:`~strands_portkey.controlplane.provider_keys.ProviderKeys`: the provider-keys API.
 - :class:`~strands_portkey.controlplane.providers_api.Providers`: providers, credentials, rates,
   billing, health, discovery, ``test_models``.
+- :mod:`~strands_portkey.controlplane.provider_routes`: providers registered under names the
+  registry does not know, which configs may name (their ``baseUrl`` and ``apiFormat``).
 """
 
 from __future__ import annotations
@@ -15,14 +17,23 @@ from __future__ import annotations
 from collections.abc import Mapping
 from pathlib import Path
 
+from ..analytics.sinks import DEFAULT_FLUSH_INTERVAL, check_flush_interval
 from ..store.db import DB_URL_ENV, default_url
 from ..transport import AsyncHTTPTransport
 from .plane import ControlPlane
 from .provider_keys import ProviderKeys
 
-__all__ = ["VALIDATE_KEYS_ENV", "AINamespace", "ControlPlane", "ProviderKeys", "open_control_plane"]
+__all__ = [
+    "FLUSH_INTERVAL_ENV",
+    "VALIDATE_KEYS_ENV",
+    "AINamespace",
+    "ControlPlane",
+    "ProviderKeys",
+    "open_control_plane",
+]
 
 VALIDATE_KEYS_ENV = "STRANDS_PORTKEY_VALIDATE_KEYS"
+FLUSH_INTERVAL_ENV = "STRANDS_PORTKEY_ANALYTICS_FLUSH_INTERVAL"
 
 
 class AINamespace:
@@ -49,10 +60,13 @@ def open_control_plane(
     file does not exist yet, the local vault is empty and ``None`` is returned.
     ``STRANDS_PORTKEY_VALIDATE_KEYS=off`` stores keys without checking them with the provider
     (offline machines; ``provider_keys.test`` still checks on demand).
+    ``STRANDS_PORTKEY_ANALYTICS_FLUSH_INTERVAL`` sets the analytics writer's interval (seconds).
     """
     if not create and not env.get(DB_URL_ENV):
         url = default_url(env)
         if not Path(url.removeprefix("sqlite:///")).exists():
             return None
     validate = env.get(VALIDATE_KEYS_ENV, "").strip().lower() not in {"0", "off", "false", "no"}
-    return ControlPlane(env=env, transport=transport, validate_credentials=validate)
+    flush = env.get(FLUSH_INTERVAL_ENV, "").strip()
+    interval = check_flush_interval(flush, FLUSH_INTERVAL_ENV) if flush else DEFAULT_FLUSH_INTERVAL
+    return ControlPlane(env=env, transport=transport, validate_credentials=validate, flush_interval=interval)

@@ -74,6 +74,12 @@ class TestModelsJob:
         return self._done.is_set()
 
 
+def _format_of(plane: ControlPlane, provider: str) -> str | None:
+    """The API format of a registered provider the registry does not know (else its name decides)."""
+    route = plane.provider_routes().get(provider)
+    return route.api_format if route is not None else None
+
+
 async def _test_provider(plane: ControlPlane, provider: str, rates: list[RateRecord]) -> list[dict[str, Any]]:
     try:
         chosen = plane.selector.pick(provider)
@@ -86,6 +92,7 @@ async def _test_provider(plane: ControlPlane, provider: str, rates: list[RateRec
         transport=plane.transport,
         settings=plane.transport_settings,
         region=chosen.region,
+        api_format=_format_of(plane, provider),
     )
     plane.selector.report(
         chosen.id, 200 if listing.outcome.success else 401 if listing.outcome.auth_failed else 0

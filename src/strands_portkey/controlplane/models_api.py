@@ -218,12 +218,13 @@ class AIModels:
         return self._write(model_id, lambda session, row: update_model(session, row, fields))
 
     def delete(self, model_id: str) -> dict[str, Any]:
-        """Remove a model from the registry (owner only)."""
+        """Remove a model from the registry (owner only); a deployed one's replicas are stopped."""
         with self._plane.store.changing() as session:
             row = find_model(session, model_id, self.actor, owner_only=True)
             found = row.id
             session.delete(row)
         self._registered.refresh()
+        self._plane.deployer.stop(found)  # nothing could stop them once the model is gone
         return {"id": found, "deleted": True}
 
     def get_permissions(self, model_id: str) -> AIModelPermissions:

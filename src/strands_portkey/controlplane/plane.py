@@ -1,7 +1,8 @@
 """``ControlPlane``: one store, one master key ring, one credential selector, shared by the APIs.
 
 It keeps in-memory snapshots so the request path never reads the database: the selector's
-decrypted keys, the registered models and the chat rates. Every write made through the API
+decrypted keys, the providers registered under names the registry does not know, the registered
+models and the chat rates. Every write made through the API
 refreshes them at once. Writes by another process (a second gateway, the server, the CLI) bump
 the store revision (:meth:`Store.changing`); the request path calls :meth:`ControlPlane.maybe_refresh`,
 a clock read that, at most every ``refresh_interval`` seconds, starts one background check of the
@@ -21,6 +22,7 @@ import time
 from collections.abc import Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING
 
+from ..analytics.sinks import DEFAULT_FLUSH_INTERVAL, check_flush_interval
 from ..errors import MasterKeyError, ResourceNotFoundError, StoreError
 from ..store.db import Store
 from ..store.tables import CredentialRow
@@ -28,6 +30,7 @@ from ..transport import AsyncHTTPTransport, TransportSettings
 from ..vault.crypto import KeyRing, MasterKey, load_keyring
 from ..vault.keys import KeyVault, TestOutcome
 from ..vault.selector import CredentialSelector, SelectedCredential
+from .provider_routes import ProviderRoute, load_routes
 from .validation import validate_credential
 
 if TYPE_CHECKING:
@@ -68,6 +71,8 @@ class ControlPlane:
             made by other processes (default 2.0; ``None`` or 0 turns the checks off: call
             :meth:`refresh` by hand then).
         spawn: Runs the background check (default: a daemon thread; tests run it inline).
+        flush_interval: Seconds between writes of queued analytics records (default 1.0): the
+            most a process killed without a chance to flush (SIGKILL) loses. A positive number.
     """
 
     def __init__(
@@ -86,7 +91,9 @@ class ControlPlane:
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         refresh_interval: float | None = DEFAULT_REFRESH_INTERVAL,
         spawn: Spawn = spawn_daemon,
+        flush_interval: float = DEFAULT_FLUSH_INTERVAL,
     ) -> None:
+        self.flush_interval = check_flush_interval(flush_interval, "ControlPlane.flush_interval")
         self.env = os.environ if env is None else env
         self.store = store or Store(db_url, env=self.env)
         if keyring is None:
@@ -108,6 +115,7 @@ class ControlPlane:
         self._registered: RegisteredModels | None = None  # model registry (issue 7): loaded on first use
         self._deployer: LocalProcessDeployer | None = None  # self-hosted replicas (issue 7)
         self._prices: PriceBook | None = None  # chat rates for costing: loaded on first use
+        self._routes: Mapping[str, ProviderRoute] = {}  # registered providers by name (refresh())
         if refresh_interval is not None and refresh_interval < 0:
             raise ValueError(f"refresh_interval: expected seconds >= 0 or None, got {refresh_interval!r}")
         self.refresh_interval = refresh_interval or None
@@ -133,7 +141,9 @@ class ControlPlane:
             revision = self.store.revision()
             with self.store.reading() as session:
                 entries = self.vault.snapshot(session)
+                routes = load_routes(session)
             self.selector.load(entries)
+            self._routes = routes
             if self._registered is not None:
                 self._registered.refresh()
             self.refresh_prices()
@@ -184,10 +194,12 @@ class ControlPlane:
             self._load_prices()
 
     def _load_prices(self) -> PriceBook:
-        from .rates_api import ModelRates
+        from ..catalog.billing import PriceBook
+        from ..catalog.rates import all_rates
 
         with self.reload_lock:
-            self._prices = ModelRates(self).price_book()
+            with self.store.reading() as session:
+                self._prices = PriceBook(all_rates(session))
             return self._prices
 
     def pick(self, provider: str) -> SelectedCredential:
@@ -204,6 +216,24 @@ class ControlPlane:
         gateway error's message, which the upstream boundary has scrubbed.
         """
         self.selector.report(credential_id, status_code, retry_after, error)
+
+    def provider_routes(self, wanted: str | None = None) -> Mapping[str, ProviderRoute]:
+        """The registered providers the registry does not know by name (a snapshot, no database).
+
+        ``wanted``: a name a config is being built with. When it is missing, the store revision is
+        read once and the snapshots reloaded if another process changed it, so a gateway built
+        right after another process registered the provider finds it (construction time only).
+        """
+        self.maybe_refresh()
+        routes = self._routes
+        if wanted is not None and wanted not in routes and not self._closed:
+            try:
+                if self.store.revision() != self._revision:
+                    self.refresh()
+                    routes = self._routes
+            except StoreError as error:  # keep the snapshot; the caller reports the unknown name
+                _log.warning("control plane snapshots not refreshed from %s: %s", self.store.shown_url, error)
+        return routes
 
     def has_credentials(self, provider: str) -> bool:
         """Whether the vault holds keys for ``provider`` (leaves naming it then rotate over them)."""
@@ -252,6 +282,7 @@ class ControlPlane:
             transport=self.transport,
             settings=self.transport_settings,
             region=row.provider.region,
+            api_format=row.provider.api_format,
         )
 
     async def revalidate_due(self) -> list[str]:
@@ -299,7 +330,9 @@ class ControlPlane:
             from ..analytics.sinks import RecordWriter
 
             # price_refresh=0: each batch asks prices(), which is the snapshot (kept fresh here)
-            self._records = RecordWriter(self.store, self.prices, price_refresh=0.0)
+            self._records = RecordWriter(
+                self.store, self.prices, price_refresh=0.0, flush_interval=self.flush_interval
+            )
         return self._records
 
     @property

@@ -25,7 +25,7 @@ from typing import Any
 
 from ..errors import ConfigurationError, CredentialRejectedError, InvalidRequestError
 from ..providers import get_adapter, host_spec
-from ..store.providers import create_provider, find_provider
+from ..store.providers import find_provider, get_or_create_provider
 from ..store.tables import CredentialRow, ProviderRow
 from ..vault.fields import CredentialSecret, CredentialSpec, parse_credential
 from ..vault.keys import STATUSES, TestOutcome, credential_record, parse_key_meta
@@ -98,7 +98,9 @@ class KeyService:
         base_url: str | None,
         spec: CredentialSpec,
         validate: bool | None,
+        *,
         region: str | None = None,
+        api_format: str | None = None,
     ) -> TestOutcome | None:
         if not (self._plane.validate_credentials if validate is None else validate):
             return None
@@ -114,6 +116,7 @@ class KeyService:
                 transport=plane.transport,
                 settings=plane.transport_settings,
                 region=region,
+                api_format=api_format,
             )
         )
         if not outcome.success:
@@ -150,14 +153,14 @@ class KeyService:
         row, base_url = self._provider_for(provider, f"{path}.provider")
         with self._plane.store.reading() as session:
             self._plane.vault._check_name_free(session, meta["name"])
-        region = row.region if row is not None else None
-        outcome = self._validate(provider if row is None else row.name, base_url, spec, validate, region)
+        region, api_format = (row.region, row.api_format) if row is not None else (None, None)
+        name = provider if row is None else row.name
+        outcome = self._validate(name, base_url, spec, validate, region=region, api_format=api_format)
         with self._plane.store.changing() as session:
-            stored = (
-                find_provider(session, row.id)
-                if row is not None
-                else create_provider(session, {"name": provider})
-            )
+            if row is not None:
+                stored = find_provider(session, row.id)
+            else:  # the first key of a known provider: atomic, as other threads may add one now
+                stored = get_or_create_provider(session, provider)
             created = self._plane.vault.create(session, stored, spec, meta, outcome)
             created.active = created.active and active
             record = credential_record(created)
@@ -169,18 +172,19 @@ class KeyService:
         meta = parse_key_meta(body, path=path)
         with self._plane.store.reading() as session:
             row = self._plane.vault.find(session, ref)
-            provider, base_url, credential_type, region = (
+            provider, base_url, credential_type, region, api_format = (
                 row.provider.name,
                 row.provider.base_url,
                 row.credential_type,
                 row.provider.region,
+                row.provider.api_format,
             )
         spec: CredentialSpec | None = None
         if any(key in body for key in _SECRET_FIELDS):
             spec = parse_credential({"credential_type": credential_type, **body}, path=path)
         outcome: TestOutcome | None = None
         if spec is not None:
-            outcome = self._validate(provider, base_url, spec, validate, region)
+            outcome = self._validate(provider, base_url, spec, validate, region=region, api_format=api_format)
         elif body.get("is_active") is True and (
             self._plane.validate_credentials if validate is None else validate
         ):

@@ -4,8 +4,8 @@
 call                                            does
 ==============================================  =====================================================
 ``create(body)`` / ``list()`` / ``retrieve``    providers (``name`` unique, ``displayName``, ``baseUrl``,
-/ ``update(ref, body)`` / ``delete(ref)``       ``region``, ``enabled``); ``list`` includes credentials
-                                                (masked) and rates; ``delete`` cascades both
+/ ``update(ref, body)`` / ``delete(ref)``       ``region``, ``enabled``, ``apiFormat``); ``list`` includes
+                                                credentials (masked) and rates; ``delete`` cascades both
 ``create_credential(provider, body)``           a credential (``name``, ``value``, ``credentialType``,
 / ``update_credential`` / ``delete_credential``  ``weight``), validated against the provider first
 ``check_credential(provider, credential_id)``   re-validate; re-activates a key that passes
@@ -45,6 +45,7 @@ from ..vault.keys import credential_record
 from .jobs import FixedWindowLimiter, TestModelsJob, run_test_models
 from .plane import ControlPlane
 from .provider_keys import KeyService, _check_fields
+from .provider_routes import check_api_format, shown_format
 from .rates_api import ModelRates, model_rate
 from .views import Provider, ProviderKey, ProviderKeyTestResult, iso, provider_key
 
@@ -59,6 +60,7 @@ def _provider_view(row: ProviderRow) -> Provider:
         base_url=row.base_url,
         region=row.region,
         enabled=row.enabled,
+        api_format=shown_format(row.name, row.api_format),
         created_at=iso(row.created_at) or "",
         updated_at=iso(row.updated_at) or "",
         credentials=tuple(provider_key(credential_record(cred)) for cred in row.credentials),
@@ -81,10 +83,17 @@ class Providers:
     # ------------------------------------------------------------------ providers
 
     def create(self, body: Mapping[str, Any]) -> Provider:
-        """A new provider; ``name`` must be unique."""
+        """A new provider; ``name`` must be unique. A config may name it once it is created.
+
+        A name the registry does not know becomes routable: ``{"provider": name}`` calls its
+        ``baseUrl`` in its ``apiFormat`` (``openai`` by default) with its keys from the vault.
+        """
         fields = parse_provider_body(body, partial=False)
+        check_api_format(fields["name"], fields)
         with self._plane.store.changing() as session:
-            return _provider_view(create_provider(session, fields))
+            view = _provider_view(create_provider(session, fields))
+        self._plane.refresh()
+        return view
 
     def list(self) -> builtins.list[Provider]:
         """Every provider with its credentials (masked) and rates."""
@@ -103,7 +112,9 @@ class Providers:
         """Change a provider (``enabled: false`` takes its keys out of rotation)."""
         fields = parse_provider_body(body, partial=True)
         with self._plane.store.changing() as session:
-            view = _provider_view(update_provider(session, find_provider(session, provider), fields))
+            row = find_provider(session, provider)
+            check_api_format(fields.get("name") or row.name, {"api_format": row.api_format, **fields})
+            view = _provider_view(update_provider(session, row, fields))
         self._plane.refresh()
         return view
 

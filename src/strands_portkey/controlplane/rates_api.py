@@ -20,6 +20,7 @@ from ..catalog.billing import PriceBook
 from ..catalog.litellm import load_price_map
 from ..catalog.rates import (
     RateRecord,
+    all_rates,
     bulk_update,
     create_rates,
     find_rate,
@@ -213,7 +214,7 @@ class ModelRates:
     def records(self) -> builtins.list[RateRecord]:
         """Every rate (for discovery and the price book)."""
         with self._plane.store.reading() as session:
-            return [rate_record(row) for row in session.scalars(select(ModelRateRow).join(ProviderRow))]
+            return all_rates(session)
 
     def price_book(self) -> PriceBook:
         """An in-memory snapshot of the chat rates, to cost usages without the database."""

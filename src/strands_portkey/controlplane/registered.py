@@ -8,22 +8,45 @@ processes' changes through the store revision (:meth:`ControlPlane.maybe_refresh
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlalchemy import select
 
 from ..catalog.models import DEFAULT_KEYS, actor_from_env, can_use, route_config
 from ..errors import PermissionDeniedError
+from ..store.db import Store
 from ..store.tables import AIModelRow
 from ..types import ChatRequest
 
 if TYPE_CHECKING:
-    from .plane import ControlPlane
+    from ..catalog.deploy import LocalProcessDeployer
 
-__all__ = ["RegisteredModel", "RegisteredModels"]
+__all__ = ["RegisteredModel", "RegisteredModels", "RegistryHost"]
+
+
+class RegistryHost(Protocol):
+    """What the registry needs of its control plane (a protocol: the plane imports the registry)."""
+
+    env: Mapping[str, str]
+    store: Store
+    reload_lock: threading.RLock
+
+    @property
+    def deployer(self) -> LocalProcessDeployer:
+        """Where self-hosted models' replicas run."""
+        ...
+
+    def maybe_refresh(self) -> None:
+        """Reload the snapshots when another process changed the store (cheap; the request path)."""
+        ...
+
+    def has_credentials(self, provider: str) -> bool:
+        """Whether the vault holds usable keys for ``provider``."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,7 +90,7 @@ class RegisteredModel:
 class RegisteredModels:
     """Every registered model in memory, by id and by name: requests resolve here, not in the database."""
 
-    def __init__(self, plane: ControlPlane) -> None:
+    def __init__(self, plane: RegistryHost) -> None:
         self._plane = plane
         self._actor = actor_from_env(plane.env)
         self._models: dict[str, RegisteredModel] = {}

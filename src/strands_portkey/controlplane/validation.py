@@ -13,8 +13,10 @@ completion from sync code, also when the caller is itself inside a running event
 from __future__ import annotations
 
 import asyncio
+import html
 import json
-from collections.abc import Awaitable, Callable, Mapping
+import urllib.parse
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TypeVar
@@ -27,7 +29,15 @@ from ..vault.fields import CredentialSecret
 from ..vault.keys import TestOutcome
 from ..wire import HttpRequest
 
-__all__ = ["PROBES", "ModelListing", "list_models", "probe_request", "run_sync", "validate_credential"]
+__all__ = [
+    "PROBES",
+    "ModelListing",
+    "list_models",
+    "probe_request",
+    "run_sync",
+    "secret_forms",
+    "validate_credential",
+]
 
 T = TypeVar("T")
 _VALIDATION_TIMEOUT_S = 20.0
@@ -120,9 +130,18 @@ PROBES: Mapping[str, Probe] = {
 
 
 def probe_request(
-    provider: str, base_url: str | None, credential: CredentialSecret, region: str | None = None
+    provider: str,
+    base_url: str | None,
+    credential: CredentialSecret,
+    region: str | None = None,
+    api_format: str | None = None,
 ) -> HttpRequest:
-    """The model-listing request for ``provider`` (``base_url`` overrides the default)."""
+    """The model-listing request for ``provider`` (``base_url`` overrides the default).
+
+    ``api_format``: how a provider registered under a name the registry does not know is spoken
+    to (``anthropic`` lists Anthropic's way at its ``base_url``); by default, by its name.
+    """
+    provider = api_format or provider
     probe = PROBES.get(provider)
     if probe is not None:
         probe_base = "" if provider == "bedrock" else (base_url or probe.base_url)  # Bedrock: by region
@@ -136,6 +155,41 @@ def probe_request(
             path="provider",
         )
     return _bearer(base.rstrip("/"), credential)
+
+
+def secret_forms(values: Iterable[str]) -> list[str]:
+    """Each secret as a provider may echo it: raw, URL-encoded (both ways), JSON- and HTML-escaped.
+
+    Longest first, so a form that contains another is replaced whole.
+    """
+    forms: set[str] = set()
+    for value in values:
+        if not value:
+            continue
+        escaped = json.dumps(value)[1:-1]
+        forms.update(
+            (
+                value,
+                urllib.parse.quote(value, safe=""),
+                urllib.parse.quote_plus(value, safe=""),
+                escaped,
+                escaped.replace("/", "\\/"),  # JSON encoders that escape '/'
+                json.dumps(value, ensure_ascii=False)[1:-1],
+                html.escape(value),
+            )
+        )
+    return sorted(forms, key=len, reverse=True)
+
+
+def _clean(text: str, request: HttpRequest, credential: CredentialSecret, limit: int | None = None) -> str:
+    """``text`` with every secret of the credential masked, then cut to ``limit`` characters.
+
+    Masking comes first: a cut made before it could split a secret, leaving a long piece of it
+    that no longer matches and so stays in clear.
+    """
+    values = [*request.secrets, *(secret.reveal() for secret in credential.secrets.values())]
+    cleaned = scrub(text, secret_forms(values))
+    return cleaned if limit is None else cleaned[:limit]
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,14 +227,15 @@ async def list_models(
     transport: AsyncHTTPTransport | None = None,
     settings: TransportSettings | None = None,
     region: str | None = None,
+    api_format: str | None = None,
 ) -> ModelListing:
     """List ``provider``'s models with ``credential`` (one fresh connection, closed after)."""
-    request = probe_request(provider, base_url, credential, region)
+    request = probe_request(provider, base_url, credential, region, api_format)
     client = Transport(transport, settings)
     try:
         response = await client.send(request, timeout=_VALIDATION_TIMEOUT_S)
     except GatewayError as error:
-        message = scrub(error.message, request.secrets)
+        message = _clean(error.message, request, credential)
         return ModelListing(
             TestOutcome(False, f"could not reach {provider}: {message}", utcnow()), frozenset()
         )
@@ -192,7 +247,7 @@ async def list_models(
         return ModelListing(
             TestOutcome(True, f"{provider} accepted the key ({len(ids)} models listed)", utcnow()), ids
         )
-    snippet = scrub(response.content.decode("utf-8", "replace")[:_SNIPPET], request.secrets).strip()
+    snippet = _clean(response.content.decode("utf-8", "replace"), request, credential, _SNIPPET).strip()
     refused = status in (401, 403)
     verdict = "refused the key" if refused else "answered with an error"
     message = (
@@ -211,10 +266,17 @@ async def validate_credential(
     transport: AsyncHTTPTransport | None = None,
     settings: TransportSettings | None = None,
     region: str | None = None,
+    api_format: str | None = None,
 ) -> TestOutcome:
     """Whether ``provider`` accepts ``credential`` (by listing models; nothing is billed)."""
     listing = await list_models(
-        provider, base_url, credential, transport=transport, settings=settings, region=region
+        provider,
+        base_url,
+        credential,
+        transport=transport,
+        settings=settings,
+        region=region,
+        api_format=api_format,
     )
     return listing.outcome
 

@@ -126,6 +126,7 @@ class Provider:
     updated_at: str
     credentials: tuple[ProviderKey, ...] = ()
     rates: tuple[Any, ...] = ()
+    api_format: str = "openai"
 
 
 class SyncPaginator(Generic[T]):

@@ -19,10 +19,17 @@ from sqlalchemy.orm import Session
 from ..errors import ConflictError, InvalidRequestError, ResourceNotFoundError
 from .tables import ProviderRow, utcnow
 
-__all__ = ["ProviderRecord", "find_provider", "new_id", "parse_provider_body", "provider_record"]
+__all__ = [
+    "ProviderRecord",
+    "find_provider",
+    "get_or_create_provider",
+    "new_id",
+    "parse_provider_body",
+    "provider_record",
+]
 
-_ALIASES = {"displayName": "display_name", "baseUrl": "base_url"}
-_FIELDS = ("name", "display_name", "base_url", "region", "enabled")
+_ALIASES = {"displayName": "display_name", "baseUrl": "base_url", "apiFormat": "api_format"}
+_FIELDS = ("name", "display_name", "base_url", "region", "enabled", "api_format")
 _NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,99}$")
 
 
@@ -43,6 +50,7 @@ class ProviderRecord:
     enabled: bool
     created_at: dt.datetime
     updated_at: dt.datetime
+    api_format: str | None = None
 
 
 def provider_record(row: ProviderRow) -> ProviderRecord:
@@ -56,6 +64,7 @@ def provider_record(row: ProviderRow) -> ProviderRecord:
         row.enabled,
         row.created_at,
         row.updated_at,
+        row.api_format,
     )
 
 
@@ -76,7 +85,8 @@ def parse_provider_body(body: Mapping[str, Any], *, partial: bool, path: str = "
         name = _ALIASES.get(key, key)
         if name not in _FIELDS:
             raise InvalidRequestError(
-                f"unknown field {key!r}: a provider has name, displayName, baseUrl, region, enabled",
+                f"unknown field {key!r}: a provider has name, displayName, baseUrl, region, enabled "
+                "and apiFormat",
                 path=path,
             )
         fields[name] = value
@@ -89,9 +99,11 @@ def parse_provider_body(body: Mapping[str, Any], *, partial: bool, path: str = "
             )
     if "enabled" in fields and not isinstance(fields["enabled"], bool):
         raise InvalidRequestError("expected true or false", path=f"{path}.enabled")
-    for key in ("display_name", "base_url", "region"):
+    for key in ("display_name", "base_url", "region", "api_format"):
         if key in fields:
             fields[key] = _optional_text(fields[key], f"{path}.{key}")
+    if fields.get("api_format") is not None:
+        fields["api_format"] = fields["api_format"].lower()
     base_url = fields.get("base_url")
     if base_url is not None:
         if not base_url.startswith(("http://", "https://")):
@@ -110,25 +122,64 @@ def find_provider(session: Session, ref: str, *, path: str = "provider") -> Prov
     return row
 
 
+def _new_row(fields: Mapping[str, Any]) -> dict[str, Any]:
+    name = fields["name"]
+    now = utcnow()
+    return {
+        "id": new_id("prov"),
+        "name": name,
+        "display_name": fields.get("display_name") or name,
+        "base_url": fields.get("base_url"),
+        "region": fields.get("region"),
+        "enabled": fields.get("enabled", True),
+        "api_format": fields.get("api_format"),
+        "created_at": now,
+        "updated_at": now,
+    }
+
+
 def create_provider(session: Session, fields: Mapping[str, Any]) -> ProviderRow:
     """Insert a provider; :class:`ConflictError` when the name is taken."""
     name = fields["name"]
     if session.scalars(select(ProviderRow.id).where(ProviderRow.name == name)).first() is not None:
         raise ConflictError(f"a provider named {name!r} already exists (provider names are unique)")
-    now = utcnow()
-    row = ProviderRow(
-        id=new_id("prov"),
-        name=name,
-        display_name=fields.get("display_name") or name,
-        base_url=fields.get("base_url"),
-        region=fields.get("region"),
-        enabled=fields.get("enabled", True),
-        created_at=now,
-        updated_at=now,
-    )
+    row = ProviderRow(**_new_row(fields))
     session.add(row)
     session.flush()
     return row
+
+
+def get_or_create_provider(session: Session, name: str) -> ProviderRow:
+    """The provider named ``name``, inserted with defaults if missing, in the caller's transaction.
+
+    Safe when several transactions (threads or processes) add the first key of the same new
+    provider at once: the insert is ``INSERT ... ON CONFLICT (name) DO NOTHING`` (SQLite and
+    PostgreSQL), so a loser of the race inserts nothing, fails nothing, and reads the winner's
+    row. A read-then-insert would let both see "missing" and the second insert fail on the
+    unique name.
+    """
+    found = session.scalars(select(ProviderRow).where(ProviderRow.name == name)).first()
+    if found is not None:
+        return found
+    dialect = session.get_bind().dialect.name
+    values = _new_row({"name": name})
+    if dialect == "sqlite":
+        from sqlalchemy.dialects import sqlite
+
+        session.execute(
+            sqlite.insert(ProviderRow).values(**values).on_conflict_do_nothing(index_elements=["name"])
+        )
+    elif dialect == "postgresql":
+        from sqlalchemy.dialects import postgresql
+
+        session.execute(
+            postgresql.insert(ProviderRow).values(**values).on_conflict_do_nothing(index_elements=["name"])
+        )
+    else:  # another backend: a plain insert (a lost race is a ConflictError there)
+        return create_provider(session, {"name": name})
+    return session.scalars(
+        select(ProviderRow).where(ProviderRow.name == name).execution_options(populate_existing=True)
+    ).one()
 
 
 def update_provider(session: Session, row: ProviderRow, fields: Mapping[str, Any]) -> ProviderRow:

@@ -118,6 +118,7 @@ class ProviderRow(Base):
     enabled: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    api_format: Mapped[str | None] = mapped_column(String(40))  # None: the default (see v0005)
 
     credentials: Mapped[list[CredentialRow]] = relationship(
         back_populates="provider",

@@ -240,7 +240,7 @@ def _record() -> RequestRecord:
 
 
 def test_a_full_queue_drops_counts_and_logs(plane: ControlPlane, caplog: pytest.LogCaptureFixture) -> None:
-    writer = RecordWriter(plane.store, PriceBook, capacity=2, interval=3600)
+    writer = RecordWriter(plane.store, PriceBook, capacity=2, flush_interval=3600)
     with caplog.at_level(logging.WARNING, logger="strands_portkey.analytics"):
         for _ in range(5):
             writer.submit(_record())
@@ -254,7 +254,7 @@ def test_a_full_queue_drops_counts_and_logs(plane: ControlPlane, caplog: pytest.
 def test_a_failed_batch_is_counted_and_logged_and_the_writer_survives(
     plane: ControlPlane, caplog: pytest.LogCaptureFixture
 ) -> None:
-    writer = RecordWriter(plane.store, PriceBook, interval=3600)
+    writer = RecordWriter(plane.store, PriceBook, flush_interval=3600)
     writer.submit(_record())
     with plane.store.engine.begin() as connection:
         connection.exec_driver_sql("ALTER TABLE request_records RENAME TO moved")

@@ -1,10 +1,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
 import pytest
+from sqlalchemy import select
 
 from strands_portkey.controlplane import VALIDATE_KEYS_ENV, ControlPlane, ProviderKeys, open_control_plane
 from strands_portkey.controlplane.views import ProviderKey, SyncPaginator
@@ -14,6 +17,7 @@ from strands_portkey.errors import (
     InvalidRequestError,
     ResourceNotFoundError,
 )
+from strands_portkey.store.tables import CredentialRow, ProviderRow
 
 from .conftest import BAD, GOOD, GOOD2, MASTER, FakeProvider
 
@@ -249,3 +253,28 @@ def test_the_default_plane_of_a_gateway_validates_unless_the_environment_says_of
         assert ProviderKeys(plane).create(body).name == "k"
         assert calls == []
     plane.close()
+
+
+def test_concurrent_first_keys_of_a_new_provider_all_succeed(plane: ControlPlane) -> None:
+    """8 threads add 4 keys each to a provider the store has never seen: one provider row, 32 keys."""
+    keys = ProviderKeys(plane)
+    start = threading.Barrier(8)
+
+    def add(thread: int) -> list[str]:
+        start.wait()
+        return [
+            keys.create({"name": f"k-{thread}-{i}", "provider": "groq", "api_key": GOOD}).name
+            for i in range(4)
+        ]
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        created = [name for names in pool.map(add, range(8)) for name in names]
+    assert len(created) == 32
+    with plane.store.reading() as session:
+        providers = session.scalars(select(ProviderRow).where(ProviderRow.name == "groq")).all()
+        assert len(providers) == 1
+        owned = session.scalars(
+            select(CredentialRow.name).where(CredentialRow.provider_id == providers[0].id)
+        )
+        assert sorted(owned) == sorted(created)
+    assert len(keys.list(provider="groq", limit=100).to_list()) == 32

@@ -9,6 +9,7 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect, select
 
 from strands_portkey.errors import ConflictError, StoreError
+from strands_portkey.store import db as store_db
 from strands_portkey.store.db import VERSION_TABLE, Store, default_url
 from strands_portkey.store.providers import create_provider
 from strands_portkey.store.tables import Base, ProviderRow, StoreRevisionRow
@@ -18,7 +19,7 @@ def test_migrations_up_from_empty_match_the_tables(tmp_path: Path) -> None:
     store = Store(f"sqlite:///{tmp_path / 'a.db'}", migrate=False)
     assert store.schema_revision() is None
     store.migrate()
-    assert store.schema_revision() == "0004"
+    assert store.schema_revision() == "0005"
     assert {"providers", "credentials", "model_rates"} <= set(inspect(store.engine).get_table_names())
     with store.engine.connect() as connection:
         context = MigrationContext.configure(connection, opts={"version_table": VERSION_TABLE})
@@ -114,3 +115,39 @@ def test_changing_bumps_the_revision_with_the_change_and_rolls_back_with_it(tmp_
     assert store.revision() == 1
     store.close()
     other.close()
+
+
+def test_v0005_adds_api_format_and_keeps_existing_providers_and_their_keys(tmp_path: Path) -> None:
+    from alembic import command
+    from alembic.config import Config
+    from sqlalchemy import text
+
+    store = Store(f"sqlite:///{tmp_path / 'old.db'}", migrate=False)
+    config = Config()
+    config.set_main_option("script_location", str(Path(store_db.__file__).with_name("migrations")))
+    with store.engine.begin() as connection:
+        config.attributes["connection"] = connection
+        config.attributes["version_table"] = VERSION_TABLE
+        command.upgrade(config, "0004")
+    with store.engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO providers (id, name, display_name, enabled, created_at, updated_at) "
+                "VALUES ('prov-1', 'my-vllm', 'my-vllm', 1, '2026-01-01 00:00:00', '2026-01-01 00:00:00')"
+            )
+        )
+        connection.execute(
+            text(
+                "INSERT INTO credentials (id, provider_id, name, credential_type, identifiers, masked, "
+                "master_key_id, wrapped_key, ciphertext, weight, active, usage_count, created_at, "
+                "updated_at) "
+                "VALUES ('key-1', 'prov-1', 'k', 'api_key', '{}', '***', 'm', x'00', x'00', 100, 1, 0, "
+                "'2026-01-01 00:00:00', '2026-01-01 00:00:00')"
+            )
+        )
+    store.migrate()
+    assert store.schema_revision() == "0005"
+    with store.reading() as session:
+        row = session.scalars(select(ProviderRow)).one()
+        assert (row.name, row.api_format, [c.name for c in row.credentials]) == ("my-vllm", None, ["k"])
+    store.close()

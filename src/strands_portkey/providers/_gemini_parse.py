@@ -14,7 +14,8 @@ from typing import Any
 
 from ..errors import GatewayError, MalformedResponseError, StreamInterruptedError
 from ..types import ChatChunk, ChunkChoice, Delta, ToolCall, ToolCallDelta, Usage
-from ._convert import generated_tool_id, snippet
+from ..wire import decode_json
+from ._convert import event_failure, generated_tool_id, snippet
 from ._errors import classify_in_band_error
 from ._sse import SSEDecoder
 
@@ -106,10 +107,9 @@ class GeminiStreamParser:
 
     def _chunk(self, data: str, *, at_end: bool) -> ChatChunk:
         try:
-            payload = json.loads(data)
-        except ValueError:
-            kind = StreamInterruptedError if at_end else MalformedResponseError
-            raise self._error(kind, "sent a stream event that is not complete JSON", data) from None
+            payload = decode_json(data)
+        except ValueError as error:
+            raise self._error(*event_failure(error, at_end=at_end), data) from None
         if not isinstance(payload, dict):
             raise self._error(MalformedResponseError, "sent a stream event that is not a JSON object", data)
         if payload.get("error"):
@@ -140,7 +140,7 @@ class GeminiStreamParser:
 
 def _is_json(data: str) -> bool:
     try:
-        json.loads(data)
+        decode_json(data)
     except ValueError:
         return False
     return True

@@ -34,7 +34,8 @@ from ..types import (
     ToolCallDelta,
     Usage,
 )
-from ..wire import HttpRequest, HttpResponse
+from ..wire import HttpRequest, HttpResponse, decode_json
+from ._convert import event_failure, not_json
 from ._errors import classify_error_event, classify_error_response, classify_in_band_error
 from ._headers import content_headers, merge_headers, secret_header_values
 from ._sse import SSEDecoder, SSEEvent
@@ -208,12 +209,11 @@ class OpenAIStreamParser:
             if not data:
                 continue
             try:
-                payload = json.loads(data)
-            except ValueError:
+                payload = decode_json(data)
+            except ValueError as error:
                 if at_end and self._finished:
                     break  # a cut trailing event after the answer was complete
-                kind = StreamInterruptedError if at_end else MalformedResponseError
-                raise self._error(kind, "sent a stream event that is not complete JSON", data) from None
+                raise self._error(*event_failure(error, at_end=at_end), data) from None
             chunk = self._build(payload, data)
             if not self._finished:
                 self._finished = any([choice.finish_reason for choice in chunk.choices])
@@ -319,9 +319,9 @@ class OpenAICompatAdapter:
     def parse_response(self, response: HttpResponse, request: ChatRequest) -> ChatResponse:
         """Parse a complete ``chat.completion`` body into a :class:`ChatResponse`."""
         try:
-            payload = json.loads(response.content)
-        except ValueError:
-            raise self._malformed("is not JSON", response.content) from None
+            payload = decode_json(response.content)
+        except ValueError as error:
+            raise self._malformed(f"is {not_json(error)}", response.content) from None
         if not isinstance(payload, dict):
             raise self._malformed("is not a JSON object", response.content)
         choices = payload.get("choices")

@@ -17,7 +17,7 @@ from typing import Any
 from ..errors import GatewayError, MalformedResponseError, StreamInterruptedError
 from ..types import ChatChunk, ChunkChoice, Delta, ToolCallDelta, Usage
 from ..wire import decode_json
-from ._convert import event_failure, snippet
+from ._convert import event_failure, snippet, token_count
 from ._errors import classify_error_event, classify_in_band_error
 from ._sse import SSEDecoder
 
@@ -50,7 +50,7 @@ def usage_from(usage: Mapping[str, Any], start: Mapping[str, Any] | None) -> Usa
         value = usage.get(name)
         if value is None:
             value = start.get(name)
-        return value if isinstance(value, int) else 0
+        return token_count(value)
 
     read, write = count("cache_read_input_tokens"), count("cache_creation_input_tokens")
     prompt = count("input_tokens") + read + write

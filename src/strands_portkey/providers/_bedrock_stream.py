@@ -17,7 +17,7 @@ from typing import Any
 from ..errors import GatewayError, MalformedResponseError, StreamInterruptedError
 from ..types import ChatChunk, ChunkChoice, Delta, ToolCallDelta, Usage
 from ..wire import decode_json
-from ._convert import not_json, snippet
+from ._convert import not_json, snippet, token_count
 from ._errors import classify_in_band_error
 from ._eventstream import EventStreamDecoder, EventStreamError
 
@@ -44,10 +44,10 @@ def finish_reason(stop_reason: object) -> str | None:
 
 def bedrock_usage(usage: Mapping[str, Any]) -> Usage:
     """Canonical usage: ``prompt_tokens`` counts uncached, cache-read and cache-write input tokens."""
-    read = usage.get("cacheReadInputTokens") or 0
-    write = usage.get("cacheWriteInputTokens") or 0
-    prompt = (usage.get("inputTokens") or 0) + read + write
-    completion = usage.get("outputTokens") or 0
+    read = token_count(usage.get("cacheReadInputTokens"))
+    write = token_count(usage.get("cacheWriteInputTokens"))
+    prompt = token_count(usage.get("inputTokens")) + read + write
+    completion = token_count(usage.get("outputTokens"))
     return Usage(prompt, completion, prompt + completion, read, write)
 
 

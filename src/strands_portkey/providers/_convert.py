@@ -31,10 +31,26 @@ __all__ = [
     "thinking_blocks",
     "tool_arguments",
     "tool_names_by_id",
+    "token_count",
     "tool_result_text",
 ]
 
 _SNIPPET_CHARS = 200
+_MAX_COUNT = 2**53  # the largest integer every JSON reader keeps exactly
+
+
+def token_count(value: object) -> int:
+    """A token count from an upstream's usage: a whole number in ``[0, 2**53)``, anything else 0.
+
+    A usage field that is a string, ``1e999``, ``NaN``, negative, a list or too large for a
+    database integer would otherwise travel on into ``Usage``, Strands' metadata, the cache and
+    an analytics row (where it would fail the batch it is written with).
+    """
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value if 0 <= value < _MAX_COUNT else 0
+    if isinstance(value, float) and value.is_integer() and 0 <= value < _MAX_COUNT:
+        return int(value)
+    return 0
 
 
 class DataURL(tuple[str, str]):

@@ -15,7 +15,7 @@ from typing import Any
 from ..errors import GatewayError, MalformedResponseError, StreamInterruptedError
 from ..types import ChatChunk, ChunkChoice, Delta, ToolCall, ToolCallDelta, Usage
 from ..wire import decode_json
-from ._convert import event_failure, generated_tool_id, snippet
+from ._convert import event_failure, generated_tool_id, snippet, token_count
 from ._errors import classify_in_band_error
 from ._sse import SSEDecoder
 
@@ -44,10 +44,10 @@ def finish_reason(reason: object, saw_calls: bool) -> str | None:
 
 def gemini_usage(usage: Mapping[str, Any]) -> Usage:
     """Canonical usage; thinking tokens count as completion tokens, as they are billed."""
-    prompt = usage.get("promptTokenCount") or 0
-    completion = (usage.get("candidatesTokenCount") or 0) + (usage.get("thoughtsTokenCount") or 0)
-    total = usage.get("totalTokenCount") or prompt + completion
-    return Usage(prompt, completion, total, usage.get("cachedContentTokenCount") or 0, 0)
+    prompt = token_count(usage.get("promptTokenCount"))
+    completion = token_count(usage.get("candidatesTokenCount")) + token_count(usage.get("thoughtsTokenCount"))
+    total = token_count(usage.get("totalTokenCount")) or prompt + completion
+    return Usage(prompt, completion, total, token_count(usage.get("cachedContentTokenCount")), 0)
 
 
 def candidate_parts(

@@ -35,7 +35,7 @@ from ..types import (
     Usage,
 )
 from ..wire import HttpRequest, HttpResponse, decode_json
-from ._convert import event_failure, not_json
+from ._convert import event_failure, not_json, token_count
 from ._errors import classify_error_event, classify_error_response, classify_in_band_error
 from ._headers import content_headers, merge_headers, secret_header_values
 from ._sse import SSEDecoder, SSEEvent
@@ -105,13 +105,13 @@ def _arguments(value: object) -> str:
 
 def _usage(data: Mapping[str, Any]) -> Usage:
     details = data.get("prompt_tokens_details") or {}
-    cache_write = details.get("cache_write_tokens") or data.get("cache_creation_input_tokens") or 0
+    cache_write = details.get("cache_write_tokens") or data.get("cache_creation_input_tokens")
     return Usage(
-        prompt_tokens=data.get("prompt_tokens") or 0,
-        completion_tokens=data.get("completion_tokens") or 0,
-        total_tokens=data.get("total_tokens") or 0,
-        cache_read_tokens=details.get("cached_tokens") or 0,
-        cache_write_tokens=cache_write,
+        prompt_tokens=token_count(data.get("prompt_tokens")),
+        completion_tokens=token_count(data.get("completion_tokens")),
+        total_tokens=token_count(data.get("total_tokens")),
+        cache_read_tokens=token_count(details.get("cached_tokens")),
+        cache_write_tokens=token_count(cache_write),
     )
 
 

@@ -223,6 +223,21 @@ async def test_a_stream_broken_mid_way_is_recorded_as_its_route_says(plane: Cont
     )
 
 
+async def test_a_usage_count_too_large_for_the_database_never_loses_the_batch(plane: ControlPlane) -> None:
+    hostile = completion("hello") | {"usage": {"prompt_tokens": 10**30, "completion_tokens": 2}}
+    answers = [completion("hello"), hostile, completion("hello")]
+    transport = httpx.MockTransport(lambda request: httpx.Response(200, json=answers.pop(0)))
+    gw = Gateway({"provider": "openai", "api_key": "sk-x"}, control_plane=plane, transport=transport)
+    for _ in range(3):
+        await gw.chat(BODY)
+    await gw.aclose()
+    assert [(row["prompt_tokens"], row["completion_tokens"]) for row in rows(plane)] == [
+        (3, 2),
+        (0, 2),
+        (3, 2),
+    ]
+
+
 async def test_no_database_is_created_just_to_record(tmp_path: Path) -> None:
     env = {"STRANDS_PORTKEY_HOME": str(tmp_path / "home"), "OPENAI_API_KEY": "sk-x"}
     gw = Gateway({"provider": "openai"}, env=env, transport=httpx.MockTransport(ok))

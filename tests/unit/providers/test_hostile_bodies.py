@@ -16,7 +16,7 @@ import pytest
 from strands_portkey import Gateway
 from strands_portkey.errors import GatewayError, MalformedResponseError, ServerError
 from strands_portkey.providers._eventstream import encode_message
-from strands_portkey.types import RouteInfo
+from strands_portkey.types import RouteInfo, Usage
 
 from .test_conformance import _CONFIG, CANARY, PROVIDERS, Upstream, body, chat, stream, wire_format
 from .wire_fixtures import FORMATS, TEXT, br_event, sse_events
@@ -255,3 +255,31 @@ async def test_a_credential_echoed_in_a_hostile_event_mid_stream_never_leaks(pro
     assert "echo" in error.message  # the snippet was quoted...
     outputs = [str(error), repr(error), repr(error.args), str(error.__dict__), repr(answer.route)]
     assert not any(CANARY in text for text in outputs), outputs  # ...without the key
+
+
+# --------------------------------------------------------------------------- hostile usage counts
+
+_BIG = "1" + "0" * 30  # too large for a database integer
+HOSTILE_USAGE: dict[str, str] = {
+    "openai": '{"id": "r", "model": "m", "choices": [{"index": 0, "message": {"role": "assistant", '
+    '"content": "hi"}, "finish_reason": "stop"}], "usage": {"prompt_tokens": %s, "completion_tokens": "7", '
+    '"total_tokens": -3, "prompt_tokens_details": {"cached_tokens": 1e999}}}',
+    "anthropic": '{"id": "m1", "type": "message", "role": "assistant", "model": "c", "content": [{"type": '
+    '"text", "text": "hi"}], "stop_reason": "end_turn", "usage": {"input_tokens": %s, "output_tokens": '
+    '"7", "cache_read_input_tokens": true}}',
+    "bedrock": '{"output": {"message": {"role": "assistant", "content": [{"text": "hi"}]}}, "stopReason": '
+    '"end_turn", "usage": {"inputTokens": %s, "outputTokens": "7", "totalTokens": -3, '
+    '"cacheReadInputTokens": NaN}}',
+    "gemini": '{"candidates": [{"content": {"parts": [{"text": "hi"}]}, "finishReason": "STOP"}], '
+    '"usageMetadata": {"promptTokenCount": %s, "candidatesTokenCount": "7", "totalTokenCount": -3, '
+    '"cachedContentTokenCount": [1]}}',
+}
+
+
+@pytest.mark.parametrize("provider", PROVIDERS)
+async def test_usage_counts_that_are_not_counts_are_zero(provider: str) -> None:
+    """Strings, negatives, NaN, 1e999, booleans or huge numbers never travel on as token counts."""
+    answer = HOSTILE_USAGE[wire_format(provider).name] % _BIG
+    response = await chat(provider, Upstream(200, answer.encode(), piece=4096))
+    assert response.text == "hi"
+    assert response.usage == Usage()

@@ -29,9 +29,9 @@ __all__ = [
     "snippet",
     "stop_sequences",
     "thinking_blocks",
+    "token_count",
     "tool_arguments",
     "tool_names_by_id",
-    "token_count",
     "tool_result_text",
 ]
 

@@ -19,6 +19,9 @@ MAX_JSON_DEPTH = 128
 """Deepest nesting :func:`decode_json` accepts (as serde_json); real answers stay far below it."""
 
 
+_SHALLOW_BELOW = 2 * MAX_JSON_DEPTH + 1  # JSON nested deeper than the limit has more characters than this
+
+
 class JSONTooDeepError(ValueError):
     """A JSON document nested deeper than :data:`MAX_JSON_DEPTH` (it is complete, but refused)."""
 
@@ -31,14 +34,18 @@ def decode_json(data: bytes | str) -> Any:
     interpreter's limit parses, then breaks whoever walks it next (``json.dumps``, a deep copy),
     so nesting deeper than :data:`MAX_JSON_DEPTH` is refused too (:class:`JSONTooDeepError`).
     Bytes that are not valid UTF-8 raise ``UnicodeDecodeError``, a ``ValueError`` as well.
-    The depth walk only runs when the text holds more brackets than the limit, so an ordinary
-    stream event costs two ``count`` calls.
+    Nothing more is checked for a text too short to nest that deep (an ordinary stream event);
+    the depth walk only runs when the text holds more brackets than the limit.
     """
     try:
         value = json.loads(data)
     except RecursionError:
         raise JSONTooDeepError(f"JSON nested deeper than {MAX_JSON_DEPTH} levels") from None
-    if _openings(data) > MAX_JSON_DEPTH and _deeper_than(value, MAX_JSON_DEPTH):
+    if (
+        len(data) > _SHALLOW_BELOW
+        and _openings(data) > MAX_JSON_DEPTH
+        and _deeper_than(value, MAX_JSON_DEPTH)
+    ):
         raise JSONTooDeepError(f"JSON nested deeper than {MAX_JSON_DEPTH} levels")
     return value
 

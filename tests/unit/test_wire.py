@@ -36,6 +36,8 @@ def test_complete_json_just_under_the_interpreter_limit_is_refused_too() -> None
 def test_the_depth_limit_is_exact() -> None:
     assert decode_json(nested(MAX_JSON_DEPTH)) is not None
     with pytest.raises(JSONTooDeepError):
+        decode_json(nested(MAX_JSON_DEPTH + 1))  # the shortest text that deep
+    with pytest.raises(JSONTooDeepError):
         decode_json(nested(MAX_JSON_DEPTH + 1, opener='{"k":[', closer="]}"))
 
 

@@ -7,6 +7,7 @@ healthy second target, whose answer the caller gets, and the route lists the fai
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
@@ -283,3 +284,67 @@ async def test_usage_counts_that_are_not_counts_are_zero(provider: str) -> None:
     response = await chat(provider, Upstream(200, answer.encode(), piece=4096))
     assert response.text == "hi"
     assert response.usage == Usage()
+
+
+# --------------------------------------------------------------------------- fields of the wrong type
+
+
+def _openai_answer(**fields: Any) -> bytes:
+    message = {"role": "assistant", "content": "hi", **fields.pop("message", {})}
+    choice = {"index": 0, "message": message, "finish_reason": fields.pop("finish_reason", "stop")}
+    return json.dumps({"id": "r1", "model": "m-1", "created": 1, "choices": [choice], **fields}).encode()
+
+
+def _openai_chunks(**fields: Any) -> bytes:
+    delta = {"content": "hi", **fields.pop("delta", {})}
+    first = {"id": "r1", "model": "m-1", "choices": [{"index": 0, "delta": delta}], **fields}
+    last = {"id": "r1", "model": "m-1", "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]}
+    return sse_events((None, first), (None, last), (None, "[DONE]"))
+
+
+@pytest.mark.parametrize(
+    ("fields", "expected"),
+    [
+        ({"model": ["x"], "id": {"a": 1}, "created": "yesterday"}, ("", "m", 0)),
+        ({"created": 1720000000.75}, ("r1", "m-1", 1720000000)),
+    ],
+)
+async def test_informational_fields_of_the_wrong_type_are_replaced(
+    fields: dict[str, Any], expected: tuple[str, str, int]
+) -> None:
+    """A model name that is a list would otherwise reach an analytics row (and lose its batch)."""
+    response = await chat("openai", Upstream(200, _openai_answer(**fields)))
+    assert (response.id, response.model, response.created) == expected
+    assert response.route is not None
+    assert response.route.model == expected[1]
+    chunks = await stream("openai", Upstream(200, _openai_chunks(**fields)))
+    assert (chunks[0].id, chunks[0].model, chunks[0].created) == expected
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"finish_reason": {"type": "stop"}},
+        {"finish_reason": 7},
+        {
+            "message": {
+                "content": None,
+                "tool_calls": [{"id": "c1", "function": {"name": ["f"], "arguments": ""}}],
+            }
+        },
+        {"message": {"content": None, "tool_calls": [{"id": {"x": 1}, "function": {"name": "f"}}]}},
+    ],
+)
+async def test_fields_the_caller_acts_on_must_be_strings(fields: dict[str, Any]) -> None:
+    """A finish reason or tool name of another type is a malformed answer, not a TypeError later."""
+    with pytest.raises(MalformedResponseError, match="must be a string"):
+        await chat("openai", Upstream(200, _openai_answer(**fields)))
+
+
+@pytest.mark.parametrize(
+    "delta",
+    [{"role": ["assistant"]}, {"tool_calls": [{"index": 0, "id": "c1", "function": {"name": {"n": 1}}}]}],
+)
+async def test_stream_fields_the_caller_acts_on_must_be_strings(delta: dict[str, Any]) -> None:
+    with pytest.raises(MalformedResponseError, match="must be a string"):
+        await stream("openai", Upstream(200, _openai_chunks(delta=delta)))

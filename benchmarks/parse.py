@@ -7,6 +7,10 @@ so their streams are built from the same 500 recorded token texts in each provid
 framing. Each stream is fed the way the network delivers it, one event per ``feed`` call, to a
 fresh parser per run; the cost per chunk is the run's time divided by the 500 text chunks.
 
+Then one hostile case: a single 4 MB event arriving in 4 KB pieces, through the OpenAI parser.
+The SSE decoder used to copy the unfinished line on every piece (quadratic time); it must stay
+linear, since the whole parse runs on the event loop.
+
     hatch run bench-parse                 # 300 runs per parser
     hatch run bench-parse --runs 50       # quicker
     hatch run bench-parse --record        # re-record the two streams (needs llama-server)
@@ -125,6 +129,33 @@ def bench(runs: int) -> None:
         print(f"{failures} parser(s) above the {TARGET_US:g} us target")
 
 
+LONG_EVENT_BYTES = 4_000_000
+LONG_EVENT_PIECE = 4096
+
+
+def long_event(runs: int) -> None:
+    """Milliseconds to parse one 4 MB text delta fed in 4 KB pieces (p50/p99)."""
+    text = "x" * LONG_EVENT_BYTES
+    event = {
+        "id": "c",
+        "model": "m",
+        "choices": [{"index": 0, "delta": {"content": text}, "finish_reason": "stop"}],
+    }
+    body = f"data: {json.dumps(event)}\n\ndata: [DONE]\n\n".encode()
+    pieces = [body[i : i + LONG_EVENT_PIECE] for i in range(0, len(body), LONG_EVENT_PIECE)]
+    times = []
+    for _ in range(runs):
+        elapsed, chunks = run_once("openai", pieces, time.perf_counter)
+        assert chunks == 1
+        times.append(elapsed * 1000)
+    times.sort()
+    p99 = times[min(len(times) - 1, int(len(times) * 0.99))]
+    print(
+        f"one {len(body):,}-byte event in {len(pieces):,} pieces of {LONG_EVENT_PIECE} bytes: "
+        f"p50 {statistics.median(times):.1f} ms, p99 {p99:.1f} ms ({runs} runs)"
+    )
+
+
 def record() -> None:
     """Re-record the OpenAI and Anthropic streams from llama-server (500 tokens, temperature 0)."""
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "scripts"))
@@ -163,6 +194,7 @@ def main() -> None:
     if args.record:
         record()
     bench(args.runs)
+    long_event(max(5, args.runs // 10))
 
 
 if __name__ == "__main__":

@@ -25,12 +25,24 @@ RequestLike = ChatRequest | Mapping[str, Any]
 _T = TypeVar("_T")
 
 
+def _carry_route(error: GatewayError, route: RouteInfo) -> None:
+    """Attach the route to ``error``; a route of a failed call says so with the error's status.
+
+    Analytics records a failed request with the error's status; the route (``error.route``,
+    ``stream.route``, ``PortkeyModel.last_route``) must not keep a 200 from an attempt that
+    committed before the failure (a stream broken mid-way, an answer a guardrail then denied).
+    """
+    error.route = route
+    if error.status_code is not None:
+        route.status_code = error.status_code
+
+
 async def with_route(awaitable: Awaitable[_T], context: RequestContext) -> _T:
     """Await ``awaitable``; any GatewayError it raises leaves carrying the request's RouteInfo."""
     try:
         return await awaitable
     except GatewayError as error:
-        error.route = context.route
+        _carry_route(error, context.route)
         raise
 
 
@@ -108,7 +120,7 @@ class ChatStream:
                 yield chunk
         except BaseException as error:
             if isinstance(error, GatewayError):
-                error.route = self._context.route
+                _carry_route(error, self._context.route)
             if recorder is not None:
                 recorder.finish(self._context.route, error, complete=False)
             raise

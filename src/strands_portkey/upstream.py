@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator, Callable, Mapping
+from dataclasses import replace
 from typing import Any
 
 from .errors import GatewayError, RateLimitError, RequestTimeoutError, UpstreamError, scrub
@@ -35,18 +36,46 @@ def _tag(error: GatewayError, secrets: tuple[str, ...], provider: str, path: str
     return error
 
 
+def _broken_after_commit(context: RequestContext, index: int) -> Callable[[GatewayError], None]:
+    """Rewrite the committed attempt ``index`` (recorded as a 200) as the failure it became.
+
+    After a mid-stream failure the route says what analytics records: the error's status on the
+    route and on the attempt, with the error's type; the latency stays the time to commit.
+    """
+
+    def broken(error: GatewayError) -> None:
+        route = context.route
+        route.attempts[index] = replace(
+            route.attempts[index], status_code=error.status_code, error_type=type(error).__name__
+        )
+        route.status_code = error.status_code
+
+    return broken
+
+
 def _upstream_status(error: GatewayError) -> int | None:
     """The HTTP status the upstream answered with, or None if it never answered (network, timeout)."""
     return error.status_code if isinstance(error, UpstreamError) else None
 
 
 class UpstreamStream:
-    """A committed upstream stream: chunks read ahead at commit, then the rest as it arrives."""
+    """A committed upstream stream: chunks read ahead at commit, then the rest as it arrives.
 
-    def __init__(self, handle: StreamHandle, parser: StreamParser, on_error: Callable[[GatewayError], None]):
+    ``on_error`` tags every error; ``on_broken`` is told of one raised after the commit (the
+    attempt was recorded as a success then, and must now say it failed).
+    """
+
+    def __init__(
+        self,
+        handle: StreamHandle,
+        parser: StreamParser,
+        on_error: Callable[[GatewayError], None],
+        on_broken: Callable[[GatewayError], None] | None = None,
+    ):
         self._handle = handle
         self._parser = parser
         self._on_error = on_error
+        self._on_broken = on_broken
         self._body = handle.iter_bytes()
         self._ahead: list[ChatChunk] = []
         self._ended = False
@@ -84,6 +113,8 @@ class UpstreamStream:
                     yield chunk
         except GatewayError as error:
             self._on_error(error)
+            if self._on_broken is not None:
+                self._on_broken(error)
             raise
         finally:
             await self.aclose()
@@ -234,7 +265,13 @@ class UpstreamCall:
             def on_error(error: GatewayError) -> None:
                 _tag(error, secrets, self.target.provider, self.path)
 
-            stream = UpstreamStream(handle, self.adapter.stream_parser(prepared), on_error)
+            committed = len(context.route.attempts)  # where _record puts this attempt at the commit
+            stream = UpstreamStream(
+                handle,
+                self.adapter.stream_parser(prepared),
+                on_error,
+                _broken_after_commit(context, committed),
+            )
             await stream.read_ahead()
         except BaseException:
             await handle.aclose()

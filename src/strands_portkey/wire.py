@@ -2,6 +2,8 @@
 
 Adapters build :class:`HttpRequest` and parse :class:`HttpResponse`; only ``transport.py`` turns
 them into real HTTP. A :class:`Secret` holds a credential that never prints itself.
+:func:`decode_json` is the one way bytes from an upstream (a provider, a webhook, a shared store)
+become JSON values.
 """
 
 from __future__ import annotations
@@ -11,7 +13,63 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["HttpRequest", "HttpResponse", "Secret"]
+__all__ = ["MAX_JSON_DEPTH", "HttpRequest", "HttpResponse", "JSONTooDeepError", "Secret", "decode_json"]
+
+MAX_JSON_DEPTH = 128
+"""Deepest nesting :func:`decode_json` accepts (as serde_json); real answers stay far below it."""
+
+
+_SHALLOW_BELOW = 2 * MAX_JSON_DEPTH + 1  # JSON nested deeper than the limit has more characters than this
+
+
+class JSONTooDeepError(ValueError):
+    """A JSON document nested deeper than :data:`MAX_JSON_DEPTH` (it is complete, but refused)."""
+
+
+def decode_json(data: bytes | str) -> Any:
+    """Decode JSON received from outside; every failure is a ``ValueError``, nothing else.
+
+    ``json.loads`` raises ``RecursionError`` on input such as ``[`` x 100,000, which a caller
+    catching ``ValueError`` lets through as a bare traceback. A document just under the
+    interpreter's limit parses, then breaks whoever walks it next (``json.dumps``, a deep copy),
+    so nesting deeper than :data:`MAX_JSON_DEPTH` is refused too (:class:`JSONTooDeepError`).
+    Bytes that are not valid UTF-8 raise ``UnicodeDecodeError``, a ``ValueError`` as well.
+    Nothing more is checked for a text too short to nest that deep (an ordinary stream event);
+    the depth walk only runs when the text holds more brackets than the limit.
+    """
+    try:
+        value = json.loads(data)
+    except RecursionError:
+        raise JSONTooDeepError(f"JSON nested deeper than {MAX_JSON_DEPTH} levels") from None
+    if (
+        len(data) > _SHALLOW_BELOW
+        and _openings(data) > MAX_JSON_DEPTH
+        and _deeper_than(value, MAX_JSON_DEPTH)
+    ):
+        raise JSONTooDeepError(f"JSON nested deeper than {MAX_JSON_DEPTH} levels")
+    return value
+
+
+def _openings(data: bytes | str) -> int:
+    """Opening brackets in the text: an upper bound of the nesting depth."""
+    if isinstance(data, str):
+        return data.count("[") + data.count("{")
+    return data.count(b"[") + data.count(b"{")
+
+
+def _deeper_than(value: object, limit: int) -> bool:
+    """Whether decoded JSON nests more than ``limit`` containers deep (iterative: no recursion)."""
+    if not isinstance(value, (dict, list)):
+        return False
+    pending: list[tuple[dict[str, Any] | list[Any], int]] = [(value, 1)]
+    while pending:
+        node, depth = pending.pop()
+        if depth > limit:
+            return True
+        for child in node.values() if isinstance(node, dict) else node:
+            if isinstance(child, (dict, list)):
+                pending.append((child, depth + 1))
+    return False
 
 
 class Secret:

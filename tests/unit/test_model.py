@@ -363,6 +363,36 @@ async def test_cut_stream_is_never_a_finished_answer() -> None:
     assert not any("messageStop" in e for e in events)
 
 
+class BreaksAfter(httpx.AsyncByteStream):
+    """A streamed body that delivers ``parts``, then loses its connection."""
+
+    def __init__(self, *parts: bytes) -> None:
+        self._parts = parts
+
+    async def __aiter__(self):  # type: ignore[no-untyped-def]
+        for part in self._parts:
+            yield part
+        raise httpx.ReadError("connection reset by peer")
+
+
+async def test_a_stream_broken_after_its_first_chunk_leaves_a_failed_last_route() -> None:
+    model = Script(httpx.Response(200, stream=BreaksAfter(sse(chunk("partial"), done=False)))).model()
+    events: list[dict[str, Any]] = []
+
+    async def consume() -> None:
+        async for event in model.stream(HI):
+            events.append(event)
+
+    with pytest.raises(StreamInterruptedError, match="broke") as info:
+        await consume()
+    assert any("contentBlockDelta" in e for e in events)  # the first chunk reached the agent
+    route = model.last_route
+    assert route is not None
+    assert route is info.value.route
+    assert route.status_code == info.value.status_code == 502
+    assert [(a.status_code, a.error_type) for a in route.attempts] == [(502, "StreamInterruptedError")]
+
+
 def test_agent_retries_a_throttled_turn() -> None:
     script = Script(error(429, "Rate limit reached"), stream_of(chunk("fine"), chunk(finish="stop")))
     agent = Agent(

@@ -23,6 +23,7 @@ from ..types import (
     ToolCallDelta,
     Usage,
 )
+from ..wire import decode_json
 
 __all__ = ["StreamFold", "decode_response", "encode_response", "replay_chunks"]
 
@@ -63,9 +64,14 @@ def _choice_json(choice: Choice) -> dict[str, Any]:
 
 
 def decode_response(data: bytes) -> ChatResponse:
-    """A stored response; ``ValueError`` when the entry is corrupt or of another format."""
+    """A stored response; ``ValueError`` when the entry is corrupt or of another format.
+
+    A shared store (Redis, a SQLite file) is outside this process: an entry is decoded as
+    carefully as an upstream answer (:func:`~strands_portkey.wire.decode_json`), and a count too
+    large for an ``int`` (``1e999``) is a corrupt entry, not an ``OverflowError``.
+    """
     try:
-        raw = json.loads(data)
+        raw = decode_json(data)
         if raw.get("format") != _FORMAT:
             raise ValueError(f"cache entry format {raw.get('format')!r}, expected {_FORMAT}")
         choices = tuple(
@@ -88,7 +94,7 @@ def decode_response(data: bytes) -> ChatResponse:
             choices=choices,
             usage=Usage(*(int(n) for n in raw["usage"])),
         )
-    except (KeyError, TypeError, AttributeError, json.JSONDecodeError) as error:
+    except (KeyError, TypeError, AttributeError, OverflowError, ValueError) as error:
         raise ValueError(f"corrupt cache entry: {type(error).__name__}: {error}") from error
 
 

@@ -19,7 +19,7 @@ from collections.abc import Awaitable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-from ..wire import HttpRequest, HttpResponse, Secret
+from ..wire import HttpRequest, HttpResponse, Secret, decode_json
 
 if TYPE_CHECKING:
     import numpy as np
@@ -190,8 +190,6 @@ class OpenAIEmbedder:
 
     async def embed(self, texts: Sequence[str]) -> Vectors:
         """One request for the whole batch; a failure raises EmbedderUnavailableError."""
-        import json
-
         import numpy as np
 
         headers = {"content-type": "application/json"}
@@ -213,7 +211,7 @@ class OpenAIEmbedder:
         if response.status_code != 200:
             raise EmbedderUnavailableError(f"embeddings endpoint {self._url} answered {response.status_code}")
         try:
-            data = sorted(json.loads(response.content)["data"], key=lambda item: item["index"])
+            data = sorted(decode_json(response.content)["data"], key=lambda item: item["index"])
             vectors = np.array([item["embedding"] for item in data], dtype=np.float32)
         except (KeyError, TypeError, ValueError) as error:
             raise EmbedderUnavailableError(

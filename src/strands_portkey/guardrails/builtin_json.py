@@ -7,10 +7,10 @@ candidate that parses and passes wins.
 
 from __future__ import annotations
 
-import json
 import re
 from typing import Any
 
+from ..wire import decode_json
 from .builtin_text import _common, _flip, _operator, _text
 from .context import CheckContext
 from .registry import CheckDef, CheckOutcome, ParameterError, Params, param
@@ -32,7 +32,7 @@ def _parsed(candidates: list[str]) -> list[Any]:
     values = []
     for candidate in candidates:
         try:
-            values.append(json.loads(candidate))
+            values.append(decode_json(candidate))
         except ValueError:
             continue
     return values

@@ -13,7 +13,7 @@ import re
 import socket
 from urllib.parse import urlsplit
 
-from ..wire import HttpRequest
+from ..wire import HttpRequest, decode_json
 from .builtin_text import _common, _flip, _text
 from .context import CheckContext
 from .registry import CheckDef, CheckOutcome, ParameterError, Params, param
@@ -68,8 +68,8 @@ async def webhook(context: CheckContext, params: Params) -> CheckOutcome:
     if not 200 <= response.status_code < 300:
         raise ValueError(f"webhook answered HTTP {response.status_code}")
     try:
-        body = json.loads(response.content)
-    except ValueError:
+        body = decode_json(response.content)
+    except ValueError:  # not JSON, not UTF-8, or nested too deep
         raise ValueError("webhook answer is not JSON") from None
     if not isinstance(body, dict) or not isinstance(body.get("verdict"), bool):
         raise ValueError("webhook answer needs a boolean 'verdict'")

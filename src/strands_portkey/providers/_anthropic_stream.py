@@ -11,13 +11,13 @@ what was unexpected. A stream that ends before ``message_delta`` carried a stop 
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from typing import Any
 
 from ..errors import GatewayError, MalformedResponseError, StreamInterruptedError
 from ..types import ChatChunk, ChunkChoice, Delta, ToolCallDelta, Usage
-from ._convert import snippet
+from ..wire import decode_json
+from ._convert import event_failure, snippet, token_count
 from ._errors import classify_error_event, classify_in_band_error
 from ._sse import SSEDecoder
 
@@ -50,7 +50,7 @@ def usage_from(usage: Mapping[str, Any], start: Mapping[str, Any] | None) -> Usa
         value = usage.get(name)
         if value is None:
             value = start.get(name)
-        return value if isinstance(value, int) else 0
+        return token_count(value)
 
     read, write = count("cache_read_input_tokens"), count("cache_creation_input_tokens")
     prompt = count("input_tokens") + read + write
@@ -115,12 +115,11 @@ class AnthropicStreamParser:
         if name == "error":
             raise classify_error_event(self._provider, data)
         try:
-            payload = json.loads(data)
-        except ValueError:
+            payload = decode_json(data)
+        except ValueError as error:
             if at_end and self._finished:
                 return
-            error = StreamInterruptedError if at_end else MalformedResponseError
-            raise self._error(error, "sent a stream event that is not complete JSON", data) from None
+            raise self._error(*event_failure(error, at_end=at_end), data) from None
         if not isinstance(payload, dict):
             raise self._error(MalformedResponseError, "sent a stream event that is not a JSON object", data)
         kind = payload.get("type") or name

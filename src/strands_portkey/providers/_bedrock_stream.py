@@ -11,13 +11,13 @@ ending inside a frame or before ``messageStop`` is a
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from typing import Any
 
 from ..errors import GatewayError, MalformedResponseError, StreamInterruptedError
 from ..types import ChatChunk, ChunkChoice, Delta, ToolCallDelta, Usage
-from ._convert import snippet
+from ..wire import decode_json
+from ._convert import not_json, snippet, token_count
 from ._errors import classify_in_band_error
 from ._eventstream import EventStreamDecoder, EventStreamError
 
@@ -44,10 +44,10 @@ def finish_reason(stop_reason: object) -> str | None:
 
 def bedrock_usage(usage: Mapping[str, Any]) -> Usage:
     """Canonical usage: ``prompt_tokens`` counts uncached, cache-read and cache-write input tokens."""
-    read = usage.get("cacheReadInputTokens") or 0
-    write = usage.get("cacheWriteInputTokens") or 0
-    prompt = (usage.get("inputTokens") or 0) + read + write
-    completion = usage.get("outputTokens") or 0
+    read = token_count(usage.get("cacheReadInputTokens"))
+    write = token_count(usage.get("cacheWriteInputTokens"))
+    prompt = token_count(usage.get("inputTokens")) + read + write
+    completion = token_count(usage.get("outputTokens"))
     return Usage(prompt, completion, prompt + completion, read, write)
 
 
@@ -122,9 +122,9 @@ class BedrockStreamParser:
             raise self._error(f"an unknown message type {kind!r}", payload)
         event = headers.get(":event-type")
         try:
-            body = json.loads(payload) if payload else {}
-        except ValueError:
-            raise self._error(f"a {event} event that is not JSON", payload) from None
+            body = decode_json(payload) if payload else {}
+        except ValueError as error:
+            raise self._error(f"a {event} event that is {not_json(error)}", payload) from None
         if not isinstance(body, dict):
             raise self._error(f"a {event} event that is not a JSON object", payload)
         try:
@@ -201,7 +201,7 @@ class BedrockStreamParser:
 
     def _exception(self, name: str, payload: bytes) -> GatewayError:
         try:
-            body = json.loads(payload)
+            body = decode_json(payload)
         except ValueError:
             body = {}
         message = body.get("message") if isinstance(body, dict) else None

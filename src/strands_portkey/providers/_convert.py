@@ -8,31 +8,49 @@ errors that name the offending field (``request.messages[3].tool_calls[0].functi
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from ..errors import GatewayError, InvalidRequestError, MalformedResponseError
+from ..errors import GatewayError, InvalidRequestError, MalformedResponseError, StreamInterruptedError
 from ..messages import Message
+from ..wire import JSONTooDeepError, decode_json
 
 __all__ = [
     "DataURL",
     "decode_json_body",
+    "event_failure",
     "generated_tool_id",
     "max_tokens",
+    "not_json",
     "parse_data_url",
     "parts_of",
     "response_schema",
     "snippet",
     "stop_sequences",
     "thinking_blocks",
+    "token_count",
     "tool_arguments",
     "tool_names_by_id",
     "tool_result_text",
 ]
 
 _SNIPPET_CHARS = 200
+_MAX_COUNT = 2**53  # the largest integer every JSON reader keeps exactly
+
+
+def token_count(value: object) -> int:
+    """A token count from an upstream's usage: a whole number in ``[0, 2**53)``, anything else 0.
+
+    A usage field that is a string, ``1e999``, ``NaN``, negative, a list or too large for a
+    database integer would otherwise travel on into ``Usage``, Strands' metadata, the cache and
+    an analytics row (where it would fail the batch it is written with).
+    """
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value if 0 <= value < _MAX_COUNT else 0
+    if isinstance(value, float) and value.is_integer() and 0 <= value < _MAX_COUNT:
+        return int(value)
+    return 0
 
 
 class DataURL(tuple[str, str]):
@@ -57,19 +75,36 @@ def snippet(content: bytes | str) -> str:
     return repr(text[:_SNIPPET_CHARS] + ("..." if len(text) > _SNIPPET_CHARS else ""))
 
 
+def not_json(error: ValueError) -> str:
+    """How a body that did not decode is described: refused as too deep, or not JSON at all."""
+    return str(error) if isinstance(error, JSONTooDeepError) else "not JSON"
+
+
 def decode_json_body(provider: str, content: bytes) -> dict[str, Any]:
     """A complete response body as a JSON object, or a :class:`MalformedResponseError` naming it."""
     try:
-        payload = json.loads(content)
-    except ValueError:
+        payload = decode_json(content)
+    except ValueError as error:
         raise MalformedResponseError(
-            f"{provider} returned a response that is not JSON: {snippet(content)}", provider=provider
+            f"{provider} returned a response that is {not_json(error)}: {snippet(content)}", provider=provider
         ) from None
     if not isinstance(payload, dict):
         raise MalformedResponseError(
             f"{provider} returned a response that is not a JSON object: {snippet(content)}", provider=provider
         )
     return payload
+
+
+def event_failure(error: ValueError, *, at_end: bool) -> tuple[type[GatewayError], str]:
+    """The error class and wording for a stream event whose data did not decode.
+
+    The last event of a stream that ended inside it is a truncation (:class:`StreamInterruptedError`);
+    any other event that is not JSON, and a complete event nested too deep, is a malformed answer.
+    """
+    if isinstance(error, JSONTooDeepError):
+        return MalformedResponseError, f"sent a stream event of {error}"
+    kind = StreamInterruptedError if at_end else MalformedResponseError
+    return kind, "sent a stream event that is not complete JSON"
 
 
 def unexpected(provider: str, what: str, data: bytes | str) -> GatewayError:
@@ -113,7 +148,7 @@ def tool_arguments(arguments: object, path: str) -> dict[str, Any]:
     if not isinstance(arguments, str):
         raise InvalidRequestError("must be a JSON string", path=path)
     try:
-        value = json.loads(arguments)
+        value = decode_json(arguments)
     except ValueError:
         raise InvalidRequestError(f"is not valid JSON: {snippet(arguments)}", path=path) from None
     if not isinstance(value, dict):

@@ -27,6 +27,7 @@ from ..errors import (
     UpstreamError,
     scrub,
 )
+from ..wire import decode_json
 
 __all__ = [
     "ErrorFields",
@@ -162,8 +163,8 @@ def error_fields_from_body(body: bytes | str) -> ErrorFields:
     """Pull ``(message, code, type)`` out of a raw error body (JSON or plain text)."""
     text = body.decode("utf-8", "replace") if isinstance(body, bytes) else body
     try:
-        payload = json.loads(text)
-    except ValueError:
+        payload = decode_json(text)
+    except ValueError:  # not JSON, or nested too deep to walk: the text is the message
         return ErrorFields(_truncate(text))
     return error_fields_from_payload(payload)
 
@@ -339,7 +340,7 @@ def classify_in_band_error(provider: str, payload: object) -> UpstreamError:
 def classify_error_event(provider: str, data: str) -> UpstreamError:
     """Classify the data of an SSE ``event: error`` (JSON, or plain text taken as the message)."""
     try:
-        payload: object = json.loads(data)
+        payload: object = decode_json(data)
     except ValueError:
         payload = {"error": {"message": data}}
     return classify_in_band_error(provider, payload)

@@ -14,7 +14,8 @@ from typing import Any
 
 from ..errors import GatewayError, MalformedResponseError, StreamInterruptedError
 from ..types import ChatChunk, ChunkChoice, Delta, ToolCall, ToolCallDelta, Usage
-from ._convert import generated_tool_id, snippet
+from ..wire import decode_json
+from ._convert import event_failure, generated_tool_id, snippet, token_count
 from ._errors import classify_in_band_error
 from ._sse import SSEDecoder
 
@@ -43,10 +44,10 @@ def finish_reason(reason: object, saw_calls: bool) -> str | None:
 
 def gemini_usage(usage: Mapping[str, Any]) -> Usage:
     """Canonical usage; thinking tokens count as completion tokens, as they are billed."""
-    prompt = usage.get("promptTokenCount") or 0
-    completion = (usage.get("candidatesTokenCount") or 0) + (usage.get("thoughtsTokenCount") or 0)
-    total = usage.get("totalTokenCount") or prompt + completion
-    return Usage(prompt, completion, total, usage.get("cachedContentTokenCount") or 0, 0)
+    prompt = token_count(usage.get("promptTokenCount"))
+    completion = token_count(usage.get("candidatesTokenCount")) + token_count(usage.get("thoughtsTokenCount"))
+    total = token_count(usage.get("totalTokenCount")) or prompt + completion
+    return Usage(prompt, completion, total, token_count(usage.get("cachedContentTokenCount")), 0)
 
 
 def candidate_parts(
@@ -106,10 +107,9 @@ class GeminiStreamParser:
 
     def _chunk(self, data: str, *, at_end: bool) -> ChatChunk:
         try:
-            payload = json.loads(data)
-        except ValueError:
-            kind = StreamInterruptedError if at_end else MalformedResponseError
-            raise self._error(kind, "sent a stream event that is not complete JSON", data) from None
+            payload = decode_json(data)
+        except ValueError as error:
+            raise self._error(*event_failure(error, at_end=at_end), data) from None
         if not isinstance(payload, dict):
             raise self._error(MalformedResponseError, "sent a stream event that is not a JSON object", data)
         if payload.get("error"):
@@ -140,7 +140,7 @@ class GeminiStreamParser:
 
 def _is_json(data: str) -> bool:
     try:
-        json.loads(data)
+        decode_json(data)
     except ValueError:
         return False
     return True

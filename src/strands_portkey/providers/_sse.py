@@ -1,7 +1,8 @@
 r"""An incremental Server-Sent-Events decoder, shared by every streaming adapter.
 
 Bytes arrive in arbitrary pieces: a split may fall inside a multi-byte UTF-8 character or
-between ``\r`` and ``\n``. The decoder keeps the unfinished last line as bytes and works on
+between ``\r`` and ``\n``. The decoder keeps the unfinished last line as byte pieces (joined once,
+when the line ends, so a long line in small pieces costs linear time, not quadratic) and works on
 whole lines only, found with ``bytes.split`` (UTF-8 never uses the bytes of ``\r``/``\n`` inside
 a character, so splitting raw bytes on them is safe). It follows the WHATWG event-stream rules
 that matter to LLM APIs:
@@ -39,7 +40,7 @@ class SSEDecoder:
     __slots__ = ("_at_start", "_data", "_event", "_skip_lf", "_tail")
 
     def __init__(self) -> None:
-        self._tail = b""  # the unfinished last line
+        self._tail: list[bytes] = []  # the unfinished last line, in the pieces it arrived in
         self._data: list[bytes] = []
         self._event: bytes | None = None
         self._skip_lf = False  # the previous piece ended with "\r": a leading "\n" belongs to it
@@ -53,10 +54,13 @@ class SSEDecoder:
                 data = data[1:]
         if not data:
             return []
-        buffer = self._tail + data if self._tail else data
+        if self._tail and not self._at_start and b"\n" not in data and b"\r" not in data:
+            self._tail.append(data)  # still inside one line: keep the piece, copy nothing
+            return []
+        buffer = b"".join([*self._tail, data]) if self._tail else data
         if self._at_start:
             if len(buffer) < len(_BOM) and _BOM.startswith(buffer):
-                self._tail = buffer
+                self._tail = [buffer]
                 return []
             self._at_start = False
             if buffer.startswith(_BOM):
@@ -65,7 +69,8 @@ class SSEDecoder:
             self._skip_lf = buffer[-1] == _CR
             buffer = buffer.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
         lines = buffer.split(b"\n")
-        self._tail = lines.pop()
+        last = lines.pop()
+        self._tail = [last] if last else []
         events: list[SSEEvent] = []
         self._take_lines(lines, events)
         return events
@@ -73,9 +78,10 @@ class SSEDecoder:
     def close(self) -> list[SSEEvent]:
         """End of input: return the last event if it was not followed by a blank line."""
         events: list[SSEEvent] = []
-        if self._tail and not (self._at_start and _BOM.startswith(self._tail)):
-            self._take_lines([self._tail], events)
-        self._tail = b""
+        tail = b"".join(self._tail)
+        if tail and not (self._at_start and _BOM.startswith(tail)):
+            self._take_lines([tail], events)
+        self._tail = []
         if self._data:
             events.append(self._dispatch())
         self._event = None

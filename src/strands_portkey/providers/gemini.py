@@ -14,14 +14,13 @@ Reasoning from history is not sent back (Gemini takes no thinking text in reques
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Mapping
 from typing import Any
 
 from ..errors import InvalidRequestError, UpstreamError
 from ..messages import Message
 from ..types import ChatRequest, ChatResponse, Choice, ResponseMessage, Usage
-from ..wire import HttpRequest, HttpResponse
+from ..wire import HttpRequest, HttpResponse, decode_json
 from ._convert import (
     decode_json_body,
     max_tokens,
@@ -281,7 +280,7 @@ def _function_response(message: Mapping[str, Any], names: Mapping[str, str], pat
         )
     text = tool_result_text(message.get("content"), f"{path}.content")
     try:
-        value = json.loads(text)
+        value = decode_json(text)
     except ValueError:
         value = None
     response = value if isinstance(value, dict) else {"result": text}

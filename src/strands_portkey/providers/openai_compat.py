@@ -10,6 +10,7 @@ stream cut before its end is an error, never a quietly truncated answer.
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Iterable, Mapping
 from types import MappingProxyType
 from typing import Any
@@ -34,7 +35,8 @@ from ..types import (
     ToolCallDelta,
     Usage,
 )
-from ..wire import HttpRequest, HttpResponse
+from ..wire import HttpRequest, HttpResponse, decode_json
+from ._convert import event_failure, not_json, token_count
 from ._errors import classify_error_event, classify_error_response, classify_in_band_error
 from ._headers import content_headers, merge_headers, secret_header_values
 from ._sse import SSEDecoder, SSEEvent
@@ -82,6 +84,29 @@ def _part_text(part: object) -> str:
     raise TypeError(f"a content part must be an object or a string, got {type(part).__name__}")
 
 
+def _name(value: object, field: str) -> str | None:
+    """A string field the caller acts on (finish reason, tool call id and name), or ``None``.
+
+    Anything else is an answer of unexpected shape (the caller's ``TypeError`` handler makes it a
+    :class:`MalformedResponseError`), never a dict travelling on into Strands.
+    """
+    if value is None or isinstance(value, str):
+        return value
+    raise TypeError(f"{field} must be a string, got {type(value).__name__}")
+
+
+def _label(value: object, default: str) -> str:
+    """An informational string (response id, model name): a non-string is replaced by ``default``."""
+    return value if isinstance(value, str) and value else default
+
+
+def _created(value: object) -> int:
+    """The ``created`` timestamp as whole seconds (some servers send a float), else 0."""
+    if isinstance(value, float) and math.isfinite(value):
+        value = int(value)
+    return token_count(value)
+
+
 def _index(data: Mapping[str, Any], position: int) -> int:
     index = data.get("index")
     return index if isinstance(index, int) else position
@@ -104,19 +129,22 @@ def _arguments(value: object) -> str:
 
 def _usage(data: Mapping[str, Any]) -> Usage:
     details = data.get("prompt_tokens_details") or {}
-    cache_write = details.get("cache_write_tokens") or data.get("cache_creation_input_tokens") or 0
+    cache_write = details.get("cache_write_tokens") or data.get("cache_creation_input_tokens")
     return Usage(
-        prompt_tokens=data.get("prompt_tokens") or 0,
-        completion_tokens=data.get("completion_tokens") or 0,
-        total_tokens=data.get("total_tokens") or 0,
-        cache_read_tokens=details.get("cached_tokens") or 0,
-        cache_write_tokens=cache_write,
+        prompt_tokens=token_count(data.get("prompt_tokens")),
+        completion_tokens=token_count(data.get("completion_tokens")),
+        total_tokens=token_count(data.get("total_tokens")),
+        cache_read_tokens=token_count(details.get("cached_tokens")),
+        cache_write_tokens=token_count(cache_write),
     )
 
 
 def _tool_call(data: Mapping[str, Any]) -> ToolCall:
     function = data.get("function") or {}
-    return ToolCall(data.get("id") or "", function.get("name") or "", _arguments(function.get("arguments")))
+    name = _name(function.get("name"), "a tool call's name") or ""
+    return ToolCall(
+        _name(data.get("id"), "a tool call's id") or "", name, _arguments(function.get("arguments"))
+    )
 
 
 def _choice(position: int, data: Mapping[str, Any]) -> Choice:
@@ -127,14 +155,17 @@ def _choice(position: int, data: Mapping[str, Any]) -> Choice:
         message=ResponseMessage(
             content=_text(message.get("content")), tool_calls=tool_calls, reasoning=_reasoning(message)
         ),
-        finish_reason=data.get("finish_reason"),
+        finish_reason=_name(data.get("finish_reason"), "finish_reason"),
     )
 
 
 def _tool_call_delta(position: int, data: Mapping[str, Any]) -> ToolCallDelta:
     function = data.get("function") or _NOTHING
     return ToolCallDelta(
-        _index(data, position), data.get("id"), function.get("name"), _arguments(function.get("arguments"))
+        _index(data, position),
+        _name(data.get("id"), "a tool call's id"),
+        _name(function.get("name"), "a tool call's name"),
+        _arguments(function.get("arguments")),
     )
 
 
@@ -144,8 +175,10 @@ def _chunk_choice(position: int, data: Mapping[str, Any]) -> ChunkChoice:
     tool_calls = tuple([_tool_call_delta(i, call) for i, call in enumerate(calls)]) if calls else ()
     return ChunkChoice(
         _index(data, position),
-        Delta(_text(delta.get("content")), _reasoning(delta), None, tool_calls, delta.get("role")),
-        data.get("finish_reason"),
+        Delta(
+            _text(delta.get("content")), _reasoning(delta), None, tool_calls, _name(delta.get("role"), "role")
+        ),
+        _name(data.get("finish_reason"), "finish_reason"),
     )
 
 
@@ -154,11 +187,11 @@ def _chunk(payload: Mapping[str, Any], model: str) -> ChatChunk:
     choices = payload.get("choices")
     usage = payload.get("usage")
     return ChatChunk(
-        payload.get("id") or "",
-        payload.get("model") or model,
+        _label(payload.get("id"), ""),
+        _label(payload.get("model"), model),
         tuple([_chunk_choice(i, choice) for i, choice in enumerate(choices)]) if choices else (),
         _usage(usage) if usage else None,
-        payload.get("created") or 0,
+        _created(payload.get("created")),
     )
 
 
@@ -208,12 +241,11 @@ class OpenAIStreamParser:
             if not data:
                 continue
             try:
-                payload = json.loads(data)
-            except ValueError:
+                payload = decode_json(data)
+            except ValueError as error:
                 if at_end and self._finished:
                     break  # a cut trailing event after the answer was complete
-                kind = StreamInterruptedError if at_end else MalformedResponseError
-                raise self._error(kind, "sent a stream event that is not complete JSON", data) from None
+                raise self._error(*event_failure(error, at_end=at_end), data) from None
             chunk = self._build(payload, data)
             if not self._finished:
                 self._finished = any([choice.finish_reason for choice in chunk.choices])
@@ -319,9 +351,9 @@ class OpenAICompatAdapter:
     def parse_response(self, response: HttpResponse, request: ChatRequest) -> ChatResponse:
         """Parse a complete ``chat.completion`` body into a :class:`ChatResponse`."""
         try:
-            payload = json.loads(response.content)
-        except ValueError:
-            raise self._malformed("is not JSON", response.content) from None
+            payload = decode_json(response.content)
+        except ValueError as error:
+            raise self._malformed(f"is {not_json(error)}", response.content) from None
         if not isinstance(payload, dict):
             raise self._malformed("is not a JSON object", response.content)
         choices = payload.get("choices")
@@ -332,11 +364,11 @@ class OpenAICompatAdapter:
         try:
             usage = payload.get("usage")
             return ChatResponse(
-                id=payload.get("id") or "",
-                model=payload.get("model") or request.model,
+                id=_label(payload.get("id"), ""),
+                model=_label(payload.get("model"), request.model),
                 choices=tuple(_choice(i, choice) for i, choice in enumerate(choices)),
                 usage=_usage(usage) if usage else Usage(),
-                created=payload.get("created") or 0,
+                created=_created(payload.get("created")),
             )
         except (AttributeError, TypeError, ValueError) as exc:
             raise self._malformed(f"has an unexpected shape ({exc})", response.content) from None

@@ -14,7 +14,7 @@ from strands_portkey.analytics.record import RequestRecord
 from strands_portkey.analytics.sinks import RecordWriter
 from strands_portkey.catalog.billing import PriceBook
 from strands_portkey.controlplane import ControlPlane
-from strands_portkey.errors import RateLimitError, ServerError
+from strands_portkey.errors import RateLimitError, ServerError, StreamInterruptedError
 from strands_portkey.types import RouteInfo
 
 from ..conftest import chunk, completion, sse
@@ -190,6 +190,52 @@ async def test_a_stream_refused_upstream_is_recorded_as_an_error(plane: ControlP
         429,
         "RateLimitError",
     )
+
+
+class _BreaksAfter(httpx.AsyncByteStream):
+    def __init__(self, *parts: bytes) -> None:
+        self._parts = parts
+
+    async def __aiter__(self):  # type: ignore[no-untyped-def]
+        for part in self._parts:
+            yield part
+        raise httpx.ReadError("connection reset by peer")
+
+
+async def test_a_stream_broken_mid_way_is_recorded_as_its_route_says(plane: ControlPlane) -> None:
+    def answer(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, stream=_BreaksAfter(sse(chunk("he"), done=False)))
+
+    gw = Gateway(
+        {"provider": "openai", "api_key": "sk-x"}, control_plane=plane, transport=httpx.MockTransport(answer)
+    )
+    stream = gw.stream(BODY)
+    with pytest.raises(StreamInterruptedError):
+        async with stream:
+            [c async for c in stream]
+    [row] = rows(plane)
+    last = stream.route.attempts[-1]
+    assert (row["status"], row["status_code"], row["error_type"]) == ("error", 502, "StreamInterruptedError")
+    assert (stream.route.status_code, last.status_code, last.error_type) == (
+        502,
+        502,
+        "StreamInterruptedError",
+    )
+
+
+async def test_a_usage_count_too_large_for_the_database_never_loses_the_batch(plane: ControlPlane) -> None:
+    hostile = completion("hello") | {"usage": {"prompt_tokens": 10**30, "completion_tokens": 2}}
+    answers = [completion("hello"), hostile, completion("hello")]
+    transport = httpx.MockTransport(lambda request: httpx.Response(200, json=answers.pop(0)))
+    gw = Gateway({"provider": "openai", "api_key": "sk-x"}, control_plane=plane, transport=transport)
+    for _ in range(3):
+        await gw.chat(BODY)
+    await gw.aclose()
+    assert [(row["prompt_tokens"], row["completion_tokens"]) for row in rows(plane)] == [
+        (3, 2),
+        (0, 2),
+        (3, 2),
+    ]
 
 
 async def test_no_database_is_created_just_to_record(tmp_path: Path) -> None:

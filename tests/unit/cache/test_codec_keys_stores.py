@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from strands_portkey.cache.codec import StreamFold, decode_response, encode_response, replay_chunks
@@ -58,7 +60,25 @@ def test_a_response_survives_encoding_whole() -> None:
     assert decode_response(encode_response(RESPONSE)) == RESPONSE
 
 
-@pytest.mark.parametrize("data", [b"not json", b"{}", b'{"format": 99}', b'{"format": 1, "id": "x"}', b"[]"])
+def _stored(**changes: object) -> bytes:
+    entry = json.loads(encode_response(RESPONSE))
+    return json.dumps({**entry, **changes}).encode()
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"not json",
+        b"{}",
+        b'{"format": 99}',
+        b'{"format": 1, "id": "x"}',
+        b"[]",
+        b"[" * 100_000,  # a shared store (Redis) is outside the process: hostile entries are refused
+        b"\xff\xfe",
+        _stored(created=float("inf")),
+        _stored(usage=[1e999, 0, 0, 0, 0]),
+    ],
+)
 def test_corrupt_entries_are_value_errors(data: bytes) -> None:
     with pytest.raises(ValueError, match="cache entry"):
         decode_response(data)

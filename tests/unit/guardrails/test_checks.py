@@ -156,3 +156,22 @@ def test_registry_rejects_bad_registrations_and_copies_independently() -> None:
     copy.register("acme.x", lambda c, p: True)
     assert copy.get("acme.x") is not None
     assert registry.get("acme.x") is None
+
+
+DEEP = "[" * 100_000
+
+
+@pytest.mark.parametrize(
+    "body", [DEEP.encode(), b'{"verdict": true, "data": ' + DEEP.encode() + b"}", b"\xff"]
+)
+def test_a_hostile_webhook_answer_is_the_check_s_error(body: bytes) -> None:
+    async def send(request: HttpRequest, timeout: float) -> HttpResponse:
+        return HttpResponse(200, {}, body)
+
+    with pytest.raises(ValueError, match="webhook answer is not JSON"):
+        run("default.webhook", "x", {"webhookURL": "https://hooks.example/v"}, send=send)
+
+
+def test_json_checks_skip_a_deeply_nested_candidate() -> None:
+    text = f'```json\n{DEEP}\n``` and ```json\n{{"a": 1}}\n```'
+    assert run("default.jsonKeys", text, {"keys": ["a"], "operator": "any"}).verdict is True

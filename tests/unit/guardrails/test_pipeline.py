@@ -289,6 +289,23 @@ async def test_stream_output_deny_is_raised_before_the_finish(upstream) -> None:
     assert "".join(seen) == "this is bad"
     assert finishes == []
     assert caught.value.stage == "output"
+    route = caught.value.route
+    assert route is not None
+    assert route.status_code == 446  # the answer was denied, not served
+    assert [a.status_code for a in route.attempts] == [200]  # the upstream itself answered well
+
+
+async def test_a_chat_answer_denied_by_an_output_hook_leaves_a_446_route(upstream) -> None:
+    up = upstream(answering("this is bad"))
+    config = leaf(
+        output_guardrails=[{"default.contains": {"operator": "none", "words": ["bad"]}, "deny": True}]
+    )
+    with pytest.raises(GuardrailDeniedError) as caught:
+        await Gateway(config, transport=up.transport).chat(BODY)
+    route = caught.value.route
+    assert route is not None
+    assert route.status_code == caught.value.status_code == 446
+    assert [(a.status_code, a.error_type) for a in route.attempts] == [(200, None)]
 
 
 async def test_stream_redaction_never_splits_a_match(upstream) -> None:

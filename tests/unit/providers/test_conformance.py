@@ -287,27 +287,44 @@ async def test_error_reported_inside_a_stream(provider: str) -> None:
 
 
 CANARY = "canary-credential-31337"
+_ECHO = json.dumps(
+    {"error": {"message": f"bad key {CANARY} / {CANARY}-token", "type": "authentication_error"}}
+)
+# (status, body): the upstream quotes the credential back, in an error or in a hostile body that
+# does not decode (nested past the recursion limit), whose start an error message would quote.
+_ECHOES = {
+    "error": (401, _ECHO.encode()),
+    "deep-answer": (200, f'{{"note": "{CANARY} {CANARY}-token", "x": '.encode() + b"[" * 100_000),
+    "deep-error": (500, f'{{"error": "{CANARY} {CANARY}-token", "x": '.encode() + b"[" * 100_000),
+}
 
 
 # A portkey leaf's own api_key is not used (targets.py takes Portkey's key from client_args/env),
 # so it is not a credential of the request; reported to the lead rather than worked around here.
+@pytest.mark.parametrize("echo", sorted(_ECHOES))
 @pytest.mark.parametrize("provider", [p for p in PROVIDERS if p != "portkey"])
-async def test_credentials_never_leak_even_when_the_upstream_echoes_them(provider: str) -> None:
-    """The upstream quotes the credential back in an error; no output of ours may contain it."""
+async def test_credentials_never_leak_even_when_the_upstream_echoes_them(provider: str, echo: str) -> None:
+    """The upstream quotes the credential back; no output of ours may contain it (chat or stream)."""
     config: dict[str, Any] = {"provider": provider, **_CONFIG.get(provider, {}), "api_key": CANARY}
     if provider == "bedrock":
         config.update(aws_secret_access_key=CANARY, aws_session_token=CANARY + "-token")
         config.pop("api_key")
-    echo = json.dumps(
-        {"error": {"message": f"bad key {CANARY} / {CANARY}-token", "type": "authentication_error"}}
-    )
-    upstream = Upstream(401, echo.encode())
+    status, payload = _ECHOES[echo]
+    upstream = Upstream(status, payload, piece=4096)
     gw = Gateway(config, transport=httpx.MockTransport(upstream.handler), env={})
     with pytest.raises(GatewayError) as caught:
         await gw.chat(body())
+    with pytest.raises(GatewayError) as streamed:
+        async with gw.stream(body()) as answer:
+            [chunk async for chunk in answer]
     await gw.aclose()
     sent = upstream.requests[0]
     if provider != "bedrock":  # Bedrock signs with the key instead of sending it
         assert any(CANARY in value for value in sent.headers.values())  # it really was sent
-    outputs = [str(caught.value), repr(caught.value), repr(gw), str(caught.value.__dict__)]
+    outputs = [
+        text
+        for error in (caught.value, streamed.value)
+        for text in (str(error), repr(error), repr(error.args), str(error.__dict__))
+    ]
+    outputs.append(repr(gw))
     assert not any(CANARY in text for text in outputs), outputs

@@ -318,3 +318,31 @@ def test_error_event_with_plain_text_data() -> None:
     assert isinstance(error, OverloadedError)
     assert error.message == "anthropic error: Overloaded"
     assert error.status_code == 529
+
+
+DEEP = b"[" * 100_000
+
+
+@pytest.mark.parametrize(
+    ("status", "expected"), [(500, ServerError), (429, RateLimitError), (400, BadRequestError)]
+)
+def test_a_deeply_nested_error_body_is_classified_by_its_status(
+    status: int, expected: type[UpstreamError]
+) -> None:
+    error = classify_error_response("openai", status, {}, DEEP)
+    assert type(error) is expected
+    assert error.message == "openai error: " + "[" * 500 + "..."  # the text, truncated
+
+
+def test_a_deeply_nested_error_inside_a_json_error_body_is_the_message() -> None:
+    body = b'{"error": {"message": ' + DEEP + b"}}"
+    error = classify_error_response("openai", 503, {}, body)
+    assert type(error) is ServerError
+    assert error.message.startswith('openai error: {"error": {"message": [[[')
+
+
+def test_a_deeply_nested_error_event_is_classified_as_text() -> None:
+    error = classify_error_event("anthropic", "[" * 100_000)
+    assert type(error) is ServerError
+    assert error.status_code == 500
+    assert error.message.endswith("[[[...")

@@ -64,6 +64,16 @@ def test_realistic_stream_survives_any_split(cuts: list[int]) -> None:
     assert decode_in_pieces(REALISTIC, cuts) == REALISTIC_EVENTS
 
 
+def test_a_long_line_in_small_pieces_is_one_event() -> None:
+    """The unfinished line is kept as pieces (joined once at its end): linear, and exact."""
+    text = "caf\u00e9 " * 20_000
+    stream = b"\xef\xbb\xbfevent: big\r\ndata: " + text.encode() + b"\r\n\r\ndata: last"
+    assert decode_in_pieces(stream, list(range(1, len(stream), 7))) == [
+        SSEEvent("big", text),
+        SSEEvent(None, "last"),
+    ]
+
+
 def test_split_inside_a_multibyte_character() -> None:
     stream = "data: é😀\n\n".encode()
     cut = stream.index(b"\xf0") + 2  # in the middle of the emoji

@@ -263,10 +263,19 @@ async def test_an_openai_compatible_embeddings_endpoint_is_called_through_the_ga
     assert "sk-embed-canary" not in repr(gw)
 
 
-async def test_a_failing_embeddings_endpoint_serves_from_the_provider(hosts: Hosts) -> None:
+@pytest.mark.parametrize(
+    ("code", "content"),
+    [
+        (503, b'{"error": "down"}'),
+        (200, b'{"data": ' + b"[" * 100_000),  # hostile: nested past the recursion limit
+    ],
+)
+async def test_a_failing_embeddings_endpoint_serves_from_the_provider(
+    hosts: Hosts, code: int, content: bytes
+) -> None:
     async def handle(request: httpx.Request) -> httpx.Response:
         if request.url.host == "embed":
-            return httpx.Response(503, json={"error": "down"})
+            return httpx.Response(code, content=content)
         return await hosts.handle(request)
 
     gw = Gateway(

@@ -60,6 +60,36 @@ async def test_a_failure_after_the_first_chunk_raises_and_never_falls_back(
     assert info.value.option_index == "config.targets[0]"
 
 
+async def test_the_route_of_a_stream_broken_after_its_first_chunk_says_it_failed(
+    gateway: Make, hosts: Hosts
+) -> None:
+    """The attempt committed as a 200; once the stream breaks, every view of the route says 502."""
+    config = {
+        "strategy": {"mode": "fallback"},
+        "targets": [target(hosts.script("a", Step(stream_chunks=3, cut_after=1))), target(hosts.script("b"))],
+    }
+    stream = gateway(config).stream(BODY)
+    seen: list[int | None] = []
+
+    async def consume() -> None:
+        async with stream:
+            async for _ in stream:
+                seen.append(stream.route.status_code)
+
+    with pytest.raises(StreamInterruptedError) as info:
+        await consume()
+    assert seen == [200]  # committed: nothing had failed yet when the first chunk arrived
+    route = stream.route
+    assert info.value.route is route
+    assert route.status_code == info.value.status_code == 502
+    assert [(a.option_index, a.status_code, a.error_type) for a in route.attempts] == [
+        ("config.targets[0]", 502, "StreamInterruptedError")
+    ]
+    headers = route.to_headers()
+    assert headers["x-portkey-last-used-option-index"] == "config.targets[0]"
+    assert headers["x-portkey-provider"] == "openai"
+
+
 async def test_a_stream_without_a_first_chunk_in_time_is_a_408_and_falls_back(
     gateway: Make, hosts: Hosts
 ) -> None:

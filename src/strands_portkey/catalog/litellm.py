@@ -13,7 +13,6 @@ credit; the default 0 % and 1 USD makes credits equal to dollars).
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -21,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import InvalidRequestError
+from ..wire import decode_json
 from .rates import compute_rate, to_decimal
 
 __all__ = ["LITELLM_PROVIDERS", "PriceEntry", "load_price_map", "parse_price_map"]
@@ -153,7 +153,7 @@ def load_price_map(path: str | Path, *, providers: Sequence[str] | None = None) 
     except OSError as error:
         raise InvalidRequestError(f"cannot read {file}: {error.strerror or error}", path="path") from None
     try:
-        data = json.loads(text)
+        data = decode_json(text)
     except ValueError as error:
         raise InvalidRequestError(f"{file} is not valid JSON ({error})", path="path") from None
     return parse_price_map(data, providers=providers)

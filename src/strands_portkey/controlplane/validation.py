@@ -27,7 +27,7 @@ from ..store.tables import utcnow
 from ..transport import AsyncHTTPTransport, Transport, TransportSettings
 from ..vault.fields import CredentialSecret
 from ..vault.keys import TestOutcome
-from ..wire import HttpRequest
+from ..wire import HttpRequest, decode_json
 
 __all__ = [
     "PROBES",
@@ -202,8 +202,8 @@ class ModelListing:
 
 def _model_ids(content: bytes) -> frozenset[str]:
     try:
-        payload = json.loads(content)
-    except ValueError:
+        payload = decode_json(content)
+    except ValueError:  # also a hostile body nested too deep (JSONTooDeepError)
         return frozenset()
     items = (
         payload.get("data") or payload.get("models") or payload.get("modelSummaries") or []

@@ -83,3 +83,12 @@ def test_price_map_bad_number_names_the_entry() -> None:
     }
     with pytest.raises(InvalidRequestError, match=r"price map\['gpt-4o'\].input_cost_per_token"):
         parse_price_map(data)
+
+
+def test_price_map_file_nested_too_deep_is_a_clear_error(tmp_path) -> None:
+    from strands_portkey.catalog.litellm import load_price_map
+
+    deep = tmp_path / "prices.json"
+    deep.write_text("[" * 100_000)
+    with pytest.raises(InvalidRequestError, match=r"prices\.json is not valid JSON \(JSON nested deeper"):
+        load_price_map(deep)

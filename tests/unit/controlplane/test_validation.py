@@ -116,3 +116,22 @@ def test_an_echoed_key_is_masked_at_every_offset_of_the_error_body(
     # the masked message still says where the key was: the cut came after the mask
     echo.encode, echo.offset = (lambda key: key), 100
     assert "[REDACTED]" in keys.test("stored").message
+
+
+async def test_a_listing_nested_too_deep_accepts_the_key_with_no_models_listed() -> None:
+    from strands_portkey.controlplane.validation import list_models
+    from strands_portkey.vault.fields import CredentialSecret
+    from strands_portkey.wire import Secret
+
+    def deep(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, content=b'{"data": ' + b"[" * 100_000)
+
+    listing = await list_models(
+        "openai",
+        "http://upstream.test/v1",
+        CredentialSecret("api_key", {"api_key": Secret(KEY)}),
+        transport=httpx.MockTransport(deep),
+    )
+    assert listing.outcome.success, listing.outcome.message
+    assert "0 models listed" in listing.outcome.message
+    assert listing.model_ids == frozenset()

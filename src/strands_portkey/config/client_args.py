@@ -33,6 +33,7 @@ from typing import Any
 
 from ..errors import ConfigurationError
 from ..wire import Secret
+from .host_url import check_host_url
 from .resolve import PROVIDER_FIELDS, SECRET_PROVIDER_FIELDS, parse_config
 
 __all__ = [
@@ -244,6 +245,8 @@ def _validated(client_args: Mapping[str, Any]) -> Mapping[str, Any]:
             UserWarning,
             stacklevel=4,
         )
+    for key in ("custom_host", "base_url"):  # a host given here is used for every request: check it now
+        check_host_url(client_args.get(key), f"client_args.{key}")
     forward = client_args.get("forward_headers")
     if forward is not None and not (isinstance(forward, list) and all(isinstance(h, str) for h in forward)):
         raise ConfigurationError("expected a list of header names", path="client_args.forward_headers")

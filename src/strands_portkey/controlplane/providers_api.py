@@ -30,6 +30,7 @@ from sqlalchemy import select
 from ..catalog.billing import UsageCost, UsageLike, usage_cost
 from ..catalog.discovery import chat_models, litellm_models
 from ..catalog.rates import rate_record
+from ..config.host_url import check_host_url
 from ..errors import InvalidRequestError, ResourceNotFoundError
 from ..store.providers import (
     ProviderRecord,
@@ -83,6 +84,7 @@ class Providers:
     def create(self, body: Mapping[str, Any]) -> Provider:
         """A new provider; ``name`` must be unique."""
         fields = parse_provider_body(body, partial=False)
+        check_host_url(fields.get("base_url"), "body.baseUrl", error=InvalidRequestError)
         with self._plane.store.changing() as session:
             return _provider_view(create_provider(session, fields))
 
@@ -102,6 +104,7 @@ class Providers:
     def update(self, provider: str, body: Mapping[str, Any]) -> Provider:
         """Change a provider (``enabled: false`` takes its keys out of rotation)."""
         fields = parse_provider_body(body, partial=True)
+        check_host_url(fields.get("base_url"), "body.baseUrl", error=InvalidRequestError)
         with self._plane.store.changing() as session:
             view = _provider_view(update_provider(session, find_provider(session, provider), fields))
         self._plane.refresh()

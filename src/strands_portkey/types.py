@@ -20,7 +20,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from .errors import InvalidRequestError
 from .messages import (
     AssistantMessage,
     ContentPart,
@@ -32,6 +31,7 @@ from .messages import (
     ToolSpecJSON,
     UserMessage,
 )
+from .request_checks import check_request_body, check_request_fields
 from .route_info import Attempt, CacheStatus, RouteInfo
 
 __all__ = [
@@ -84,38 +84,19 @@ class ChatRequest:
     @classmethod
     def from_body(cls, body: Mapping[str, Any]) -> ChatRequest:
         """Build a request from an OpenAI-shaped body, naming the offending field on bad input."""
-        if not isinstance(body, Mapping):
-            raise InvalidRequestError(
-                f"a chat request must be a mapping like {{'model': ..., 'messages': [...]}}, "
-                f"got {type(body).__name__}",
-                path="request",
-            )
-        model = body.get("model")
-        if not isinstance(model, str) or not model.strip():
-            raise InvalidRequestError(
-                "'model' is required and must be a non-empty string (e.g. 'gpt-4o')", path="request.model"
-            )
-        messages = body.get("messages")
-        if not isinstance(messages, list) or not messages:
-            raise InvalidRequestError("'messages' must be a non-empty list", path="request.messages")
-        for index, message in enumerate(messages):
-            if not isinstance(message, Mapping) or not isinstance(message.get("role"), str):
-                raise InvalidRequestError(
-                    "each message must be a mapping with a string 'role'", path=f"request.messages[{index}]"
-                )
-        tools = body.get("tools")
-        if tools is not None and not isinstance(tools, list):
-            raise InvalidRequestError("'tools' must be a list", path="request.tools")
-        stream = body.get("stream", False)
-        if not isinstance(stream, bool):
-            raise InvalidRequestError("'stream' must be true or false", path="request.stream")
+        body = check_request_body(body)
+        return cls._from_checked(body)
+
+    @classmethod
+    def _from_checked(cls, body: Mapping[str, Any]) -> ChatRequest:
+        """A request from a body that passed :func:`~strands_portkey.request_checks.check_request_body`."""
         params = {key: value for key, value in body.items() if key not in _FIRST_CLASS_KEYS}
         return cls(
-            model=model,
-            messages=messages,
-            tools=tools or None,
+            model=body["model"],
+            messages=body["messages"],
+            tools=body.get("tools") or None,
             tool_choice=body.get("tool_choice"),
-            stream=stream,
+            stream=body.get("stream", False),
             params=params,
         )
 
@@ -132,13 +113,18 @@ class ChatRequest:
         return body
 
     def with_overrides(self, overrides: Mapping[str, Any]) -> ChatRequest:
-        """Apply Portkey ``override_params``: a shallow merge over the body, the override wins."""
+        """Apply Portkey ``override_params``: a shallow merge over the body, the override wins.
+
+        Only the overrides are checked here (the request was, when it was built; a config's
+        ``override_params`` were too, at construction, so this never fails for them).
+        """
         if not overrides:
             return self
+        check_request_fields(overrides)
         body = self.to_body()
         body.update(overrides)
         body["stream"] = self.stream
-        return ChatRequest.from_body(body)
+        return ChatRequest._from_checked(body)
 
     def with_stream(self, stream: bool) -> ChatRequest:
         """The same request, streamed or not."""

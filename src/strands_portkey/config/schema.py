@@ -24,6 +24,7 @@ from pydantic_core import ErrorDetails
 
 from ..errors import ConfigurationError
 from ..limits import MAX_JSON_DEPTH, MAX_TARGET_DEPTH, check_json_depth
+from ..request_checks import check_request_fields
 from .host_url import check_host_url
 from .query import validate_query
 
@@ -199,6 +200,8 @@ def _check_depth(raw: Any, path: str, depth: int) -> None:
 
 def _check_node(node: TargetConfig, path: str) -> None:
     check_host_url(node.custom_host, f"{path}.custom_host")
+    if node.override_params:  # merged into every request: a bad one would fail each request
+        check_request_fields(node.override_params, f"{path}.override_params", error=ConfigurationError)
     if node.strategy is None and node.targets is None:
         _check_leaf(node, path)
         return

@@ -267,7 +267,7 @@ def normalize_metadata(metadata: Any, *, path: str) -> dict[str, str]:
     if isinstance(metadata, str):
         try:
             metadata = json.loads(metadata)
-        except json.JSONDecodeError:
+        except (json.JSONDecodeError, RecursionError):  # RecursionError: nested past the parser's depth
             raise ConfigurationError("expected a JSON object string or a dict", path=path) from None
     if not isinstance(metadata, Mapping):
         raise ConfigurationError(f"expected a dict, got {type(metadata).__name__}", path=path)

@@ -241,3 +241,22 @@ async def test_a_valid_config_override_raises_no_warning_and_reaches_the_body() 
     with pytest.raises(UpstreamError):
         await gw.chat(body())
     assert up.body()["temperature"] == 0
+
+
+@pytest.mark.parametrize(
+    ("metadata", "path"),
+    [
+        ({"tier": {"a": 1}}, "metadata.tier"),
+        ({"tier": object()}, "metadata.tier"),
+        ({"tier": {1, 2}}, "metadata.tier"),
+        ("[" * 100_000, "metadata"),
+        ("[1]", "metadata"),
+    ],
+)
+async def test_a_requests_metadata_is_checked_as_part_of_the_request(metadata: object, path: str) -> None:
+    up = Upstream(lambda request: httpx.Response(500))
+    gw = _gateway("openai", up)
+    with pytest.raises(InvalidRequestError) as info:
+        await gw.chat(body(), metadata=metadata)  # type: ignore[arg-type]
+    assert info.value.path == path
+    assert up.requests == []

@@ -188,3 +188,45 @@ def test_a_valid_custom_host_is_where_the_request_goes() -> None:
         gw = Gateway(config, transport=httpx.MockTransport(answer))
     asyncio.run(gw.chat({"model": "m", "messages": [{"role": "user", "content": "hi"}]}))
     assert seen == ["http://[::1]:8080/v1/chat/completions"]
+
+
+@pytest.mark.parametrize(
+    ("config", "reason"),
+    [
+        (
+            {
+                "provider": "bedrock",
+                "aws_region": "a:99999",
+                "aws_access_key_id": "A",
+                "aws_secret_access_key": "S",
+            },
+            "from 1 to 65535",
+        ),
+        (
+            {
+                "provider": "bedrock",
+                "aws_region": "us east",
+                "aws_access_key_id": "A",
+                "aws_secret_access_key": "S",
+            },
+            "spaces",
+        ),
+        (
+            {
+                "provider": "azure-openai",
+                "api_key": "k",
+                "azure_resource_name": "[r",
+                "azure_deployment_id": "d",
+            },
+            "']'",
+        ),
+    ],
+)
+def test_a_url_built_from_provider_settings_is_checked_at_construction(
+    config: dict[str, str], reason: str
+) -> None:
+    with pytest.raises(ConfigurationError) as info:
+        Gateway({"strategy": {"mode": "single"}, "targets": [config]}, env={})
+    assert info.value.path == "config.targets[0]"
+    assert "built from this target's provider settings" in str(info.value)
+    assert reason in str(info.value)

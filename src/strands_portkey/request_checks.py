@@ -86,84 +86,108 @@ def _messages(value: object, path: str, error: Fail) -> None:
     if not isinstance(value, list) or not value:
         raise error("'messages' must be a non-empty list", path=path)
     for index, message in enumerate(value):
-        _message(message, f"{path}[{index}]", error)
+        _message(message, path, index, error)
 
 
-def _message(message: object, path: str, error: Fail) -> None:
+# Paths are built only on failure (``base``, ``index`` ... passed down instead): this runs for every
+# message of every request, and formatting a path per message would cost more than the checks.
+
+
+def _message(message: object, base: str, index: int, error: Fail) -> None:
     if not _is_mapping(message) or not isinstance(message.get("role"), str):
-        raise error("each message must be a mapping with a string 'role'", path=path)
+        raise error("each message must be a mapping with a string 'role'", path=f"{base}[{index}]")
     role = message["role"]
     if role not in ROLES:
-        raise error(f"unknown role {role!r}; expected one of {', '.join(ROLES)}", path=f"{path}.role")
-    content = message.get("content")
-    if content is None and role != "assistant":
         raise error(
-            f"a {role} message needs 'content': a string or a list of content parts", path=f"{path}.content"
+            f"unknown role {role!r}; expected one of {', '.join(ROLES)}", path=f"{base}[{index}].role"
         )
-    if content is not None:
-        _content(content, f"{path}.content", error)
+    content = message.get("content")
+    if content is None:
+        if role != "assistant":
+            raise error(
+                f"a {role} message needs 'content': a string or a list of content parts",
+                path=f"{base}[{index}].content",
+            )
+    elif type(content) is not str:
+        _content(content, base, index, error)
     if role == "assistant" and message.get("tool_calls") is not None:
-        _tool_calls(message["tool_calls"], f"{path}.tool_calls", error)
+        _tool_calls(message["tool_calls"], f"{base}[{index}].tool_calls", error)
     if role == "tool" and not isinstance(message.get("tool_call_id"), str):
-        raise error("a tool message needs a string 'tool_call_id'", path=f"{path}.tool_call_id")
+        raise error("a tool message needs a string 'tool_call_id'", path=f"{base}[{index}].tool_call_id")
     for key, value in message.items():
         if type(value) not in JSON_LEAF_TYPES and key not in _CHECKED_MESSAGE_KEYS:
-            check_json_depth(value, f"{path}.{key}", limit=MAX_JSON_DEPTH - 2, error=error)
+            check_json_depth(value, f"{base}[{index}].{key}", limit=MAX_JSON_DEPTH - 2, error=error)
 
 
-def _content(content: object, path: str, error: Fail) -> None:
+def _content(content: object, base: str, index: int, error: Fail) -> None:
     if isinstance(content, str):
         return
     if not isinstance(content, list):
         raise error(
-            f"content must be a string or a list of content parts, got {_json_type(content)}", path=path
+            f"content must be a string or a list of content parts, got {_json_type(content)}",
+            path=f"{base}[{index}].content",
         )
-    for index, part in enumerate(content):
-        _part(part, f"{path}[{index}]", error)
+    for position, part in enumerate(content):
+        problem = _part_problem(part)
+        if problem is not None:
+            reason, suffix = problem
+            raise error(reason, path=f"{base}[{index}].content[{position}]{suffix}")
+        for value in part.values():
+            if type(value) not in JSON_LEAF_TYPES:  # a nested member: bound its depth
+                path = f"{base}[{index}].content[{position}]"
+                check_json_depth(part, path, limit=MAX_JSON_DEPTH - 3, error=error)
+                break
 
 
-def _part(part: object, path: str, error: Fail) -> None:
+def _part_problem(part: Any) -> tuple[str, str] | None:
+    """What is wrong with one content part, and the path suffix saying where (None: nothing)."""
     if not _is_mapping(part):
-        raise error(
-            f"a content part must be an object ({{'type': 'text', ...}}), got {_json_type(part)}",
-            path=path,
-        )
+        return f"a content part must be an object ({{'type': 'text', ...}}), got {_json_type(part)}", ""
     kind = part.get("type")
     if not isinstance(kind, str):
-        raise error(
-            "a content part needs a string 'type' ('text', 'image_url', 'file', ...)", path=f"{path}.type"
-        )
+        return "a content part needs a string 'type' ('text', 'image_url', 'file', ...)", ".type"
     if kind == "text" and not isinstance(part.get("text"), str):
-        raise error("a text part needs a string 'text'", path=f"{path}.text")
+        return "a text part needs a string 'text'", ".text"
     if kind == "image_url":
         image = part.get("image_url")
         if not _is_mapping(image) or not isinstance(image.get("url"), str):
-            raise error("an image_url part needs {'image_url': {'url': '...'}}", path=f"{path}.image_url")
-    check_json_depth(part, path, limit=MAX_JSON_DEPTH - 3, error=error)
+            return "an image_url part needs {'image_url': {'url': '...'}}", ".image_url"
+    return None
 
 
 def _tool_calls(calls: object, path: str, error: Fail) -> None:
     if not isinstance(calls, list):
         raise error(f"'tool_calls' must be a list, got {_json_type(calls)}", path=path)
-    check_json_depth(calls, path, limit=MAX_JSON_DEPTH - 2, error=error)
     for index, call in enumerate(calls):
-        here = f"{path}[{index}]"
-        if not _is_mapping(call):
-            raise error(f"a tool call must be an object, got {_json_type(call)}", path=here)
-        if call.get("id") is not None and not isinstance(call["id"], str):
-            raise error("a tool call's 'id' must be a string", path=f"{here}.id")
-        function = call.get("function")
-        if not _is_mapping(function) or not isinstance(function.get("name"), str):
-            raise error(
-                "a tool call needs {'function': {'name': ..., 'arguments': '<JSON>'}}",
-                path=f"{here}.function",
-            )
-        arguments = function.get("arguments")
-        if arguments is not None and not isinstance(arguments, str):
-            raise error(
-                f"'arguments' must be a JSON string, got {_json_type(arguments)}",
-                path=f"{here}.function.arguments",
-            )
+        problem = _tool_call_problem(call)
+        if problem is not None:
+            reason, suffix = problem
+            raise error(reason, path=f"{path}[{index}]{suffix}")
+        if not _flat(call, "function") or not _flat(call["function"], None):
+            check_json_depth(call, f"{path}[{index}]", limit=MAX_JSON_DEPTH - 3, error=error)
+
+
+def _tool_call_problem(call: Any) -> tuple[str, str] | None:
+    """What is wrong with one tool call, and the path suffix saying where (None: nothing)."""
+    if not _is_mapping(call):
+        return f"a tool call must be an object, got {_json_type(call)}", ""
+    if call.get("id") is not None and not isinstance(call["id"], str):
+        return "a tool call's 'id' must be a string", ".id"
+    function = call.get("function")
+    if not _is_mapping(function) or not isinstance(function.get("name"), str):
+        return "a tool call needs {'function': {'name': ..., 'arguments': '<JSON>'}}", ".function"
+    arguments = function.get("arguments")
+    if arguments is not None and not isinstance(arguments, str):
+        return f"'arguments' must be a JSON string, got {_json_type(arguments)}", ".function.arguments"
+    return None
+
+
+def _flat(mapping: Mapping[str, Any], besides: str | None) -> bool:
+    """Whether every member of ``mapping`` but ``besides`` is a scalar (nothing to bound)."""
+    for key, value in mapping.items():
+        if type(value) not in JSON_LEAF_TYPES and key != besides:
+            return False
+    return True
 
 
 def _tools(tools: object, path: str, error: Fail) -> None:

@@ -28,7 +28,7 @@ from collections.abc import Callable, Mapping
 from typing import Any, TypeGuard
 
 from .errors import InvalidRequestError
-from .limits import JSON_LEAF_TYPES, MAX_JSON_DEPTH, check_json_depth
+from .limits import JSON_LEAF_TYPES, MAX_JSON_DEPTH, check_json_value
 
 __all__ = ["ROLES", "check_request_body", "check_request_fields"]
 
@@ -64,12 +64,14 @@ def check_request_fields(
     ``ConfigurationError`` for ``override_params`` checked at construction.
     """
     for key, value in fields.items():
+        if type(key) is not str:
+            raise error(f"field names must be strings, got {type(key).__name__} {key!r}", path=path)
         where = f"{path}.{key}"
         check = _FIELD_CHECKS.get(key)
         if check is not None:
             check(value, where, error)
         elif type(value) not in JSON_LEAF_TYPES:
-            check_json_depth(value, where, error=error)
+            check_json_value(value, where, error=error)
 
 
 def _model(value: object, path: str, error: Fail) -> None:
@@ -116,7 +118,7 @@ def _message(message: object, base: str, index: int, error: Fail) -> None:
         raise error("a tool message needs a string 'tool_call_id'", path=f"{base}[{index}].tool_call_id")
     for key, value in message.items():
         if type(value) not in JSON_LEAF_TYPES and key not in _CHECKED_MESSAGE_KEYS:
-            check_json_depth(value, f"{base}[{index}].{key}", limit=MAX_JSON_DEPTH - 2, error=error)
+            check_json_value(value, f"{base}[{index}].{key}", limit=MAX_JSON_DEPTH - 2, error=error)
 
 
 def _content(content: object, base: str, index: int, error: Fail) -> None:
@@ -135,7 +137,7 @@ def _content(content: object, base: str, index: int, error: Fail) -> None:
         for value in part.values():
             if type(value) not in JSON_LEAF_TYPES:  # a nested member: bound its depth
                 path = f"{base}[{index}].content[{position}]"
-                check_json_depth(part, path, limit=MAX_JSON_DEPTH - 3, error=error)
+                check_json_value(part, path, limit=MAX_JSON_DEPTH - 3, error=error)
                 break
 
 
@@ -164,7 +166,7 @@ def _tool_calls(calls: object, path: str, error: Fail) -> None:
             reason, suffix = problem
             raise error(reason, path=f"{path}[{index}]{suffix}")
         if not _flat(call, "function") or not _flat(call["function"], None):
-            check_json_depth(call, f"{path}[{index}]", limit=MAX_JSON_DEPTH - 3, error=error)
+            check_json_value(call, f"{path}[{index}]", limit=MAX_JSON_DEPTH - 3, error=error)
 
 
 def _tool_call_problem(call: Any) -> tuple[str, str] | None:
@@ -205,7 +207,7 @@ def _tools(tools: object, path: str, error: Fail) -> None:
         parameters = function.get("parameters")
         if parameters is not None and not _is_mapping(parameters):
             raise error("'parameters' must be a JSON Schema object", path=f"{here}.function.parameters")
-        check_json_depth(tool, here, limit=MAX_JSON_DEPTH - 1, error=error)
+        check_json_value(tool, here, limit=MAX_JSON_DEPTH - 1, error=error)
 
 
 def _tool_choice(choice: object, path: str, error: Fail) -> None:
@@ -214,7 +216,7 @@ def _tool_choice(choice: object, path: str, error: Fail) -> None:
     if _is_mapping(choice):
         function = choice.get("function")
         if _is_mapping(function) and isinstance(function.get("name"), str):
-            check_json_depth(choice, path, error=error)
+            check_json_value(choice, path, error=error)
             return
     raise error(
         "expected 'auto', 'required', 'none' or {'type': 'function', 'function': {'name': ...}}", path=path

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from decimal import Decimal
 from typing import Any, TypeVar
 
 import pytest
@@ -45,7 +46,8 @@ def _nest(value: object, levels: int) -> object:
 
 
 deep_values = st.builds(_nest, scalars, st.integers(MAX_JSON_DEPTH - 3, MAX_JSON_DEPTH + 40))
-maybe = st.one_of(json_values, deep_values)
+not_json = st.sampled_from([{1, 2}, Decimal("0.1"), object(), {("k",): 1}, b"bytes"])
+maybe = st.one_of(json_values, deep_values, st.lists(not_json, min_size=1, max_size=1), not_json)
 
 
 def _mostly(valid: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:

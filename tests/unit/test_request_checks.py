@@ -4,6 +4,7 @@ way (``InvalidRequestError`` naming the field), before any upstream call, whatev
 from __future__ import annotations
 
 import warnings
+from decimal import Decimal
 from typing import Any
 
 import httpx
@@ -121,6 +122,15 @@ INVALID: list[tuple[dict[str, Any], str, str]] = [
     ({"messages": [USER]}, "request.model", "non-empty string"),
     ({"model": "m"}, "request.messages", "non-empty list"),
     (body(response_format=_deep(MAX_JSON_DEPTH + 1)), "request.response_format.a.a.a", "nested deeper"),
+    (body(temperature=Decimal("0.1")), "request.temperature", "got Decimal"),
+    (body(stop={"a"}), "request.stop", "got set"),
+    (body(response_format={"a": [1, object()]}), "request.response_format.a[1]", "got object"),
+    (
+        body({"role": "user", "content": [{"type": "text", "text": "x", "meta": {("k",): 1}}]}),
+        "request.messages[0].content[0].meta",
+        "keys must be strings",
+    ),
+    ({**body(), 1: "x"}, "request", "field names must be strings"),
     (
         body({"role": "user", "content": [{"type": "text", "text": "x", "extra": _deep(MAX_JSON_DEPTH)}]}),
         "request.messages[0].content[0].extra.a.a",

@@ -23,7 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from pydantic_core import ErrorDetails
 
 from ..errors import ConfigurationError
-from ..limits import MAX_JSON_DEPTH, MAX_TARGET_DEPTH, check_json_depth
+from ..limits import MAX_JSON_DEPTH, MAX_TARGET_DEPTH, check_json_value
 from ..request_checks import check_request_fields
 from .host_url import check_host_url
 from .query import validate_query
@@ -188,14 +188,14 @@ def _check_depth(raw: Any, path: str, depth: int) -> None:
     if depth > MAX_TARGET_DEPTH:
         raise ConfigurationError(f"targets nested deeper than {MAX_TARGET_DEPTH} levels", path=path)
     if not isinstance(raw, Mapping):
-        check_json_depth(raw, path)
+        check_json_value(raw, path)
         return
     for key, value in raw.items():
         if key == "targets" and isinstance(value, list):
             for index, child in enumerate(value):
                 _check_depth(child, f"{path}.targets[{index}]", depth + 1)
         else:
-            check_json_depth(value, f"{path}.{key}")
+            check_json_value(value, f"{path}.{key}")
 
 
 def _check_node(node: TargetConfig, path: str) -> None:

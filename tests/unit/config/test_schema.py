@@ -2,6 +2,7 @@
 
 import json
 import warnings
+from decimal import Decimal
 from typing import Any
 
 import httpx
@@ -204,6 +205,28 @@ def test_deep_json_anywhere_in_a_config_is_refused_at_construction_with_its_path
     assert f"nested deeper than {MAX_JSON_DEPTH} levels" in str(info.value)
 
 
+@pytest.mark.parametrize(
+    ("config", "path", "message"),
+    [
+        (leaf(override_params={"x": {1, 2}}), "config.override_params.x", "got set"),
+        (leaf(override_params={"stop": [Decimal(1)]}), "config.override_params.stop[0]", "got Decimal"),
+        (
+            leaf(input_guardrails=[{"default.contains": {("k",): 1}}]),
+            "config.input_guardrails[0].default.contains",
+            "keys",
+        ),
+        ({"strategy": {"mode": "single"}, "targets": [object()]}, "config.targets[0]", "got object"),
+    ],
+)
+def test_values_json_cannot_encode_are_refused_at_construction_with_their_path(
+    config: dict[str, Any], path: str, message: str
+) -> None:
+    with pytest.raises(ConfigurationError) as info:
+        build_plan(config)
+    assert info.value.path == path
+    assert message in str(info.value)
+
+
 def test_a_json_string_too_deep_for_the_parser_is_a_configuration_error() -> None:
     with pytest.raises(ConfigurationError, match="nested deeper than"):
         build_plan("[" * 100_000)
@@ -316,6 +339,26 @@ def test_random_json_trees_give_a_gateway_or_a_configuration_error_with_a_path(t
         if error is not None:
             assert error.path is not None
             assert error.path.startswith("config")
+
+
+not_json = st.sampled_from([{1, 2}, Decimal("0.1"), object(), {("k",): 1}, b"bytes", json])
+
+
+@settings(max_examples=60, derandomize=True, suppress_health_check=[HealthCheck.too_slow], deadline=None)
+@given(
+    st.builds(
+        _deep_at,
+        not_json,
+        st.sampled_from(["override_params", "strategy", "retry", "metadata"]),
+        st.integers(0, 3),
+    )
+)
+def test_a_value_json_cannot_encode_anywhere_in_a_config_is_a_configuration_error(
+    config: dict[str, Any],
+) -> None:
+    error = _config_error(config)
+    assert error is not None
+    assert (error.path or "").startswith("config")
 
 
 def _mostly(valid: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:

@@ -197,7 +197,7 @@ def _check_derived_url(target: Target, path: str) -> None:
     ``aws_region`` or ``azure_resource_name`` end up in the host name: a bad one fails now, not as
     an HTTP-client error on every request.
     """
-    problem = host_url_problem(target.base_url)
+    problem = host_url_problem(target.base_url) if target.base_url else None  # none: said per request
     if problem is not None:
         raise ConfigurationError(
             f"the URL built from this target's provider settings is not valid: {problem}", path=path

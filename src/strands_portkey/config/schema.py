@@ -10,6 +10,10 @@ Two things differ from Portkey's gateway on purpose: everything its gateway only
 request time (a conditional ``then`` naming no target, all-zero loadbalance weights, unknown query
 operators, invalid regular expressions) is rejected here; and unknown keys are reported in one
 warning listing each with its path, instead of being ignored silently.
+
+Limits (:mod:`strands_portkey.limits`), host URLs (:mod:`.host_url`) and ``override_params``
+(checked like request fields, :mod:`strands_portkey.request_checks`) are checked here too, so that
+nothing in a config can fail later, per request.
 """
 
 from __future__ import annotations
@@ -183,7 +187,8 @@ def _check_depth(raw: Any, path: str, depth: int) -> None:
     """Bound the nesting before anything recursive (pydantic, queries, hooks) walks the config.
 
     ``targets`` may nest ``MAX_TARGET_DEPTH`` levels; every other field of a node (a query, hook
-    parameters, ``override_params``) ``MAX_JSON_DEPTH`` levels of objects and arrays.
+    parameters, ``override_params``) must be JSON nested at most ``MAX_JSON_DEPTH`` levels (a
+    value JSON cannot encode would otherwise fail every request that carries it).
     """
     if depth > MAX_TARGET_DEPTH:
         raise ConfigurationError(f"targets nested deeper than {MAX_TARGET_DEPTH} levels", path=path)

@@ -50,7 +50,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from .hook_results import HookResults
-    from .types import RouteInfo
+    from .route_info import RouteInfo
 
 __all__ = [
     "AuthenticationError",

@@ -27,7 +27,7 @@ from .chat_stream import ChatStream, RequestLike, as_request, with_route
 from .config.client_args import PortkeyAccess, normalize_metadata, portkey_access, resolve_client_args
 from .config.plan import LeafPlan, PlanNode, iter_leaves
 from .config.resolve import build_plan
-from .errors import ConfigurationError
+from .errors import ConfigurationError, InvalidRequestError
 from .guardrails import CheckRegistry, default_registry
 from .guardrails.runner import compile_hooks
 from .model_routes import ANALYTICS_ENV, ModelRouting, RegisteredModelsOnly, served_providers
@@ -288,7 +288,7 @@ class Gateway:
     ) -> RequestContext:
         merged = dict(self._default_metadata)
         if metadata:
-            merged.update(normalize_metadata(metadata, path="metadata"))
+            merged.update(normalize_metadata(metadata, path="metadata", error=InvalidRequestError))
         return RequestContext(
             trace_id=trace_id or self._default_trace_id or uuid.uuid4().hex,
             metadata=merged,

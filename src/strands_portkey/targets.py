@@ -18,6 +18,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any, Protocol
 
 from .config.client_args import PortkeyAccess, require_portkey_key
+from .config.host_url import host_url_problem
 from .config.plan import LeafPlan
 from .errors import ConfigurationError
 from .providers import get_adapter, host_spec
@@ -210,6 +211,7 @@ class TargetResolver:
                 f"provider {leaf.provider!r} has no default URL: set 'custom_host'",
                 path=f"{leaf.path}.custom_host",
             )
+        _check_derived_url(target, leaf.path)
         return target
 
     def _vault_target(self, leaf: LeafPlan, stored: SelectedCredential) -> tuple[Adapter, Target]:
@@ -239,6 +241,7 @@ class TargetResolver:
             target = adapter.prepare_target(target, self._env)
         except ConfigurationError as error:
             raise ConfigurationError(error.reason, path=f"{where}.{error.path or 'provider'}") from None
+        _check_derived_url(target, leaf.path)
         return adapter, target
 
     def _portkey_target(self, leaf: LeafPlan) -> Target:
@@ -274,3 +277,16 @@ def _canonical(provider: str) -> str:
     """A provider's canonical id: aliases resolved for the registry's, the name itself otherwise."""
     spec = host_spec(provider)
     return spec.name if spec is not None else provider.strip().lower()
+
+
+def _check_derived_url(target: Target, path: str) -> None:
+    """Check a URL a native adapter built from the target's fields like a ``custom_host``.
+
+    ``aws_region`` or ``azure_resource_name`` end up in the host name: a bad one fails now, not as
+    an HTTP-client error on every request.
+    """
+    problem = host_url_problem(target.base_url) if target.base_url else None  # none: said per request
+    if problem is not None:
+        raise ConfigurationError(
+            f"the URL built from this target's provider settings is not valid: {problem}", path=path
+        )

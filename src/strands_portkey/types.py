@@ -20,8 +20,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from .errors import InvalidRequestError
-from .hook_results import HookResults
 from .messages import (
     AssistantMessage,
     ContentPart,
@@ -33,6 +31,8 @@ from .messages import (
     ToolSpecJSON,
     UserMessage,
 )
+from .request_checks import check_request_body, check_request_fields
+from .route_info import Attempt, CacheStatus, RouteInfo
 
 __all__ = [
     "AssistantMessage",
@@ -60,7 +60,6 @@ __all__ = [
 ]
 
 FinishReason = Literal["stop", "length", "tool_calls", "content_filter", "error"]
-CacheStatus = Literal["HIT", "SEMANTIC HIT", "MISS", "SEMANTIC MISS", "REFRESH", "DISABLED"]
 
 _FIRST_CLASS_KEYS = frozenset({"model", "messages", "tools", "tool_choice", "stream"})
 
@@ -85,38 +84,19 @@ class ChatRequest:
     @classmethod
     def from_body(cls, body: Mapping[str, Any]) -> ChatRequest:
         """Build a request from an OpenAI-shaped body, naming the offending field on bad input."""
-        if not isinstance(body, Mapping):
-            raise InvalidRequestError(
-                f"a chat request must be a mapping like {{'model': ..., 'messages': [...]}}, "
-                f"got {type(body).__name__}",
-                path="request",
-            )
-        model = body.get("model")
-        if not isinstance(model, str) or not model.strip():
-            raise InvalidRequestError(
-                "'model' is required and must be a non-empty string (e.g. 'gpt-4o')", path="request.model"
-            )
-        messages = body.get("messages")
-        if not isinstance(messages, list) or not messages:
-            raise InvalidRequestError("'messages' must be a non-empty list", path="request.messages")
-        for index, message in enumerate(messages):
-            if not isinstance(message, Mapping) or not isinstance(message.get("role"), str):
-                raise InvalidRequestError(
-                    "each message must be a mapping with a string 'role'", path=f"request.messages[{index}]"
-                )
-        tools = body.get("tools")
-        if tools is not None and not isinstance(tools, list):
-            raise InvalidRequestError("'tools' must be a list", path="request.tools")
-        stream = body.get("stream", False)
-        if not isinstance(stream, bool):
-            raise InvalidRequestError("'stream' must be true or false", path="request.stream")
+        body = check_request_body(body)
+        return cls._from_checked(body)
+
+    @classmethod
+    def _from_checked(cls, body: Mapping[str, Any]) -> ChatRequest:
+        """A request from a body that passed :func:`~strands_portkey.request_checks.check_request_body`."""
         params = {key: value for key, value in body.items() if key not in _FIRST_CLASS_KEYS}
         return cls(
-            model=model,
-            messages=messages,
-            tools=tools or None,
+            model=body["model"],
+            messages=body["messages"],
+            tools=body.get("tools") or None,
             tool_choice=body.get("tool_choice"),
-            stream=stream,
+            stream=body.get("stream", False),
             params=params,
         )
 
@@ -133,13 +113,18 @@ class ChatRequest:
         return body
 
     def with_overrides(self, overrides: Mapping[str, Any]) -> ChatRequest:
-        """Apply Portkey ``override_params``: a shallow merge over the body, the override wins."""
+        """Apply Portkey ``override_params``: a shallow merge over the body, the override wins.
+
+        Only the overrides are checked here (the request was, when it was built; a config's
+        ``override_params`` were too, at construction, so this never fails for them).
+        """
         if not overrides:
             return self
+        check_request_fields(overrides)
         body = self.to_body()
         body.update(overrides)
         body["stream"] = self.stream
-        return ChatRequest.from_body(body)
+        return ChatRequest._from_checked(body)
 
     def with_stream(self, stream: bool) -> ChatRequest:
         """The same request, streamed or not."""
@@ -220,50 +205,6 @@ class Choice:
     index: int
     message: ResponseMessage
     finish_reason: str | None
-
-
-@dataclass(frozen=True, slots=True)
-class Attempt:
-    """One upstream call made while serving a request (retries and fallbacks each add one)."""
-
-    option_index: str
-    provider: str
-    status_code: int | None
-    latency_ms: float
-    error_type: str | None = None
-
-
-@dataclass(slots=True)
-class RouteInfo:
-    """How a request was served; mirrors Portkey's ``x-portkey-*`` response headers.
-
-    ``last_used_option_index`` is the JSON path of the leaf that answered (``config``,
-    ``config.targets[1].targets[0]``); ``retry_attempt_count`` is the retries that leaf made
-    (``-1`` when retries ran out); ``cache_status`` is one of :data:`CacheStatus`.
-    ``hook_results`` holds the guardrail hooks run (None when the target has none); when a hook
-    failed without denying, ``status_code`` is 246, as Portkey answers.
-    """
-
-    trace_id: str
-    provider: str = ""
-    model: str = ""
-    last_used_option_index: str = "config"
-    retry_attempt_count: int = 0
-    cache_status: CacheStatus = "DISABLED"
-    status_code: int | None = None
-    attempts: list[Attempt] = field(default_factory=list)
-    hook_results: HookResults | None = None
-    credential_id: str | None = None  # the vault key the last attempt used (its id, never the key)
-
-    def to_headers(self) -> dict[str, str]:
-        """The equivalent ``x-portkey-*`` response headers."""
-        return {
-            "x-portkey-last-used-option-index": self.last_used_option_index,
-            "x-portkey-retry-attempt-count": str(self.retry_attempt_count),
-            "x-portkey-cache-status": self.cache_status,
-            "x-portkey-provider": self.provider,
-            "x-portkey-trace-id": self.trace_id,
-        }
 
 
 @dataclass(slots=True)

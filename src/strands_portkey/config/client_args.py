@@ -27,12 +27,13 @@ from __future__ import annotations
 import json
 import os
 import warnings
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import ConfigurationError
 from ..wire import Secret
+from .host_url import check_host_url
 from .resolve import PROVIDER_FIELDS, SECRET_PROVIDER_FIELDS, parse_config
 
 __all__ = [
@@ -244,6 +245,8 @@ def _validated(client_args: Mapping[str, Any]) -> Mapping[str, Any]:
             UserWarning,
             stacklevel=4,
         )
+    for key in ("custom_host", "base_url"):  # a host given here is used for every request: check it now
+        check_host_url(client_args.get(key), f"client_args.{key}")
     forward = client_args.get("forward_headers")
     if forward is not None and not (isinstance(forward, list) and all(isinstance(h, str) for h in forward)):
         raise ConfigurationError("expected a list of header names", path="client_args.forward_headers")
@@ -257,20 +260,26 @@ def _validated(client_args: Mapping[str, Any]) -> Mapping[str, Any]:
     return {key: value for key, value in client_args.items() if value is not None}
 
 
-def normalize_metadata(metadata: Any, *, path: str) -> dict[str, str]:
-    """Portkey metadata (a dict or a JSON object string) as ``dict[str, str]``."""
+def normalize_metadata(
+    metadata: Any, *, path: str, error: Callable[..., Exception] = ConfigurationError
+) -> dict[str, str]:
+    """Portkey metadata (a dict or a JSON object string) as ``dict[str, str]``.
+
+    ``error`` builds the exception: a ``ConfigurationError`` for ``client_args``, an
+    ``InvalidRequestError`` for the metadata of one request.
+    """
     if metadata is None:
         return {}
     if isinstance(metadata, str):
         try:
             metadata = json.loads(metadata)
-        except json.JSONDecodeError:
-            raise ConfigurationError("expected a JSON object string or a dict", path=path) from None
+        except (json.JSONDecodeError, RecursionError):  # RecursionError: nested past the parser's depth
+            raise error("expected a JSON object string or a dict", path=path) from None
     if not isinstance(metadata, Mapping):
-        raise ConfigurationError(f"expected a dict, got {type(metadata).__name__}", path=path)
+        raise error(f"expected a dict, got {type(metadata).__name__}", path=path)
     out: dict[str, str] = {}
     for key, value in metadata.items():
-        if isinstance(value, Mapping | list):
-            raise ConfigurationError("values must be strings, numbers or booleans", path=f"{path}.{key}")
+        if value is not None and not isinstance(value, str | int | float):  # bool is an int
+            raise error("values must be strings, numbers or booleans", path=f"{path}.{key}")
         out[str(key)] = value if isinstance(value, str) else json.dumps(value)
     return out

@@ -10,6 +10,10 @@ Two things differ from Portkey's gateway on purpose: everything its gateway only
 request time (a conditional ``then`` naming no target, all-zero loadbalance weights, unknown query
 operators, invalid regular expressions) is rejected here; and unknown keys are reported in one
 warning listing each with its path, instead of being ignored silently.
+
+Limits (:mod:`strands_portkey.nesting`), host URLs (:mod:`.host_url`) and ``override_params``
+(checked like request fields, :mod:`strands_portkey.request_checks`) are checked here too, so that
+nothing in a config can fail later, per request.
 """
 
 from __future__ import annotations
@@ -23,6 +27,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from pydantic_core import ErrorDetails
 
 from ..errors import ConfigurationError
+from ..nesting import MAX_JSON_DEPTH, MAX_TARGET_DEPTH, check_json_value
+from ..request_checks import check_request_fields
+from .host_url import check_host_url
 from .query import validate_query
 
 __all__ = [
@@ -35,8 +42,8 @@ __all__ = [
     "validate_config",
 ]
 
-MAX_DEPTH = 32
-"""Deepest nesting of ``targets`` accepted (a guard against runaway recursion, not a real limit)."""
+MAX_DEPTH = MAX_TARGET_DEPTH
+"""Deepest nesting of ``targets`` accepted (see :mod:`strands_portkey.nesting`)."""
 
 # Keys Portkey's hosted gateway documents but nothing executes locally: say so specifically.
 _HOSTED_ONLY = {
@@ -149,7 +156,9 @@ def parse_config(config: Mapping[str, Any] | str, *, path: str = "config") -> Ma
                 f"not valid JSON ({error.msg} at line {error.lineno} column {error.colno})", path=path
             ) from None
         except RecursionError:
-            raise ConfigurationError(f"nested deeper than {MAX_DEPTH} levels", path=path) from None
+            raise ConfigurationError(
+                f"nested deeper than {MAX_JSON_DEPTH} levels of objects and arrays", path=path
+            ) from None
     if not isinstance(config, Mapping):
         raise ConfigurationError(f"expected an object, got {_json_type(config)}", path=path)
     return config
@@ -175,14 +184,29 @@ def validate_config(config: Mapping[str, Any] | str, *, path: str = "config") ->
 
 
 def _check_depth(raw: Any, path: str, depth: int) -> None:
-    if depth > MAX_DEPTH:
-        raise ConfigurationError(f"targets nested deeper than {MAX_DEPTH} levels", path=path)
-    if isinstance(raw, Mapping) and isinstance(raw.get("targets"), list):
-        for index, child in enumerate(raw["targets"]):
-            _check_depth(child, f"{path}.targets[{index}]", depth + 1)
+    """Bound the nesting before anything recursive (pydantic, queries, hooks) walks the config.
+
+    ``targets`` may nest ``MAX_TARGET_DEPTH`` levels; every other field of a node (a query, hook
+    parameters, ``override_params``) must be JSON nested at most ``MAX_JSON_DEPTH`` levels (a
+    value JSON cannot encode would otherwise fail every request that carries it).
+    """
+    if depth > MAX_TARGET_DEPTH:
+        raise ConfigurationError(f"targets nested deeper than {MAX_TARGET_DEPTH} levels", path=path)
+    if not isinstance(raw, Mapping):
+        check_json_value(raw, path)
+        return
+    for key, value in raw.items():
+        if key == "targets" and isinstance(value, list):
+            for index, child in enumerate(value):
+                _check_depth(child, f"{path}.targets[{index}]", depth + 1)
+        else:
+            check_json_value(value, f"{path}.{key}")
 
 
 def _check_node(node: TargetConfig, path: str) -> None:
+    check_host_url(node.custom_host, f"{path}.custom_host")
+    if node.override_params:  # merged into every request: a bad one would fail each request
+        check_request_fields(node.override_params, f"{path}.override_params", error=ConfigurationError)
     if node.strategy is None and node.targets is None:
         _check_leaf(node, path)
         return
@@ -207,7 +231,7 @@ def _check_leaf(node: TargetConfig, path: str) -> None:
             "naming a registered model, or 'strategy' with 'targets'",
             path=path,
         )
-    for key in ("provider", "virtual_key", "api_key", "custom_host"):
+    for key in ("provider", "virtual_key", "api_key"):
         if getattr(node, key) == "":
             raise ConfigurationError("must not be empty", path=f"{path}.{key}")
 

@@ -30,6 +30,7 @@ from sqlalchemy import select
 from ..catalog.billing import UsageCost, UsageLike, usage_cost
 from ..catalog.discovery import chat_models, litellm_models
 from ..catalog.rates import rate_record
+from ..config.host_url import check_host_url
 from ..errors import InvalidRequestError, ResourceNotFoundError
 from ..store.providers import (
     ProviderRecord,
@@ -90,6 +91,7 @@ class Providers:
         """
         fields = parse_provider_body(body, partial=False)
         check_api_format(fields["name"], fields)
+        check_host_url(fields.get("base_url"), "body.baseUrl", error=InvalidRequestError)
         with self._plane.store.changing() as session:
             view = _provider_view(create_provider(session, fields))
         self._plane.refresh()
@@ -111,6 +113,7 @@ class Providers:
     def update(self, provider: str, body: Mapping[str, Any]) -> Provider:
         """Change a provider (``enabled: false`` takes its keys out of rotation)."""
         fields = parse_provider_body(body, partial=True)
+        check_host_url(fields.get("base_url"), "body.baseUrl", error=InvalidRequestError)
         with self._plane.store.changing() as session:
             row = find_provider(session, provider)
             check_api_format(fields.get("name") or row.name, {"api_format": row.api_format, **fields})

@@ -91,3 +91,9 @@ def test_reprs_hide_secrets() -> None:
     text = repr(route)
     assert "pk-canary-9876" not in text
     assert "sk-canary-5432" not in text
+
+
+def test_metadata_nested_past_the_json_parser_is_a_configuration_error() -> None:
+    with pytest.raises(ConfigurationError) as info:
+        resolve_client_args({"provider": "ollama", "metadata": "[" * 100_000}, env={})
+    assert info.value.path == "client_args.metadata"

@@ -2,15 +2,19 @@
 
 import json
 import warnings
+from decimal import Decimal
 from typing import Any
 
+import httpx
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from strands_portkey import Gateway
 from strands_portkey.config.resolve import build_plan
 from strands_portkey.config.schema import MAX_DEPTH, validate_config
 from strands_portkey.errors import ConfigurationError
+from strands_portkey.nesting import MAX_JSON_DEPTH, MAX_TARGET_DEPTH
 
 H = "http://127.0.0.1:9/v1"
 
@@ -155,6 +159,12 @@ def test_errors_never_echo_an_api_key_value() -> None:
     assert "config.api_key: expected a string, got array" in str(info.value)
 
 
+def _nested(levels: int, inner: object = 1) -> object:
+    for _ in range(levels):
+        inner = {"a": inner}
+    return inner
+
+
 json_leaves = st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=8)
 json_trees = st.recursive(
     json_leaves,
@@ -196,9 +206,35 @@ config_like = st.recursive(
 )
 
 
-@settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow], deadline=None)
-@given(st.one_of(json_trees, config_like))
-def test_random_json_trees_give_a_plan_or_a_configuration_error_with_a_path(tree: object) -> None:
+def _deep_at(tree: object, key: str, levels: int) -> dict[str, Any]:
+    """A leaf whose ``key`` holds ``tree`` under ``levels`` objects, or ``levels`` nested targets."""
+    if key == "targets":
+        node: dict[str, Any] = leaf()
+        for _ in range(levels):
+            node = {"strategy": {"mode": "fallback"}, "targets": [node]}
+        return node
+    return leaf(**{key: _nested(levels, tree)})
+
+
+deep_configs = st.builds(
+    _deep_at,
+    json_leaves | st.just({"$or": [{"metadata.x": "y"}]}),
+    st.sampled_from(["targets", "override_params", "strategy", "retry", "input_guardrails", "metadata"]),
+    st.integers(MAX_TARGET_DEPTH - 2, 3 * MAX_JSON_DEPTH),
+)
+configs = st.one_of(json_trees, config_like, deep_configs, st.builds(leaf, **{"extra": config_like}))
+FUZZ_ENV = {"STRANDS_PORTKEY_HOME": "/nonexistent/strands-portkey-fuzz", "OPENAI_API_KEY": "sk-fuzz"}
+
+
+def _no_network(request: httpx.Request) -> httpx.Response:
+    raise AssertionError("building a gateway must not send anything")
+
+
+@settings(max_examples=300, derandomize=True, suppress_health_check=[HealthCheck.too_slow], deadline=None)
+@given(configs)
+def test_random_json_trees_give_a_gateway_or_a_configuration_error_with_a_path(tree: object) -> None:
+    """Any config -- random JSON, config-like trees, trees nested past every limit -- builds a plan
+    and a gateway, or fails with a ConfigurationError naming a path under ``config``; nothing else."""
     for form in (tree, json.dumps(tree)):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -208,9 +244,78 @@ def test_random_json_trees_give_a_plan_or_a_configuration_error_with_a_path(tree
             assert error.path.startswith("config")
 
 
+not_json = st.sampled_from([{1, 2}, Decimal("0.1"), object(), {("k",): 1}, b"bytes", json])
+
+
+@settings(max_examples=60, derandomize=True, suppress_health_check=[HealthCheck.too_slow], deadline=None)
+@given(
+    st.builds(
+        _deep_at,
+        not_json,
+        st.sampled_from(["override_params", "strategy", "retry", "metadata"]),
+        st.integers(0, 3),
+    )
+)
+def test_a_value_json_cannot_encode_anywhere_in_a_config_is_a_configuration_error(
+    config: dict[str, Any],
+) -> None:
+    error = _config_error(config)
+    assert error is not None
+    assert (error.path or "").startswith("config")
+
+
+def _mostly(valid: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
+    """``valid`` three times in four, otherwise any JSON (or a tree nested past the limits)."""
+    anything = json_leaves | config_like | st.builds(_nested, st.integers(60, 300))
+    return st.integers(0, 3).flatmap(lambda draw: anything if draw == 0 else valid)
+
+
+client_args_like = st.fixed_dictionaries(
+    {},
+    optional={
+        "provider": _mostly(st.sampled_from(["openai", "anthropic", "portkey", "ollama", "nope"])),
+        "api_key": _mostly(st.sampled_from(["pk-x", ""])),
+        "Authorization": _mostly(st.sampled_from(["Bearer sk-x", "sk-x"])),
+        "virtual_key": _mostly(st.sampled_from(["vk-1", ""])),
+        "config": _mostly(
+            config_like | st.builds(json.dumps, config_like) | st.sampled_from(["pc-1", "{", "[" * 5000])
+        ),
+        "base_url": _mostly(st.sampled_from(["http://127.0.0.1:8787/v1", "http://[::1", "ftp://x", ""])),
+        "custom_host": _mostly(st.sampled_from(["http://127.0.0.1:11434/v1", "http://h:0", "h"])),
+        "metadata": _mostly(
+            st.dictionaries(st.text(max_size=3), json_leaves, max_size=2)
+            | st.sampled_from(['{"a": 1}', "[" * 5000, "{"])
+        ),
+        "trace_id": _mostly(st.text(max_size=4)),
+        "request_timeout": _mostly(st.integers(-5, 5000)),
+        "forward_headers": _mostly(st.lists(st.text(max_size=4), max_size=2)),
+        "cache_namespace": _mostly(st.text(max_size=4)),
+        "x": json_leaves,
+    },
+)
+
+
+@settings(max_examples=200, derandomize=True, suppress_health_check=[HealthCheck.too_slow], deadline=None)
+@given(client_args_like)
+def test_random_client_args_give_a_gateway_or_a_configuration_error_with_a_path(args: dict[str, Any]) -> None:
+    error = _client_args_error(args)
+    assert error is None or (error.path or "").startswith(("client_args", "config"))
+
+
+def _client_args_error(args: dict[str, Any]) -> ConfigurationError | None:
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            Gateway(client_args=args, env=FUZZ_ENV, transport=httpx.MockTransport(_no_network))
+    except ConfigurationError as error:
+        return error
+    return None
+
+
 def _config_error(config: object) -> ConfigurationError | None:
     try:
         build_plan(config)  # type: ignore[arg-type]
+        Gateway(config, env=FUZZ_ENV, transport=httpx.MockTransport(_no_network))  # type: ignore[arg-type]
     except ConfigurationError as error:
         return error
     return None

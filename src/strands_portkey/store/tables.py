@@ -40,6 +40,8 @@ __all__ = [
     "ProviderRow",
     "RequestRecordRow",
     "RequestRollupRow",
+    "SavedConfigRow",
+    "SavedConfigVersionRow",
     "StoreRevisionRow",
     "UTCDateTime",
     "utcnow",
@@ -335,6 +337,47 @@ class ApiKeyRow(Base):
 
     def __repr__(self) -> str:
         return f"ApiKeyRow(id={self.id!r}, name={self.name!r}, hint={self.hint!r})"
+
+
+# --- saved configs (issue 15) ---
+
+
+class SavedConfigRow(Base):
+    """A saved config (``pc-...``): a name and its immutable versions; ``version`` is the current one."""
+
+    __tablename__ = "saved_configs"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    description: Mapped[str | None] = mapped_column(Text)
+    version: Mapped[int] = mapped_column(Integer)
+    owner: Mapped[str] = mapped_column(String(200))
+    organization_id: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+
+    versions: Mapped[list[SavedConfigVersionRow]] = relationship(
+        back_populates="saved_config",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+        order_by="SavedConfigVersionRow.version",
+    )
+
+
+class SavedConfigVersionRow(Base):
+    """One version of a saved config: written once, never changed (an update adds a version)."""
+
+    __tablename__ = "saved_config_versions"
+
+    config_id: Mapped[str] = mapped_column(
+        ForeignKey("saved_configs.id", ondelete="CASCADE"), primary_key=True
+    )
+    version: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    config: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_by: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+
+    saved_config: Mapped[SavedConfigRow] = relationship(back_populates="versions")
 
 
 # --- cross-process freshness ---

@@ -133,6 +133,7 @@ class ApiKeys:
             self._entries = {row.lookup: self._entry(row) for row in rows}
             self._revision = revision
             self._checked_at = started
+            self._next_check = max(self._next_check, started + self.refresh_interval)
 
     def _entry(self, row: ApiKeyRow) -> _Entry:
         return _Entry(

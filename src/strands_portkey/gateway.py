@@ -67,7 +67,8 @@ class Gateway:
             ``fallback`` / ``loadbalance`` / ``conditional`` / ``single`` strategies, ``retry``,
             ``override_params`` and ``request_timeout`` (see the README's config reference).
             Without one (``Gateway()``), requests must name a registered model (``gw.ai.models``),
-            which routes to its own provider.
+            which routes to its own provider. A saved config id (``"pc-..."``, ``gw.configs``)
+            runs that config's current version and follows later ones.
         client_args: Portkey ``AsyncPortkey`` arguments instead of ``config`` (see
             :mod:`strands_portkey.config.client_args` for where each combination routes).
         transport: An ``httpx`` async transport to use instead of the network (tests).

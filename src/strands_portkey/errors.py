@@ -30,6 +30,10 @@ for a provider's error body); nothing else in the code base inspects raw provide
         ├── CredentialRejectedError      the provider refused a credential being saved (400)
         ├── CredentialsUnavailableError  a provider has no active credential left (503)
         ├── LimitExceededError           a local rate limit (test_models); .retry_after seconds (429)
+        │   └── RateLimitExceededError   a gateway API key's rate limit; .retry_after, .limit (429)
+        ├── BudgetExceededError          a gateway API key's usage limit is spent; .limit (412)
+        ├── LimitsUnavailableError       the limits' shared state (Redis) cannot be reached (503)
+        ├── InvalidApiKeyError           a gateway API key unknown, malformed, revoked or expired (401)
         ├── StoreError                   the database failed (unreachable, migration, corrupted row)
         └── VaultError                   a secret cannot be decrypted
             ├── MasterKeyError           master key missing, malformed, or not the one used
@@ -55,6 +59,7 @@ if TYPE_CHECKING:
 __all__ = [
     "AuthenticationError",
     "BadRequestError",
+    "BudgetExceededError",
     "ConfigurationError",
     "ConflictError",
     "ContextWindowExceededError",
@@ -64,14 +69,17 @@ __all__ = [
     "DecryptionError",
     "GatewayError",
     "GuardrailDeniedError",
+    "InvalidApiKeyError",
     "InvalidRequestError",
     "LimitExceededError",
+    "LimitsUnavailableError",
     "MalformedResponseError",
     "MasterKeyError",
     "NotFoundError",
     "OverloadedError",
     "PermissionDeniedError",
     "RateLimitError",
+    "RateLimitExceededError",
     "RequestCancelledError",
     "RequestTimeoutError",
     "ResourceNotFoundError",
@@ -308,6 +316,47 @@ class LimitExceededError(ControlPlaneError):
     def __init__(self, message: str, *, retry_after: float) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+
+
+class RateLimitExceededError(LimitExceededError):
+    """A gateway API key is over one of its rate limits: 429 with ``Retry-After`` (``retry_after`` s).
+
+    ``limit`` names the limit (``rate_limits[0] (60 requests per minute)``); never the key itself.
+    """
+
+    def __init__(self, message: str, *, retry_after: float, limit: str) -> None:
+        super().__init__(message, retry_after=retry_after)
+        self.limit = limit
+        self.code = "rate_limit_exceeded"
+
+
+class BudgetExceededError(ControlPlaneError):
+    """A gateway API key's usage limit (a cost or token budget) is spent: Portkey's 412.
+
+    ``limit`` names it (``usage_limits[0] (cost 10 per month)``). Retrying does not help until
+    the period resets or the limit is raised.
+    """
+
+    default_status = 412
+
+    def __init__(self, message: str, *, limit: str) -> None:
+        super().__init__(message, code="budget_exceeded")
+        self.limit = limit
+
+
+class LimitsUnavailableError(ControlPlaneError):
+    """The shared state of the limits (Redis) could not be reached and the engine fails closed (503)."""
+
+    default_status = 503
+
+
+class InvalidApiKeyError(ControlPlaneError):
+    """A gateway API key is missing, malformed, unknown, revoked or expired (401).
+
+    The message says which of these, never the presented key.
+    """
+
+    default_status = 401
 
 
 class StoreError(ControlPlaneError):

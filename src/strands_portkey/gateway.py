@@ -9,6 +9,7 @@ offending field, never in the middle of a request.
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import random
 import time
@@ -46,12 +47,15 @@ from .wire import HttpRequest, HttpResponse
 
 if TYPE_CHECKING:  # control plane (issue 5): imported on first use only
     from .controlplane import AINamespace, ControlPlane
+    from .controlplane.api_keys import ApiKeys
+    from .controlplane.configs_api import Configs
     from .controlplane.providers_api import Providers
     from .vault.selector import SelectedCredential
 
 __all__ = ["ANALYTICS_ENV", "ChatStream", "Gateway"]
 
 _T = TypeVar("_T")
+_log = logging.getLogger("strands_portkey.gateway")
 
 
 class Gateway:
@@ -63,7 +67,8 @@ class Gateway:
             ``fallback`` / ``loadbalance`` / ``conditional`` / ``single`` strategies, ``retry``,
             ``override_params`` and ``request_timeout`` (see the README's config reference).
             Without one (``Gateway()``), requests must name a registered model (``gw.ai.models``),
-            which routes to its own provider.
+            which routes to its own provider. A saved config id (``"pc-..."``, ``gw.configs``)
+            runs that config's current version and follows later ones.
         client_args: Portkey ``AsyncPortkey`` arguments instead of ``config`` (see
             :mod:`strands_portkey.config.client_args` for where each combination routes).
         transport: An ``httpx`` async transport to use instead of the network (tests).
@@ -108,6 +113,13 @@ class Gateway:
                 f"expected 'weighted' or 'round_robin', got {balance!r}", path="Gateway.balance"
             )
         self._env = os.environ if env is None else env
+        # --- control plane (issue 5) ---
+        self._control_plane, self._owns_control_plane, self._http_transport = control_plane, False, transport
+        self._control_api: tuple[AINamespace, Providers] | None = None
+        self._keys_api: tuple[Configs, ApiKeys] | None = None  # issue 15
+        # --- end control plane ---
+        self._saved_config: tuple[str, int] | None = None  # a saved config followed (issue 15)
+        config, client_args = self._resolve_saved(config, client_args)
         self._portkey: PortkeyAccess = portkey_access(self._env)
         self._default_trace_id: str | None = None
         self._default_metadata: Mapping[str, str] = {}
@@ -135,10 +147,6 @@ class Gateway:
         self._semantic = SemanticCache(
             semantic_cache or SemanticSettings(), self._cache_store, self._transport.send
         )
-        # --- control plane (issue 5) ---
-        self._control_plane, self._owns_control_plane, self._http_transport = control_plane, False, transport
-        self._control_api: tuple[AINamespace, Providers] | None = None
-        # --- end control plane ---
         self._checks = checks if checks is not None else default_registry()
         # analytics and the model registry (issue 7): looked up on the first request
         self._models = ModelRouting(lambda: self._plane(create=False), lambda c: self._build(c)[2], self._env)
@@ -224,6 +232,7 @@ class Gateway:
         and the current config stays in force. Requests already running finish on the old one.
         """
         self._install(config)
+        self._saved_config = None  # a saved config given at construction is no longer followed
 
     def _install(self, config: Mapping[str, Any] | str | None) -> None:
         built: tuple[PlanNode | None, dict[str, UpstreamCall], Handler] = (None, {}, RegisteredModelsOnly())
@@ -231,6 +240,35 @@ class Gateway:
             built = self._build(config)
         self._plan, self._leaves, self._handler = built
         self._served = served_providers(call.target.provider for call in self._leaves.values())
+
+    # ------------------------------------------------------------------ saved configs (issue 15)
+
+    def _resolve_saved(
+        self, config: Mapping[str, Any] | str | None, client_args: Mapping[str, Any] | None
+    ) -> tuple[Mapping[str, Any] | str | None, Mapping[str, Any] | None]:
+        """A ``pc-...`` id: this store's current version (followed), else Portkey's hosted gateway."""
+        ref = config if client_args is None else client_args.get("config")
+        if not (isinstance(ref, str) and ref.startswith("pc-")) or (config is not None and client_args):
+            return config, client_args
+        from .controlplane.saved_configs import resolve_saved
+
+        config, client_args, self._saved_config = resolve_saved(self._plane(create=False), ref, client_args)
+        return config, client_args
+
+    def _follow_saved_config(self) -> None:
+        """Switch to a later version of the saved config in force (a dict lookup when unchanged)."""
+        assert self._saved_config is not None
+        assert self._control_plane is not None
+        found = self._control_plane.saved_configs.get(self._saved_config[0])
+        if found is None or found.version == self._saved_config[1]:  # deleted: the last one keeps running
+            return
+        self._saved_config = (found.id, found.version)  # tried once, even if it fails
+        try:
+            self._install(found.config)
+        except ConfigurationError as error:
+            _log.warning(
+                "saved config %s v%s not applied (the last one runs): %s", found.id, found.version, error
+            )
 
     # ------------------------------------------------------------------ control plane (issue 5)
 
@@ -276,6 +314,27 @@ class Gateway:
         """Providers, credentials, model rates, billing, health, model discovery, ``test_models``."""
         return self._control()[1]
 
+    def _keys_and_configs(self) -> tuple[Configs, ApiKeys]:
+        if self._keys_api is None:
+            from .controlplane.api_keys import ApiKeys
+            from .controlplane.configs_api import Configs
+
+            self._control()  # the store exists from here on (as for gw.ai)
+            plane = self._plane(create=True)
+            assert plane is not None
+            self._keys_api = (Configs(plane), ApiKeys(plane))
+        return self._keys_api
+
+    @property
+    def configs(self) -> Configs:
+        """Saved configs (``pc-...``): create, list, retrieve, update (a new version), delete."""
+        return self._keys_and_configs()[0]
+
+    @property
+    def api_keys(self) -> ApiKeys:
+        """Gateway API keys (``spk-...``): create, list, retrieve, update, rotate, revoke, authenticate."""
+        return self._keys_and_configs()[1]
+
     # ------------------------------------------------------------------ requests
 
     def _context(
@@ -316,6 +375,8 @@ class Gateway:
         targets with a ``cache`` config: a namespace partitioning entries, a forced refresh
         (``REFRESH``), or no cache at all for this request.
         """
+        if self._saved_config is not None:
+            self._follow_saved_config()
         named = as_request(request).with_stream(False)
         context = self._context(trace_id, metadata, cache_namespace, cache_force_refresh, cache_bypass)
         chat_request, route, model_id, sink = self._models.resolve(
@@ -340,6 +401,8 @@ class Gateway:
 
         Arguments as for :meth:`chat`.
         """
+        if self._saved_config is not None:
+            self._follow_saved_config()
         named = as_request(request).with_stream(True)
         context = self._context(trace_id, metadata, cache_namespace, cache_force_refresh, cache_bypass)
         chat_request, route, model_id, sink = self._models.resolve(

@@ -80,7 +80,7 @@ def test_migrations_up_from_empty(url: str) -> None:
     assert store.dialect == "postgresql"
     assert store.schema_revision() is None
     store.migrate()
-    assert store.schema_revision() == "0005"
+    assert store.schema_revision() == "0007"
     with store.engine.connect() as connection:
         context = MigrationContext.configure(connection, opts={"version_table": VERSION_TABLE})
         assert compare_metadata(context, Base.metadata) == []
@@ -219,3 +219,49 @@ def test_shared_with_listing_agrees_with_can_use(url: str) -> None:
             listed = {row.name for row in query_models(session, actor, limit=1000)}
             assert listed == {row.name for row in rows if can_use(row, actor)} == {f"m{index}", "everyone"}
     store.close()
+
+
+def test_gateway_api_keys_and_saved_configs_on_postgres(
+    url: str, server: postgres_server.PostgresServer
+) -> None:
+    """Issue 15's tables: a key authenticates in a second process, revocation reaches it, the key
+    itself is nowhere on disk; saved configs keep their versions and a conflict is a ConflictError."""
+    from strands_portkey.controlplane.api_keys import ApiKeys
+    from strands_portkey.errors import InvalidApiKeyError
+
+    admin_plane = ControlPlane(url, env={}, master_key=MASTER, transport=httpx.MockTransport(models))
+    worker_plane = ControlPlane(url, env={}, master_key=MASTER, transport=httpx.MockTransport(models))
+    gateway = Gateway({"provider": "openai", "api_key": "x"}, control_plane=admin_plane)
+    created = gateway.api_keys.create(
+        {
+            "name": "pg-key",
+            "rate_limits": [{"type": "requests", "unit": "rpm", "value": 5}],
+            "usage_limits": {"credit_limit": 2.5, "periodic_reset": "weekly"},
+            "expires_at": "2999-01-01T00:00:00Z",
+        }
+    )
+    worker = ApiKeys(worker_plane, spawn=lambda work: work())
+    principal = worker.authenticate(created.key)
+    assert principal.limits.usage_limits[0].credit_limit == 2.5
+    assert principal.expires_at is not None
+    assert principal.expires_at.year == 2999
+    gateway.api_keys.revoke(created.api_key.id)
+    worker.reload()
+    with pytest.raises(InvalidApiKeyError, match="revoked"):
+        worker.authenticate(created.key)
+
+    saved = gateway.configs.create("pg-config", {"provider": "openai", "override_params": {"model": "a"}})
+    gateway.configs.update(saved.id, config={"provider": "openai", "override_params": {"model": "b"}})
+    assert [v.version for v in gateway.configs.versions("pg-config")] == [1, 2]
+    assert worker_plane.saved_configs.get(saved.id, constructing=True).version == 2  # type: ignore[union-attr]
+    with pytest.raises(ConflictError):
+        gateway.configs.create("pg-config", {"provider": "openai"})
+    gateway.configs.delete(saved.id)
+    with admin_plane.store.engine.begin() as connection:
+        assert connection.execute(text("SELECT count(*) FROM saved_config_versions")).scalar() == 0
+        connection.execute(text("CHECKPOINT"))
+    for path in Path(server.data_dir).rglob("*"):
+        if path.is_file():
+            assert created.key[16:].encode() not in path.read_bytes(), path
+    worker_plane.close()
+    admin_plane.close()

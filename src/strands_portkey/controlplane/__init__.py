@@ -10,6 +10,10 @@ Importing it loads SQLAlchemy and ``cryptography``; ``Gateway`` imports it only 
   billing, health, discovery, ``test_models``.
 - :mod:`~strands_portkey.controlplane.provider_routes`: providers registered under names the
   registry does not know, which configs may name (their ``baseUrl`` and ``apiFormat``).
+- :class:`~strands_portkey.controlplane.api_keys.ApiKeys`: the gateway's own API keys
+  (``gw.api_keys``) and authenticating them from a snapshot.
+- :class:`~strands_portkey.controlplane.configs_api.Configs`: saved configs (``gw.configs``);
+  :mod:`~strands_portkey.controlplane.saved_configs` holds their current versions in memory.
 """
 
 from __future__ import annotations

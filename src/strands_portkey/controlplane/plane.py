@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     from ..catalog.billing import PriceBook
     from ..catalog.deploy import LocalProcessDeployer
     from .registered import RegisteredModels
+    from .saved_configs import SavedConfigs
 
 __all__ = ["DEFAULT_REFRESH_INTERVAL", "ControlPlane", "Spawn", "spawn_daemon"]
 
@@ -116,6 +117,7 @@ class ControlPlane:
         self._deployer: LocalProcessDeployer | None = None  # self-hosted replicas (issue 7)
         self._prices: PriceBook | None = None  # chat rates for costing: loaded on first use
         self._routes: Mapping[str, ProviderRoute] = {}  # registered providers by name (refresh())
+        self._saved: SavedConfigs | None = None  # saved configs (issue 15): loaded on first use
         if refresh_interval is not None and refresh_interval < 0:
             raise ValueError(f"refresh_interval: expected seconds >= 0 or None, got {refresh_interval!r}")
         self.refresh_interval = refresh_interval or None
@@ -146,6 +148,8 @@ class ControlPlane:
             self._routes = routes
             if self._registered is not None:
                 self._registered.refresh()
+            if self._saved is not None:
+                self._saved.refresh()
             self.refresh_prices()
             self._revision = revision
 
@@ -181,6 +185,19 @@ class ControlPlane:
             )
         finally:
             self._checking.release()
+
+    def revision_moved(self) -> bool:
+        """Whether another process changed the store since the snapshots were loaded (one read)."""
+        return self.store.revision() != self._revision
+
+    @property
+    def saved_configs(self) -> SavedConfigs:
+        """Saved configs' current versions in memory (``Gateway(config="pc-...")`` reads these)."""
+        if self._saved is None:
+            from .saved_configs import SavedConfigs
+
+            self._saved = SavedConfigs(self)
+        return self._saved
 
     def prices(self) -> PriceBook:
         """The chat rates in memory (loaded on first use; the analytics writer costs requests with it)."""

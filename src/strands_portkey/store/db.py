@@ -203,6 +203,8 @@ def _conflict_message(error: IntegrityError) -> str:
         return "a provider key with this name already exists (key names are unique)"
     if "model_rates" in text or "uq_model_rates" in text:
         return "this provider already has a rate for this model and type"
+    if "saved_configs" in text and "name" in text:
+        return "a saved config with this name already exists (saved config names are unique)"
     if "foreign key" in text:
         return "the referenced provider does not exist"
     _log.debug("unclassified integrity error: %s", type(error.orig).__name__)

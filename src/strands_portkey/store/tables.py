@@ -32,6 +32,7 @@ from sqlalchemy.types import DateTime, TypeDecorator, TypeEngine
 
 __all__ = [
     "AIModelRow",
+    "ApiKeyRow",
     "Base",
     "CredentialRow",
     "ExactDecimal",
@@ -39,6 +40,8 @@ __all__ = [
     "ProviderRow",
     "RequestRecordRow",
     "RequestRollupRow",
+    "SavedConfigRow",
+    "SavedConfigVersionRow",
     "StoreRevisionRow",
     "UTCDateTime",
     "utcnow",
@@ -295,6 +298,86 @@ class AIModelRow(Base):
     config: Mapped[dict[str, Any]] = mapped_column(JSON)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+
+
+# --- gateway API keys (issue 15) ---
+
+
+class ApiKeyRow(Base):
+    """A gateway API key (``spk-...``): stored as a keyed hash, never the key itself.
+
+    ``lookup`` is the public part of the key (after ``spk-``), indexed so authenticating is one
+    lookup; ``digest`` is HMAC-SHA256 of the whole key under a key derived from the master key
+    ``master_key_id``. ``hint`` is the key's last four characters, for display.
+    """
+
+    __tablename__ = "gateway_api_keys"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str | None] = mapped_column(Text)
+    lookup: Mapped[str] = mapped_column(String(32), unique=True)
+    digest: Mapped[str] = mapped_column(String(64))
+    master_key_id: Mapped[str] = mapped_column(String(32))
+    hint: Mapped[str] = mapped_column(String(8))
+    user: Mapped[str] = mapped_column(String(200), index=True)
+    organization_id: Mapped[str] = mapped_column(String(200), index=True)
+    role: Mapped[str] = mapped_column(String(20))
+    scopes: Mapped[list[str]] = mapped_column(JSON)
+    allowed_models: Mapped[list[str] | None] = mapped_column(JSON)
+    allowed_configs: Mapped[list[str] | None] = mapped_column(JSON)
+    default_config: Mapped[str | None] = mapped_column(String(40))
+    rate_limits: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    usage_limits: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    expires_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    rotated_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+
+    def __repr__(self) -> str:
+        return f"ApiKeyRow(id={self.id!r}, name={self.name!r}, hint={self.hint!r})"
+
+
+# --- saved configs (issue 15) ---
+
+
+class SavedConfigRow(Base):
+    """A saved config (``pc-...``): a name and its immutable versions; ``version`` is the current one."""
+
+    __tablename__ = "saved_configs"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    description: Mapped[str | None] = mapped_column(Text)
+    version: Mapped[int] = mapped_column(Integer)
+    owner: Mapped[str] = mapped_column(String(200))
+    organization_id: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+
+    versions: Mapped[list[SavedConfigVersionRow]] = relationship(
+        back_populates="saved_config",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+        order_by="SavedConfigVersionRow.version",
+    )
+
+
+class SavedConfigVersionRow(Base):
+    """One version of a saved config: written once, never changed (an update adds a version)."""
+
+    __tablename__ = "saved_config_versions"
+
+    config_id: Mapped[str] = mapped_column(
+        ForeignKey("saved_configs.id", ondelete="CASCADE"), primary_key=True
+    )
+    version: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    config: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_by: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+
+    saved_config: Mapped[SavedConfigRow] = relationship(back_populates="versions")
 
 
 # --- cross-process freshness ---

@@ -33,7 +33,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from ..errors import DecryptionError, MasterKeyError
 from ..store.paths import data_dir
@@ -99,6 +101,15 @@ class MasterKey:
         """The key as URL-safe base64 (what ``STRANDS_PORTKEY_MASTER_KEY`` holds)."""
         return base64.urlsafe_b64encode(self.key).decode()
 
+    def derive(self, purpose: str) -> bytes:
+        """A 256-bit key for one ``purpose`` (HKDF-SHA256), e.g. keying the gateway API keys' HMAC.
+
+        Independent of the encryption keys and of every other purpose: knowing one derived key
+        reveals neither the master key nor another derived key.
+        """
+        info = b"strands-portkey derived key v1:" + purpose.encode()
+        return HKDF(algorithm=hashes.SHA256(), length=_KEY_BYTES, salt=None, info=info).derive(self.key)
+
 
 @dataclass(frozen=True, slots=True)
 class Envelope:
@@ -134,6 +145,10 @@ class KeyRing:
     def key_ids(self) -> tuple[str, ...]:
         """Ids of every key that can decrypt."""
         return tuple(self._keys)
+
+    def derived(self, purpose: str) -> dict[str, bytes]:
+        """:meth:`MasterKey.derive` of every known master key, by master key id (rotation-proof)."""
+        return {key_id: key.derive(purpose) for key_id, key in self._keys.items()}
 
     def encrypt(self, plaintext: bytes, *, aad: bytes) -> Envelope:
         """Encrypt under a fresh DEK wrapped by the primary key, bound to ``aad``."""

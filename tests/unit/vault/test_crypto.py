@@ -143,3 +143,16 @@ def test_previous_keys_from_env() -> None:
     )
     assert set(ring.key_ids) == {old.key_id, new.key_id}
     assert ring.primary.key_id == new.key_id
+
+
+def test_derived_keys_are_deterministic_and_separate_per_purpose_and_master_key() -> None:
+    first, second = MasterKey.from_bytes(bytes(range(32))), MasterKey.from_bytes(bytes(range(1, 33)))
+    derived = first.derive("gateway api keys")
+    assert len(derived) == 32
+    assert derived == MasterKey.from_bytes(bytes(range(32))).derive("gateway api keys")
+    assert derived not in {first.key, first.derive("something else"), second.derive("gateway api keys")}
+    ring = KeyRing(second, [first])
+    assert ring.derived("gateway api keys") == {
+        first.key_id: derived,
+        second.key_id: second.derive("gateway api keys"),
+    }

@@ -26,6 +26,15 @@ try:  # the SDK's own HTTP library: httpx2 from anthropic 2 on, httpx before
 except ImportError:  # pragma: no cover - older SDKs
     sdk_http = httpx
 
+ENV: dict[str, str] = {}
+
+
+@pytest.fixture(autouse=True)
+def _own_data_dir(tmp_path, monkeypatch) -> None:
+    """Gateways here look for a control plane in a fresh, empty data directory (none is created)."""
+    monkeypatch.setitem(ENV, "STRANDS_PORTKEY_HOME", str(tmp_path))
+
+
 OPENAI = {"provider": "openai", "api_key": "sk-test-1234"}
 TOOL = {
     "name": "weather",
@@ -79,7 +88,7 @@ def sse_response(body: bytes) -> httpx.Response:
 
 async def test_create_text(upstream) -> None:
     up = upstream(lambda r: httpx.Response(200, json=completion("Bonjour")))
-    client = client_for(Gateway(OPENAI, transport=up.transport, env={}))
+    client = client_for(Gateway(OPENAI, transport=up.transport, env=ENV))
     message = await client.messages.create(
         model="gpt-4o", max_tokens=64, system="Speak French.", messages=[{"role": "user", "content": "Hello"}]
     )
@@ -100,7 +109,7 @@ async def test_create_tool_use(upstream) -> None:
     up = upstream(
         lambda r: httpx.Response(200, json=completion(None, finish="tool_calls", tool_calls=[TOOL_CALL]))
     )
-    client = client_for(Gateway(OPENAI, transport=up.transport, env={}))
+    client = client_for(Gateway(OPENAI, transport=up.transport, env=ENV))
     message = await client.messages.create(
         model="gpt-4o",
         max_tokens=64,
@@ -119,7 +128,7 @@ async def test_create_tool_use(upstream) -> None:
 
 async def test_sdk_history_with_tools_makes_the_right_canonical_request(upstream) -> None:
     up = upstream(lambda r: httpx.Response(200, json=completion("It is sunny.")))
-    client = client_for(Gateway(OPENAI, transport=up.transport, env={}))
+    client = client_for(Gateway(OPENAI, transport=up.transport, env=ENV))
     await client.messages.create(
         model="gpt-4o",
         max_tokens=50,
@@ -197,7 +206,7 @@ async def test_stream_text_events_and_final_message(upstream) -> None:
         },
     )
     up = upstream(lambda r: sse_response(body))
-    client = client_for(Gateway(OPENAI, transport=up.transport, env={}))
+    client = client_for(Gateway(OPENAI, transport=up.transport, env=ENV))
     async with client.messages.stream(
         model="gpt-4o", max_tokens=32, messages=[{"role": "user", "content": "Hi"}]
     ) as stream:
@@ -227,7 +236,7 @@ async def test_stream_tool_use_events(upstream) -> None:
         chunk(finish="tool_calls"),
     )
     up = upstream(lambda r: sse_response(body))
-    client = client_for(Gateway(OPENAI, transport=up.transport, env={}))
+    client = client_for(Gateway(OPENAI, transport=up.transport, env=ENV))
     seen = []
     async with client.messages.stream(
         model="gpt-4o", max_tokens=32, tools=[TOOL], messages=[{"role": "user", "content": "Paris and Rome?"}]
@@ -247,7 +256,7 @@ async def test_stream_tool_use_events(upstream) -> None:
 
 async def test_failure_mid_stream_raises_in_the_sdk(upstream) -> None:
     up = upstream(lambda r: sse_response(sse(chunk("partial"), done=False)))  # cut before a finish
-    client = client_for(Gateway(OPENAI, transport=up.transport, env={}))
+    client = client_for(Gateway(OPENAI, transport=up.transport, env=ENV))
 
     async def consume() -> None:
         async with client.messages.stream(
@@ -265,7 +274,7 @@ async def test_errors_reach_the_sdk_as_its_exceptions(upstream) -> None:
     up = upstream(
         lambda r: httpx.Response(429, json={"error": {"message": "slow down", "type": "rate_limit"}})
     )
-    client = client_for(Gateway(OPENAI, transport=up.transport, env={}))
+    client = client_for(Gateway(OPENAI, transport=up.transport, env=ENV))
     with pytest.raises(anthropic.RateLimitError) as raised:
         await client.messages.create(
             model="gpt-4o", max_tokens=8, messages=[{"role": "user", "content": "Hi"}]

@@ -292,3 +292,11 @@ def test_bad_input_names_the_field_in_anthropic_terms(body, path) -> None:
 def test_a_body_that_is_not_an_object_is_refused() -> None:
     with pytest.raises(InvalidRequestError, match="body: expected a JSON object"):
         chat_body_from_messages([1, 2])
+
+
+def test_disable_parallel_tool_use_needs_tools_to_mean_anything() -> None:
+    body = convert(
+        [{"role": "user", "content": "x"}], tool_choice={"type": "auto", "disable_parallel_tool_use": True}
+    )
+    assert "parallel_tool_calls" not in body
+    assert body["tool_choice"] == "auto"

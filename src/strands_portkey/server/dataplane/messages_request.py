@@ -305,7 +305,7 @@ def _tools_into(out: dict[str, Any], body: Mapping[str, Any]) -> None:
     disable = choice.get("disable_parallel_tool_use")
     if disable is not None and not isinstance(disable, bool):
         raise _fail(f"expected true or false, got {_kind(disable)}", "tool_choice.disable_parallel_tool_use")
-    if disable:
+    if disable and out.get("tools"):  # OpenAI refuses parallel_tool_calls without tools
         out["parallel_tool_calls"] = False
 
 

@@ -28,6 +28,7 @@ from .chat_stream import ChatStream, RequestLike, as_request, with_route
 from .config.client_args import PortkeyAccess, normalize_metadata, portkey_access, resolve_client_args
 from .config.plan import LeafPlan, PlanNode, iter_leaves
 from .config.resolve import build_plan
+from .embeddings import EmbeddingRequest, EmbeddingResponse
 from .errors import ConfigurationError, InvalidRequestError
 from .guardrails import CheckRegistry, default_registry
 from .guardrails.runner import compile_hooks
@@ -412,6 +413,34 @@ class Gateway:
         if sink is not None:
             recorder = StreamRecorder(sink, named, context.metadata, self._clock, model_id)
         return ChatStream(route, chat_request, context, recorder)
+
+    async def embed(
+        self,
+        request: EmbeddingRequest | Mapping[str, Any],
+        *,
+        trace_id: str | None = None,
+        metadata: Mapping[str, Any] | None = None,
+    ) -> EmbeddingResponse:
+        """Embed ``request`` (OpenAI's ``/embeddings`` body, or an EmbeddingRequest); ``.route`` says how.
+
+        Routed by the same config as chat: fallback (a target whose provider has no embeddings
+        is passed over), load balancing, conditional routing (``url.pathname`` is
+        ``/v1/embeddings``), retries, timeouts, vault keys; each target's ``override_params``
+        apply only where they mean something for embeddings (``model``, ``dimensions``...).
+        Not cached and not checked by guardrails; recorded by analytics with its tokens.
+        """
+        embedding = request if isinstance(request, EmbeddingRequest) else EmbeddingRequest.from_body(request)
+        context = self._context(trace_id, metadata, None, None, True)
+        answer = with_route(self._embed(embedding, context), context)
+        sink = self._models.hooks()[0]
+        if sink is None:
+            return await answer
+        return await recorded(answer, embedding, context, sink, self._clock)
+
+    async def _embed(self, request: EmbeddingRequest, context: RequestContext) -> EmbeddingResponse:
+        response = await self._handler.embed(request, context)
+        response.encoding_format = request.encoding_format
+        return response
 
     async def aclose(self) -> None:
         """Close pooled connections (and the control plane this gateway opened); write analytics."""

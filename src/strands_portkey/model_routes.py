@@ -31,6 +31,7 @@ from typing import Any, Protocol
 
 from .analytics.record import RecordSink, refused_record
 from .config.plan import LeafPlan
+from .embeddings import EmbeddingRequest, EmbeddingResponse
 from .errors import ConfigurationError, GatewayError, InvalidRequestError
 from .pipeline.base import ChunkStream, Handler, RequestContext
 from .providers import host_spec
@@ -106,8 +107,12 @@ class RegisteredModelsOnly:
         """Refuse: see :meth:`_refusal`."""
         raise self._refusal(request)
 
+    async def embed(self, request: EmbeddingRequest, context: RequestContext) -> EmbeddingResponse:
+        """Refuse: see :meth:`_refusal`."""
+        raise self._refusal(request)
+
     @staticmethod
-    def _refusal(request: ChatRequest) -> InvalidRequestError:
+    def _refusal(request: ChatRequest | EmbeddingRequest) -> InvalidRequestError:
         return InvalidRequestError(
             f"model {request.model!r} is not a registered model this user may use, and this gateway "
             "has no config to route other names: register it (gw.ai.models.create) or build the "

@@ -15,9 +15,10 @@ from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import replace
 from typing import Any
 
+from .embeddings import EmbeddingRequest, EmbeddingResponse, embeddings_unsupported
 from .errors import GatewayError, RateLimitError, RequestTimeoutError, UpstreamError, scrub
 from .pipeline.base import RequestContext
-from .providers.base import Adapter, StreamParser, Target
+from .providers.base import Adapter, StreamParser, Target, embedding_adapter
 from .rotation import CredentialRotation
 from .transport import StreamHandle, Transport
 from .types import Attempt, ChatChunk, ChatRequest, ChatResponse
@@ -221,6 +222,41 @@ class UpstreamCall:
             if not 200 <= response.status_code < 300:
                 raise self._error_for(response.status_code, response.headers, response.content, http.secrets)
             result = self.adapter.parse_response(response, prepared)
+        except GatewayError as error:
+            self._fail(context, started, error, http.secrets)
+            self._outcome(credential_id, _upstream_status(error), error)
+            raise
+        self._record(context, started, response.status_code, None)
+        self._outcome(credential_id, response.status_code, None)
+        context.route.model = result.model or prepared.model
+        result.route = context.route
+        return result
+
+    async def embed(self, request: EmbeddingRequest, context: RequestContext) -> EmbeddingResponse:
+        """Embed once at this target (its ``override_params.model`` applies), or raise the mapped error.
+
+        A provider without embeddings raises at once, recorded as an attempt, so a fallback
+        moves on and the route says why this target was passed over.
+        """
+        started = self._clock()
+        try:
+            embedder = embedding_adapter(self.adapter)
+            if embedder is None:
+                raise embeddings_unsupported(self.target.provider)
+            target, credential_id = self._rotation.next_target() if self._rotation else (self.target, None)
+            context.route.credential_id = credential_id
+            prepared = request.with_overrides(self._overrides)
+            http = embedder.build_embedding_request(
+                prepared, target, trace_id=context.trace_id, metadata=context.metadata
+            )
+        except GatewayError as error:
+            self._fail(context, started, error, ())
+            raise
+        try:
+            response = await self._transport.send(http, timeout=self._timeout)
+            if not 200 <= response.status_code < 300:
+                raise self._error_for(response.status_code, response.headers, response.content, http.secrets)
+            result = embedder.parse_embedding_response(response, prepared)
         except GatewayError as error:
             self._fail(context, started, error, http.secrets)
             self._outcome(credential_id, _upstream_status(error), error)

@@ -14,10 +14,10 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Protocol
+from typing import Any, Protocol, TypeVar
 
 from ..errors import GatewayError
-from ..types import ChatChunk, ChatRequest, ChatResponse, RouteInfo, Usage
+from ..types import ChatChunk, ChatRequest, RouteInfo, Usage
 
 __all__ = [
     "RecordSink",
@@ -95,14 +95,34 @@ class RecordSink(Protocol):
         ...
 
 
-def _user(request: ChatRequest, metadata: Mapping[str, str]) -> str | None:
+class Requested(Protocol):
+    """What a record reads of a request: a chat request or an embeddings request."""
+
+    @property
+    def model(self) -> str: ...
+
+    @property
+    def params(self) -> Mapping[str, Any]: ...
+
+
+class Answered(Protocol):
+    """What a record reads of an answer: a chat response or embeddings."""
+
+    @property
+    def usage(self) -> Usage: ...
+
+
+_A = TypeVar("_A", bound=Answered)
+
+
+def _user(request: Requested, metadata: Mapping[str, str]) -> str | None:
     """The acting user: the request's OpenAI ``user`` field, else Portkey's ``_user`` metadata."""
     user = request.params.get("user")
     return user if isinstance(user, str) else metadata.get("_user")
 
 
 def outcome_record(
-    request: ChatRequest,
+    request: Requested,
     route: RouteInfo,
     metadata: Mapping[str, str],
     *,
@@ -152,15 +172,15 @@ class RoutedContext(Protocol):
 
 
 async def recorded(
-    answer: Awaitable[ChatResponse],
-    request: ChatRequest,
+    answer: Awaitable[_A],
+    request: Requested,
     context: RoutedContext,
     sink: RecordSink,
     clock: Callable[[], float],
     *,
     model_id: str | None = None,
-) -> ChatResponse:
-    """Await ``answer`` and record the request however it ends (the error is re-raised)."""
+) -> _A:
+    """Await ``answer`` (a chat response or embeddings); record the request however it ends (re-raising)."""
     started_at, started = time.time(), clock()
     try:
         response = await answer

@@ -25,6 +25,7 @@ from .rates import RateRecord
 __all__ = ["PriceBook", "UsageCost", "UsageLike", "usage_cost"]
 
 _PLACES = Decimal(1).scaleb(-10)
+_BILLED = {"embedding": 0, "chatCompletion": 1}  # the later type wins for one (provider, model)
 
 
 class UsageLike(Protocol):
@@ -90,15 +91,19 @@ class PriceBook:
     """Rates by (provider, model) in memory: cost a usage without touching the database."""
 
     def __init__(self, rates: Iterable[RateRecord] = ()) -> None:
+        by_type = sorted(
+            (rate for rate in rates if rate.type in _BILLED), key=lambda rate: _BILLED[rate.type]
+        )
+        # a model's chat rate wins; an embedding model (``Gateway.embed``) has its embedding rate
         self._rates: Mapping[tuple[str, str], RateRecord] = {
-            (rate.provider, rate.model): rate for rate in rates if rate.type == "chatCompletion"
+            (rate.provider, rate.model): rate for rate in by_type
         }
 
     def __len__(self) -> int:
         return len(self._rates)
 
     def rate(self, provider: str, model: str) -> RateRecord | None:
-        """The chat rate of ``model`` at ``provider``, if one is stored."""
+        """The chat rate of ``model`` at ``provider`` (else its embedding rate), if one is stored."""
         return self._rates.get((provider, model))
 
     def cost(self, provider: str, model: str, usage: UsageLike) -> UsageCost | None:

@@ -17,6 +17,7 @@ from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from ..embeddings import EmbeddingRequest, EmbeddingResponse
 from ..errors import (
     CredentialsUnavailableError,
     GatewayError,
@@ -90,4 +91,8 @@ class Handler(Protocol):
 
     async def open_stream(self, request: ChatRequest, context: RequestContext) -> ChunkStream:
         """Answer ``request`` as a stream, committed (first chunk read) before returning."""
+        ...
+
+    async def embed(self, request: EmbeddingRequest, context: RequestContext) -> EmbeddingResponse:
+        """Embed ``request``'s inputs (stages that only concern chat pass it straight on)."""
         ...

@@ -31,6 +31,7 @@ from ..cache.keys import exact_key
 from ..cache.semantic import SemanticCache
 from ..cache.stores import CacheStore
 from ..config.plan import CachePlan
+from ..embeddings import EmbeddingRequest, EmbeddingResponse
 from ..errors import GatewayError
 from ..types import CacheStatus, ChatChunk, ChatRequest, ChatResponse
 from .base import ChunkStream, Handler, RequestContext
@@ -108,6 +109,10 @@ class Caching:
         if cached is not None:
             return _Replay(replay_chunks(cached))
         return _Recording(await self._inner.open_stream(request, context), self, entry)
+
+    async def embed(self, request: EmbeddingRequest, context: RequestContext) -> EmbeddingResponse:
+        """Embeddings are not cached (the route's cache status stays ``DISABLED``)."""
+        return await self._inner.embed(request, context)
 
     async def _lookup(self, entry: _Entry, context: RequestContext) -> ChatResponse | None:
         """Exact first (``HIT``), then semantic (``SEMANTIC HIT``); None on a miss or refresh."""

@@ -25,6 +25,7 @@ from collections.abc import AsyncIterator
 from dataclasses import replace
 from typing import Any
 
+from ..embeddings import EmbeddingRequest, EmbeddingResponse
 from ..errors import GuardrailDeniedError
 from ..guardrails.context import (
     CheckContext,
@@ -164,6 +165,10 @@ class InputGuard:
         _flag(context)
         return stream
 
+    async def embed(self, request: EmbeddingRequest, context: RequestContext) -> EmbeddingResponse:
+        """Embeddings are not checked: hooks read chat messages, which an embeddings request has none of."""
+        return await self._inner.embed(request, context)
+
 
 class OutputGuard:
     """A :class:`Handler` running after-request hooks on ``inner``'s successful answers."""
@@ -190,6 +195,10 @@ class OutputGuard:
         stream = await self._inner.open_stream(request, context)
         _reset_after(context)
         return _GuardedStream(stream, self._hooks, request, context)
+
+    async def embed(self, request: EmbeddingRequest, context: RequestContext) -> EmbeddingResponse:
+        """Embeddings are not checked (vectors have no text for a hook to read)."""
+        return await self._inner.embed(request, context)
 
 
 def _reset_after(context: RequestContext) -> None:

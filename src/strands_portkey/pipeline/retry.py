@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 from ..config.plan import RetryPlan
+from ..embeddings import EmbeddingRequest, EmbeddingResponse
 from ..errors import (
     CredentialsUnavailableError,
     GatewayError,
@@ -88,6 +89,10 @@ class Retrying:
     async def open_stream(self, request: ChatRequest, context: RequestContext) -> ChunkStream:
         """Open a stream, retrying until one commits (a failure after that is not retried)."""
         return await self._run(lambda: self._inner.open_stream(request, context), context)
+
+    async def embed(self, request: EmbeddingRequest, context: RequestContext) -> EmbeddingResponse:
+        """Embed, retrying failed attempts (the same rules as chat)."""
+        return await self._run(lambda: self._inner.embed(request, context), context)
 
     async def _run(self, attempt: Callable[[], Awaitable[_T]], context: RequestContext) -> _T:
         retries = 0

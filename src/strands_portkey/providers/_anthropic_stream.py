@@ -21,7 +21,7 @@ from ._convert import event_failure, snippet, token_count
 from ._errors import classify_error_event, classify_in_band_error
 from ._sse import SSEDecoder
 
-__all__ = ["AnthropicStreamParser", "finish_reason", "usage_from"]
+__all__ = ["AnthropicStreamParser", "finish_reason", "stop_reason", "usage_from"]
 
 _FINISH = {
     "end_turn": "stop",
@@ -32,6 +32,8 @@ _FINISH = {
     "model_context_window_exceeded": "length",
     "refusal": "content_filter",
 }
+# The way back (the gateway's /v1/messages route): the first Anthropic reason of each finish reason.
+_STOP = {finish: reason for reason, finish in reversed(_FINISH.items())}
 _TEXT, _TOOL, _THINKING, _JSON, _OTHER = 0, 1, 2, 3, 4
 
 
@@ -40,6 +42,16 @@ def finish_reason(stop_reason: object) -> str | None:
     if stop_reason is None:
         return None
     return _FINISH.get(str(stop_reason), str(stop_reason))
+
+
+def stop_reason(finish: str | None) -> str:
+    """An OpenAI finish reason as Anthropic's ``stop_reason`` (``stop`` -> ``end_turn``...).
+
+    The inverse of :func:`finish_reason` where it is many-to-one: ``stop`` becomes ``end_turn``
+    (which stop sequence matched is not carried by a canonical answer). A finish reason Anthropic
+    has no word for (``error``, a provider's own) is ``end_turn`` too; none at all also.
+    """
+    return _STOP.get(finish or "stop", "end_turn")
 
 
 def usage_from(usage: Mapping[str, Any], start: Mapping[str, Any] | None) -> Usage:

@@ -21,9 +21,11 @@ from dataclasses import replace
 from typing import Any
 from urllib.parse import quote
 
+from ..embeddings import EmbeddingRequest
 from ..errors import ConfigurationError
 from ..types import ChatRequest
 from ..wire import HttpRequest, Secret
+from ._embeddings import openai_embedding_body
 from ._headers import content_headers, merge_headers, secret_header_values
 from .base import Target
 from .openai_compat import HostSpec, OpenAICompatAdapter
@@ -84,19 +86,35 @@ class AzureOpenAIAdapter(OpenAICompatAdapter):
     ) -> HttpRequest:
         """``POST {deployment URL}/chat/completions?api-version=...`` with the OpenAI body."""
         headers = self.request_headers(request, target)
-        version = target.options.get("azure_api_version")
-        query = f"?api-version={quote(str(version))}" if version else ""
         return HttpRequest(
             method="POST",
-            url=f"{self.base_url(target)}/chat/completions{query}",
+            url=f"{self.base_url(target)}/chat/completions{_version_query(target)}",
             headers=headers,
             json=self.request_body(request),
             secrets=secret_header_values(headers),
         )
 
+    def build_embedding_request(
+        self,
+        request: EmbeddingRequest,
+        target: Target,
+        *,
+        trace_id: str | None = None,
+        metadata: Mapping[str, str] | None = None,
+    ) -> HttpRequest:
+        """``POST {deployment URL}/embeddings?api-version=...`` (an embedding model's deployment)."""
+        headers = self.request_headers(request, target)
+        return HttpRequest(
+            method="POST",
+            url=f"{self.base_url(target)}/embeddings{_version_query(target)}",
+            headers=headers,
+            json=openai_embedding_body(request),
+            secrets=secret_header_values(headers),
+        )
+
     def request_headers(
         self,
-        request: ChatRequest,
+        request: ChatRequest | EmbeddingRequest,
         target: Target,
         *,
         trace_id: str | None = None,
@@ -111,6 +129,11 @@ class AzureOpenAIAdapter(OpenAICompatAdapter):
                 headers["api-key"] = target.api_key.reveal()
         merge_headers(headers, target.headers)
         return headers
+
+
+def _version_query(target: Target) -> str:
+    version = target.options.get("azure_api_version")
+    return f"?api-version={quote(str(version))}" if version else ""
 
 
 def _resource_url(options: Mapping[str, Any]) -> str:

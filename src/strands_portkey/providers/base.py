@@ -12,11 +12,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from ..embeddings import EmbeddingRequest, EmbeddingResponse
 from ..errors import UpstreamError
 from ..types import ChatChunk, ChatRequest, ChatResponse
 from ..wire import HttpRequest, HttpResponse, Secret
 
-__all__ = ["Adapter", "StreamParser", "Target"]
+__all__ = ["Adapter", "EmbeddingAdapter", "StreamParser", "Target", "embedding_adapter"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,3 +105,36 @@ class Adapter(Protocol):
         (``aws_region``); the caller prefixes the target's JSON path.
         """
         ...
+
+
+class EmbeddingAdapter(Protocol):
+    """The optional half of an adapter whose provider offers embeddings (``Gateway.embed``).
+
+    Errors of an embeddings call are mapped by the adapter's ``map_error``, as for chat.
+    """
+
+    name: str
+
+    def build_embedding_request(
+        self,
+        request: EmbeddingRequest,
+        target: Target,
+        *,
+        trace_id: str | None = None,
+        metadata: Mapping[str, str] | None = None,
+    ) -> HttpRequest:
+        """The HTTP request embedding ``request``'s inputs at ``target``."""
+        ...
+
+    def parse_embedding_response(
+        self, response: HttpResponse, request: EmbeddingRequest
+    ) -> EmbeddingResponse:
+        """A 2xx embeddings answer as an :class:`EmbeddingResponse` (``route`` left unset)."""
+        ...
+
+
+def embedding_adapter(adapter: object) -> EmbeddingAdapter | None:
+    """``adapter`` when it offers embeddings, else ``None`` (its provider has none here)."""
+    if hasattr(adapter, "build_embedding_request") and hasattr(adapter, "parse_embedding_response"):
+        return adapter  # type: ignore[return-value]
+    return None

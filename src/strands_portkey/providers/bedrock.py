@@ -22,12 +22,14 @@ from dataclasses import replace
 from typing import Any
 from urllib.parse import quote
 
+from ..embeddings import EmbeddingRequest, EmbeddingResponse
 from ..errors import ConfigurationError, UpstreamError
 from ..types import ChatRequest, ChatResponse, Choice, ResponseMessage, ToolCall, Usage
 from ..wire import HttpRequest, HttpResponse, Secret
 from ._bedrock_body import converse_body, json_tool_name
 from ._bedrock_stream import BedrockStreamParser, bedrock_usage, finish_reason
 from ._convert import decode_json_body, unexpected
+from ._embeddings import bedrock_embedding_body, parse_bedrock_embeddings
 from ._errors import classify_error, error_fields_from_body
 from ._headers import secret_header_values
 from .base import Target
@@ -95,26 +97,26 @@ class BedrockAdapter:
             "content-type": "application/json",
             "accept": "application/vnd.amazon.eventstream" if request.stream else "application/json",
         }
-        headers.update({name.lower(): value for name, value in target.headers.items()})
-        unsigned = HttpRequest("POST", url, headers, converse_body(request))
-        secrets = secret_header_values(headers)
-        if target.api_key:
-            headers["authorization"] = f"Bearer {target.api_key.reveal()}"
-            secrets = (target.api_key.reveal(), *secrets)
-        else:
-            headers = _sign(unsigned, target)
-            secrets = (
-                tuple(
-                    value.reveal()
-                    for value in (
-                        target.options.get("aws_secret_access_key"),
-                        target.options.get("aws_session_token"),
-                    )
-                    if isinstance(value, Secret)
-                )
-                + secrets
-            )
-        return HttpRequest("POST", url, headers, unsigned.json, secrets)
+        return _authorised(url, headers, converse_body(request), target)
+
+    def build_embedding_request(
+        self,
+        request: EmbeddingRequest,
+        target: Target,
+        *,
+        trace_id: str | None = None,
+        metadata: Mapping[str, str] | None = None,
+    ) -> HttpRequest:
+        """``POST {base}/model/{model}/invoke`` with a Titan or Cohere embedding body, signed."""
+        url = f"{target.base_url.rstrip('/')}/model/{quote(request.model, safe='')}/invoke"
+        headers = {"content-type": "application/json", "accept": "application/json"}
+        return _authorised(url, headers, bedrock_embedding_body(self.name, request), target)
+
+    def parse_embedding_response(
+        self, response: HttpResponse, request: EmbeddingRequest
+    ) -> EmbeddingResponse:
+        """Parse a Titan or Cohere InvokeModel answer."""
+        return parse_bedrock_embeddings(self.name, response, request)
 
     def parse_response(self, response: HttpResponse, request: ChatRequest) -> ChatResponse:
         """Parse a complete Converse answer."""
@@ -157,6 +159,30 @@ class BedrockAdapter:
             error_type=error_type,
             secrets=secrets,
         )
+
+
+def _authorised(url: str, headers: dict[str, str], body: dict[str, Any], target: Target) -> HttpRequest:
+    """The request with the target's headers and its credential: the API key, else a SigV4 signature."""
+    headers.update({name.lower(): value for name, value in target.headers.items()})
+    unsigned = HttpRequest("POST", url, headers, body)
+    secrets = secret_header_values(headers)
+    if target.api_key:
+        headers["authorization"] = f"Bearer {target.api_key.reveal()}"
+        secrets = (target.api_key.reveal(), *secrets)
+    else:
+        headers = _sign(unsigned, target)
+        secrets = (
+            tuple(
+                value.reveal()
+                for value in (
+                    target.options.get("aws_secret_access_key"),
+                    target.options.get("aws_session_token"),
+                )
+                if isinstance(value, Secret)
+            )
+            + secrets
+        )
+    return HttpRequest("POST", url, headers, unsigned.json, secrets)
 
 
 def _secret(value: object) -> Secret | None:

@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from ..embeddings import EmbeddingRequest, EmbeddingResponse
 from ..errors import InvalidRequestError, UpstreamError
 from ..messages import Message
 from ..types import ChatRequest, ChatResponse, Choice, ResponseMessage, Usage
@@ -33,6 +34,7 @@ from ._convert import (
     tool_result_text,
     unexpected,
 )
+from ._embeddings import gemini_embedding_body, parse_gemini_embeddings
 from ._errors import classify_error_response, classify_in_band_error
 from ._gemini_parse import GeminiStreamParser, candidate_parts, finish_reason, gemini_usage
 from ._headers import content_headers, merge_headers, secret_header_values
@@ -120,6 +122,35 @@ class GeminiAdapter:
             raise unexpected(
                 self.name, f"an answer of unexpected shape ({exc!r})", response.content
             ) from None
+
+    def build_embedding_request(
+        self,
+        request: EmbeddingRequest,
+        target: Target,
+        *,
+        trace_id: str | None = None,
+        metadata: Mapping[str, str] | None = None,
+    ) -> HttpRequest:
+        """``POST {base}/models/{model}:batchEmbedContents``, one request per input."""
+        headers = content_headers(stream=False)
+        if target.api_key:
+            headers["x-goog-api-key"] = target.api_key.reveal()
+        merge_headers(headers, target.headers)
+        model = request.model.removeprefix("models/")
+        base_url = (target.base_url or self.default_base_url).rstrip("/")
+        return HttpRequest(
+            "POST",
+            f"{base_url}/models/{model}:batchEmbedContents",
+            headers,
+            gemini_embedding_body(self.name, request),
+            secret_header_values(headers),
+        )
+
+    def parse_embedding_response(
+        self, response: HttpResponse, request: EmbeddingRequest
+    ) -> EmbeddingResponse:
+        """Parse ``BatchEmbedContentsResponse`` (no token counts: usage stays 0)."""
+        return parse_gemini_embeddings(self.name, response, request)
 
     def stream_parser(self, request: ChatRequest) -> GeminiStreamParser:
         """Return a fresh parser for one streamed response."""

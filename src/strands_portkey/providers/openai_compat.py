@@ -15,6 +15,7 @@ from collections.abc import Iterable, Mapping
 from types import MappingProxyType
 from typing import Any
 
+from ..embeddings import EmbeddingRequest
 from ..errors import (
     GatewayError,
     InvalidRequestError,
@@ -37,6 +38,7 @@ from ..types import (
 )
 from ..wire import HttpRequest, HttpResponse, decode_json
 from ._convert import event_failure, not_json, token_count
+from ._embeddings import OpenAIEmbeddings
 from ._errors import classify_error_event, classify_error_response, classify_in_band_error
 from ._headers import content_headers, merge_headers, secret_header_values
 from ._sse import SSEDecoder, SSEEvent
@@ -268,8 +270,8 @@ class OpenAIStreamParser:
         return kind(f"{self._provider} {problem}: {_snippet(data)}", provider=self._provider)
 
 
-class OpenAICompatAdapter:
-    """The adapter for OpenAI-compatible hosts (see :data:`OPENAI_COMPATIBLE_HOSTS`).
+class OpenAICompatAdapter(OpenAIEmbeddings):
+    """The adapter for OpenAI-compatible hosts (see :data:`OPENAI_COMPATIBLE_HOSTS`); embeddings too.
 
     Args:
         name: The provider id, used in error messages (``groq error: ...``).
@@ -319,7 +321,7 @@ class OpenAICompatAdapter:
 
     def request_headers(
         self,
-        request: ChatRequest,
+        request: ChatRequest | EmbeddingRequest,
         target: Target,
         *,
         trace_id: str | None = None,

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..config.client_args import PORTKEY_HOSTED_URL
+from ..embeddings import EmbeddingRequest
 from ..types import ChatRequest
 from ..wire import Secret
 from ._headers import content_headers, merge_headers
@@ -143,7 +144,7 @@ class PortkeyAdapter(OpenAICompatAdapter):
 
     def request_headers(
         self,
-        request: ChatRequest,
+        request: ChatRequest | EmbeddingRequest,
         target: Target,
         *,
         trace_id: str | None = None,

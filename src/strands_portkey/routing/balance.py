@@ -23,6 +23,7 @@ import threading
 from collections.abc import Sequence
 from typing import Literal, Protocol
 
+from ..embeddings import EmbeddingRequest, EmbeddingResponse
 from ..pipeline.base import ChunkStream, Handler, RequestContext
 from ..types import ChatRequest, ChatResponse
 
@@ -108,3 +109,7 @@ class Loadbalance:
     async def open_stream(self, request: ChatRequest, context: RequestContext) -> ChunkStream:
         """Stream from the chosen target."""
         return await self._children[self._picker.pick()].open_stream(request, context)
+
+    async def embed(self, request: EmbeddingRequest, context: RequestContext) -> EmbeddingResponse:
+        """Embed at the chosen target."""
+        return await self._children[self._picker.pick()].embed(request, context)

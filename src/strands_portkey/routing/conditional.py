@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from ..config.plan import ConditionPlan
+from ..embeddings import EmbeddingRequest, EmbeddingResponse
 from ..errors import InvalidRequestError
 from ..pipeline.base import ChunkStream, Handler, RequestContext
 from ..types import ChatRequest, ChatResponse
@@ -18,6 +19,7 @@ from ..types import ChatRequest, ChatResponse
 __all__ = ["CHAT_PATHNAME", "Conditional"]
 
 CHAT_PATHNAME = "/v1/chat/completions"
+EMBEDDINGS_PATHNAME = "/v1/embeddings"
 
 
 class Conditional:
@@ -31,11 +33,13 @@ class Conditional:
         self._conditions = tuple(conditions)
         self._default = default
 
-    def _choose(self, request: ChatRequest, context: RequestContext) -> Handler:
+    def _choose(
+        self, request: ChatRequest | EmbeddingRequest, context: RequestContext, pathname: str = CHAT_PATHNAME
+    ) -> Handler:
         query_context: dict[str, Any] = {
             "metadata": context.metadata,
             "params": request.to_body(),
-            "url": {"pathname": CHAT_PATHNAME},
+            "url": {"pathname": pathname},
         }
         for condition in self._conditions:
             if condition.matches(query_context):
@@ -55,3 +59,7 @@ class Conditional:
     async def open_stream(self, request: ChatRequest, context: RequestContext) -> ChunkStream:
         """Stream from the chosen target."""
         return await self._choose(request, context).open_stream(request, context)
+
+    async def embed(self, request: EmbeddingRequest, context: RequestContext) -> EmbeddingResponse:
+        """Embed at the chosen target (``url.pathname`` is ``/v1/embeddings`` for conditions)."""
+        return await self._choose(request, context, EMBEDDINGS_PATHNAME).embed(request, context)

@@ -12,6 +12,10 @@ Fallback follows Portkey's stop rule. After each target's result:
 3. a failure that is not an upstream outcome (a refused request, a cancellation) -> stop, raise;
 4. otherwise -> try the next target.
 
+A target whose provider offers no embeddings (its error's ``code`` is
+:data:`~strands_portkey.embeddings.EMBEDDINGS_UNSUPPORTED`) is always passed over, whatever
+``on_status_codes`` says: the next target may offer them.
+
 When every target failed, the **last** failure is raised (as Portkey returns the last response),
 with ``failures`` holding the final error of each target tried.
 """
@@ -23,6 +27,7 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import TypeVar
 
 from ..config.plan import LeafPlan, PlanNode, StrategyPlan, iter_leaves
+from ..embeddings import EMBEDDINGS_UNSUPPORTED, EmbeddingRequest, EmbeddingResponse
 from ..errors import GatewayError
 from ..pipeline.base import ChunkStream, Handler, RequestContext, is_upstream_outcome
 from ..types import ChatRequest, ChatResponse
@@ -49,6 +54,10 @@ class Fallback:
         """Stream from the first target whose stream commits (its first chunk arrived)."""
         return await self._walk(lambda child: child.open_stream(request, context))
 
+    async def embed(self, request: EmbeddingRequest, context: RequestContext) -> EmbeddingResponse:
+        """Embed at the first target that succeeds; a target without embeddings is passed over."""
+        return await self._walk(lambda child: child.embed(request, context))
+
     async def _walk(self, call: Callable[[Handler], Awaitable[_T]]) -> _T:
         failures: list[GatewayError] = []
         for child in self._children:
@@ -64,6 +73,8 @@ class Fallback:
         raise last
 
     def _goes_on(self, error: GatewayError) -> bool:
+        if error.code == EMBEDDINGS_UNSUPPORTED:  # this target cannot serve it; the next may
+            return True
         if not is_upstream_outcome(error):
             return False
         return self._codes is None or error.status_code in self._codes
@@ -87,6 +98,10 @@ class _First:
     async def open_stream(self, request: ChatRequest, context: RequestContext) -> ChunkStream:
         """Stream from the first target."""
         return await self._child.open_stream(request, context)
+
+    async def embed(self, request: EmbeddingRequest, context: RequestContext) -> EmbeddingResponse:
+        """Embed at the first target."""
+        return await self._child.embed(request, context)
 
 
 def build_router(

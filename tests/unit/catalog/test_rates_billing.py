@@ -50,11 +50,19 @@ def test_cache_tokens_never_make_uncached_negative() -> None:
     assert cost.credits == Decimal("0.05")
 
 
-def test_price_book_looks_up_chat_rates() -> None:
-    book = PriceBook([rate(), rate(model="emb", type="embedding")])
-    assert len(book) == 1
+def test_price_book_looks_up_chat_rates_then_embedding_rates() -> None:
+    book = PriceBook(
+        [
+            rate(),
+            rate(model="emb", type="embedding"),
+            rate(model="gpt-4o", type="embedding", input_rate=Decimal("99")),  # the chat rate wins
+            rate(model="img", type="imageGeneration"),
+        ]
+    )
+    assert len(book) == 2
     assert book.cost("openai", "gpt-4o", Usage(completion_tokens=1)).credits == Decimal("0.012")  # type: ignore[union-attr]
-    assert book.cost("openai", "emb", Usage()) is None
+    assert book.cost("openai", "emb", Usage(prompt_tokens=1000)).credits == Decimal("3")  # type: ignore[union-attr]
+    assert book.cost("openai", "img", Usage()) is None
 
 
 def test_price_map_parsing_strips_provider_prefix_and_filters() -> None:

@@ -70,3 +70,25 @@ def upstream() -> Callable[..., Upstream]:
         return Upstream(respond)
 
     return make
+
+
+@pytest.fixture(autouse=True)
+def _private_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each unit test gets an empty home: no test reads or writes the user's data directory.
+
+    ``Gateway(env={})`` opens the default store when the user's SQLite file exists (found through
+    ``Path.home()``), so a file left by a demo, another test or another checkout would otherwise leak
+    its keys, models and schema version into every test that follows.
+    """
+    home = tmp_path_factory.mktemp("home")
+    monkeypatch.setenv("HOME", str(home))
+    for name in _STORE_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+
+
+_STORE_VARIABLES = (
+    "XDG_DATA_HOME",
+    "STRANDS_PORTKEY_HOME",
+    "STRANDS_PORTKEY_DB_URL",
+    "STRANDS_PORTKEY_MASTER_KEY",
+)

@@ -1,0 +1,1 @@
+"""Data-plane routes: thin translations from a wire protocol to Gateway.chat / Gateway.stream."""

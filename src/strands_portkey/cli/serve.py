@@ -11,6 +11,7 @@ analytics and closes its connections.
 from __future__ import annotations
 
 import ipaddress
+import math
 import os
 from pathlib import Path
 from typing import Annotated
@@ -53,7 +54,10 @@ def serve(
         typer.Option("--no-auth", help="Serve every request without a gateway key (loopback binds only)."),
     ] = False,
     shutdown_grace: Annotated[
-        float, typer.Option(help="Seconds in-flight requests may run after SIGTERM.", min=0.0)
+        float,
+        typer.Option(
+            help="Seconds in-flight requests may run after SIGTERM (whole seconds, at least 1).", min=0.0
+        ),
     ] = 30.0,
     log_level: Annotated[str, typer.Option(help="uvicorn's log level.")] = "info",
 ) -> None:
@@ -97,7 +101,7 @@ def serve(
         port=port,
         workers=workers if workers > 1 else None,
         factory=workers > 1,
-        timeout_graceful_shutdown=max(shutdown_grace, 0.001),
+        timeout_graceful_shutdown=max(1, math.ceil(shutdown_grace)),
         access_log=False,
         log_level=log_level,
         lifespan="on",

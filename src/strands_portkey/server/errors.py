@@ -23,6 +23,7 @@ from typing import Any, Literal
 
 from ..errors import (
     AuthenticationError,
+    BadRequestError,
     ConfigurationError,
     ConflictError,
     ContextWindowExceededError,
@@ -99,6 +100,7 @@ _TABLE: tuple[tuple[type[BaseException], _Row], ...] = (
     (UnauthorizedError, _Row(401, "authentication_error", "authentication_error")),
     (AddressRefusedError, _Row(403, "permission_error", "permission_error")),
     (ContextWindowExceededError, _Row(400, "invalid_request_error", "invalid_request_error", True)),
+    (BadRequestError, _Row(400, "invalid_request_error", "invalid_request_error", True)),
     (AuthenticationError, _Row(401, "authentication_error", "authentication_error", True)),
     (NotFoundError, _Row(404, "not_found_error", "not_found_error", True)),
     (RateLimitError, _Row(429, "rate_limit_error", "rate_limit_error")),

@@ -149,5 +149,5 @@ class RoutePool:
             return
         if spec.custom_host:
             await self._check_host(spec.custom_host, "x-portkey-custom-host")
-        for host, path in custom_hosts(spec.config):
+        for host, path in custom_hosts(spec.config, "x-portkey-config"):
             await self._check_host(host, path)

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ConfigurationError
-from .egress import TRUSTED_HOSTS_ENV, AddressPolicy
+from .egress import TRUSTED_HOSTS_ENV, AddressPolicy, Resolver
 
 __all__ = [
     "DEFAULT_MAX_BODY_BYTES",
@@ -68,6 +68,8 @@ class ServerSettings:
         redis_url: Shared state for several workers (``STRANDS_PORTKEY_REDIS_URL``).
         open_store: Open (create) the control plane at start; False: only if it exists.
         upstream_transport: An httpx transport instead of the network (tests); still SSRF-guarded.
+        resolver: How upstream host names are resolved for the SSRF check (tests inject one).
+        control_plane: A control plane to use instead of opening one (the server does not close it).
     """
 
     default_config: Mapping[str, Any] | str | None = None
@@ -79,6 +81,8 @@ class ServerSettings:
     redis_url: str | None = None
     open_store: bool = True
     upstream_transport: Any = None
+    resolver: Resolver | None = None
+    control_plane: Any = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> ServerSettings:

@@ -20,7 +20,7 @@ from ..errors import ControlPlaneError
 from ..types import Usage
 from ..wire import decode_json
 from .auth import Authenticator, Principal, provider_key
-from .egress import GuardedTransport, shared_pool
+from .egress import GuardedTransport, shared_pool, system_resolver
 from .errors import ServerInputError
 from .headers import CallOptions, read_call_options, read_route
 from .limits import Limiter, LimitRequest, Outcome, Reservation
@@ -91,8 +91,9 @@ class ServerState:
         self.authenticator = authenticator
         self.limiter = limiter
         inner = settings.upstream_transport if settings.upstream_transport is not None else shared_pool()
-        self.egress = GuardedTransport(inner, settings.address_policy)
-        self.plane: ControlPlane | None = self._open_plane()
+        self.egress = GuardedTransport(inner, settings.address_policy, settings.resolver or system_resolver)
+        self._owns_plane = settings.control_plane is None
+        self.plane: ControlPlane | None = settings.control_plane or self._open_plane()
         self.pool = RoutePool(
             size=settings.route_cache_size,
             default_config=settings.default_config,
@@ -178,7 +179,7 @@ class ServerState:
 
     async def aclose(self) -> None:
         """Write pending analytics, close the control plane and the shared pool (shutdown)."""
-        if self.plane is not None:
+        if self.plane is not None and self._owns_plane:
             try:
                 await asyncio.to_thread(self.plane.records.flush)
             except Exception as error:

@@ -132,18 +132,19 @@ class GuardedTransport(httpx.AsyncBaseTransport):
 
     async def check(self, host: str, port: int, *, path: str | None = None) -> str:
         """The address to connect to for ``host``; raise :class:`AddressRefusedError` if it is refused."""
+        now = self._clock()
+        cached = self._decisions.get((host, port))
+        if cached is not None and cached[0] > now:
+            return cached[1]
         literal = _literal(host)
         if literal is not None:
             problem = self._policy.refusal(literal)
             if problem is not None:
                 raise AddressRefusedError(f"upstream address {literal} {problem}; {_HINT}", path=path)
-            return literal
+            self._remember(host, port, now, host)
+            return host
         if self._policy.name_trusted(host):
             return host
-        now = self._clock()
-        cached = self._decisions.get((host, port))
-        if cached is not None and cached[0] > now:
-            return cached[1]
         try:
             addresses = await self._resolver(host, port)
         except OSError:
@@ -156,16 +157,20 @@ class GuardedTransport(httpx.AsyncBaseTransport):
                 )
         if not addresses:
             return host
+        self._remember(host, port, now, addresses[0])
+        return addresses[0]
+
+    def _remember(self, host: str, port: int, now: float, address: str) -> None:
+        """Keep an allowed decision for a while (refusals are not kept: they are rare)."""
         if len(self._decisions) >= _CACHE_MAX:
             self._decisions.clear()
-        self._decisions[(host, port)] = (now + _CACHE_TTL_S, addresses[0])
-        return addresses[0]
+        self._decisions[(host, port)] = (now + _CACHE_TTL_S, address)
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         """Check (and for ``http``, pin) the destination, then send with the inner transport."""
         url = request.url
         address = await self.check(url.host, url.port or (443 if url.scheme == "https" else 80))
-        if url.scheme == "http" and address != url.host and _literal(url.host) is None:
+        if url.scheme == "http" and address != url.host:
             request.url = url.copy_with(host=address)
         return await self._inner.handle_async_request(request)
 

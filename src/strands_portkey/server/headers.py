@@ -87,6 +87,12 @@ class RouteSpec:
             or bool(self.provider or self.virtual_key)
         )
 
+    def checked(self) -> RouteSpec:
+        """The route, once the checks worth doing once per distinct route passed (the host URL syntax)."""
+        if self.custom_host is not None:
+            _read_host(self.custom_host)
+        return self
+
     def client_args(self) -> dict[str, Any]:
         """The ``AsyncPortkey``-style arguments a ``Gateway`` for this route is built from."""
         args: dict[str, Any] = dict(self.provider_fields)
@@ -164,7 +170,11 @@ def _read_forward(value: str) -> tuple[str, ...]:
 
 
 def read_route(headers: Mapping[str, str], provider_key: str | None) -> RouteSpec:
-    """The route the headers name (see the module table); ``provider_key`` is from :mod:`.auth`."""
+    """The route the headers name (see the module table); ``provider_key`` is from :mod:`.auth`.
+
+    ``headers`` has lower-case names. The custom host's URL syntax is checked by
+    :meth:`RouteSpec.checked`, once per distinct route, not on every request.
+    """
     config, saved = (None, None)
     raw_config = headers.get("x-portkey-config")
     if raw_config:
@@ -175,14 +185,18 @@ def read_route(headers: Mapping[str, str], provider_key: str | None) -> RouteSpe
     provider = (headers.get("x-portkey-provider") or "").strip() or None
     if host and not provider and config is None:
         raise _header_error("x-portkey-custom-host", "needs 'x-portkey-provider' (the API the host speaks)")
-    fields = {name: headers[h].strip() for h, name in _FIELD_HEADERS.items() if headers.get(h)}
+    fields = {
+        _FIELD_HEADERS[name]: value.strip()
+        for name, value in headers.items()
+        if name in _FIELD_HEADERS and value.strip()
+    }
     return RouteSpec(
         config=config,
         saved_config=saved,
         provider=provider,
         provider_key=provider_key if provider else None,
         virtual_key=(headers.get("x-portkey-virtual-key") or "").strip() or None,
-        custom_host=_read_host(host) if host else None,
+        custom_host=host.strip() if host else None,
         request_timeout_ms=_read_timeout(timeout) if timeout else None,
         forward_headers=_read_forward(forward) if forward else (),
         provider_fields=fields,

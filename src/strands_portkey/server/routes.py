@@ -134,6 +134,7 @@ class RoutePool:
         if found is not None:
             self._gateways.move_to_end(key)
             return found
+        spec.checked()
         await self._check_hosts(spec)
         try:
             gateway = self._new(client_args=spec.client_args())

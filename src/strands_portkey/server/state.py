@@ -32,10 +32,19 @@ if TYPE_CHECKING:
     from ..controlplane import ControlPlane
     from ..gateway import Gateway
 
-__all__ = ["Admitted", "ServerState", "read_json_body"]
+__all__ = ["Admitted", "ServerState", "plain_headers", "read_json_body"]
 
 _log = logging.getLogger("strands_portkey.server")
 _JSON_TYPES = ("application/json",)
+
+
+def plain_headers(request: Request) -> dict[str, str]:
+    """The request headers as a dict of lower-case names (a repeated header: the last value).
+
+    Read once: Starlette's ``Headers`` scans the raw list on every lookup, and a request is asked
+    for some twenty header names.
+    """
+    return {name.decode("latin-1"): value.decode("latin-1") for name, value in request.scope["headers"]}
 
 
 async def read_json_body(request: Request, limit: int) -> tuple[dict[str, Any], int]:
@@ -125,7 +134,7 @@ class ServerState:
 
     async def admit(self, request: Request, endpoint: str) -> Admitted:
         """Authenticate, read the body, choose the gateway, reserve: everything before the call."""
-        headers = request.headers
+        headers = plain_headers(request)
         principal = await self.authenticator.authenticate(headers)
         body, size = await read_json_body(request, self.settings.max_body_bytes)
         spec = read_route(headers, provider_key(headers, self.authenticator))

@@ -66,7 +66,7 @@ def test_provider_key_is_ignored_without_a_provider() -> None:
 )
 def test_bad_route_headers_name_the_header(headers: dict[str, str], path: str) -> None:
     with pytest.raises(ServerInputError) as caught:
-        read_route(headers, None)
+        read_route(headers, None).checked()
     assert caught.value.path == path
     assert caught.value.status_code == 400
 

@@ -88,7 +88,7 @@ class RouteSpec:
         )
 
     def checked(self) -> RouteSpec:
-        """The route, once the checks worth doing once per distinct route passed (the host URL syntax)."""
+        """The same route, validated once per distinct route (the host URL syntax)."""
         if self.custom_host is not None:
             _read_host(self.custom_host)
         return self

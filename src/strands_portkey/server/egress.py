@@ -31,7 +31,7 @@ import httpx
 
 from .errors import AddressRefusedError
 
-__all__ = ["AddressPolicy", "GuardedTransport", "Resolver", "shared_pool", "system_resolver"]
+__all__ = ["AddressPolicy", "GuardedTransport", "Resolver", "ShardedPool", "shared_pool", "system_resolver"]
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -182,9 +182,44 @@ class GuardedTransport(httpx.AsyncBaseTransport):
 _HINT = f"refused by the server's SSRF policy (allow it with {TRUSTED_HOSTS_ENV})"
 
 
-def shared_pool(max_connections: int = 200, max_keepalive: int = 100) -> httpx.AsyncBaseTransport:
+class ShardedPool(httpx.AsyncBaseTransport):
+    """Several small connection pools used in turn, instead of one large one.
+
+    httpcore's pool looks at every connection it holds on each request, so a request costs more
+    the more connections are open: at 64 concurrent requests one pool of 64 connections spends
+    most of its time there. Shards of a few connections each keep that scan short; each shard
+    still reuses its own keep-alive connections.
+    """
+
+    def __init__(self, shards: list[httpx.AsyncBaseTransport]) -> None:
+        if not shards:
+            raise ValueError("a sharded pool needs at least one shard")
+        self._shards = shards
+        self._next = 0
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        """Send through the next shard."""
+        shard = self._shards[self._next]
+        self._next = (self._next + 1) % len(self._shards)
+        return await shard.handle_async_request(request)
+
+    async def aclose(self) -> None:
+        """Close every shard."""
+        for shard in self._shards:
+            await shard.aclose()
+
+
+def shared_pool(
+    max_connections: int = 256, max_keepalive: int = 128, shards: int = 8
+) -> httpx.AsyncBaseTransport:
     """The one pooled HTTP transport every route gateway of a server sends through."""
-    return httpx.AsyncHTTPTransport(
-        limits=httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_keepalive),
-        retries=0,
+    if shards <= 1:
+        return httpx.AsyncHTTPTransport(
+            limits=httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_keepalive),
+            retries=0,
+        )
+    per_shard = httpx.Limits(
+        max_connections=max(1, max_connections // shards),
+        max_keepalive_connections=max(1, max_keepalive // shards),
     )
+    return ShardedPool([httpx.AsyncHTTPTransport(limits=per_shard, retries=0) for _ in range(shards)])

@@ -3,7 +3,7 @@
 import httpx
 import pytest
 
-from strands_portkey.server.egress import AddressPolicy, GuardedTransport
+from strands_portkey.server.egress import AddressPolicy, GuardedTransport, ShardedPool, shared_pool
 from strands_portkey.server.errors import AddressRefusedError
 
 DEFAULT = AddressPolicy()
@@ -118,3 +118,25 @@ async def test_trusted_names_skip_resolution_and_unresolvable_names_fail_at_conn
     assert await transport.check("models.internal", 80) == "models.internal"
     assert await transport.check("nowhere.invalid", 80) == "nowhere.invalid"
     assert resolver.asked == ["nowhere.invalid"]
+
+
+async def test_sharded_pool_uses_its_shards_in_turn_and_closes_them_all() -> None:
+    used: list[int] = []
+    closed: list[int] = []
+
+    class Shard(httpx.MockTransport):
+        def __init__(self, n: int) -> None:
+            super().__init__(lambda request: used.append(n) or httpx.Response(200))
+            self.n = n
+
+        async def aclose(self) -> None:
+            closed.append(self.n)
+
+    pool = ShardedPool([Shard(0), Shard(1), Shard(2)])
+    async with httpx.AsyncClient(transport=pool) as client:
+        for _ in range(5):
+            await client.get("http://127.0.0.1/")
+    assert used == [0, 1, 2, 0, 1]
+    assert sorted(closed) == [0, 1, 2]
+    assert isinstance(shared_pool(shards=4), ShardedPool)
+    assert isinstance(shared_pool(shards=1), httpx.AsyncHTTPTransport)

@@ -234,3 +234,27 @@ def test_an_abandoned_stream_is_recorded_once_as_cancelled(tmp_path: Path, local
     with sqlite3.connect(running.db_path) as db:
         rows = db.execute("select status from request_records").fetchall()
     assert rows == [("cancelled",)]
+
+
+def test_two_workers_with_redis_configured_and_ready_says_when_it_is_unreachable(
+    tmp_path: Path, upstream: ScriptedUpstream
+) -> None:
+    upstream.script("workers", "a", [ok()])
+    dead_redis = f"redis://127.0.0.1:{free_port()}/0"
+    with running_server(
+        tmp_path / "home", ["--workers", "2"], env={"STRANDS_PORTKEY_REDIS_URL": dead_redis}
+    ) as running:
+        ready = httpx.get(f"{running.url}/health/ready", timeout=10)
+        answered = [
+            httpx.post(
+                f"{running.url}/v1/chat/completions",
+                json={"model": "m", "messages": HI},
+                headers=_direct(upstream, "workers"),
+                timeout=30,
+            ).status_code
+            for _ in range(4)
+        ]
+    assert ready.status_code == 503
+    assert ready.json()["checks"]["redis"].startswith("unreachable")
+    assert ready.json()["checks"]["store"] == "ok"
+    assert answered == [200] * 4

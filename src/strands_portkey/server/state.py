@@ -28,6 +28,7 @@ from .routes import RoutePool, SavedConfigs
 from .settings import ServerSettings
 
 if TYPE_CHECKING:
+    from ..cache.redis import RedisStore
     from ..cache.stores import CacheStore
     from ..controlplane import ControlPlane
     from ..gateway import Gateway
@@ -102,6 +103,7 @@ class ServerState:
         inner = settings.upstream_transport if settings.upstream_transport is not None else shared_pool()
         self.egress = GuardedTransport(inner, settings.address_policy, settings.resolver or system_resolver)
         self._owns_plane = settings.control_plane is None
+        self._redis: RedisStore | None = None
         self.plane: ControlPlane | None = settings.control_plane or self._open_plane()
         self.pool = RoutePool(
             size=settings.route_cache_size,
@@ -120,11 +122,13 @@ class ServerState:
         return open_control_plane(self.settings.env, transport=self.egress, create=self.settings.open_store)
 
     def _cache_store(self) -> CacheStore | None:
+        """The shared cache (Redis, when configured); also what ``/health/ready`` pings."""
         if not self.settings.redis_url:
             return None
         from ..cache.redis import RedisStore
 
-        return RedisStore(self.settings.redis_url)
+        self._redis = RedisStore(self.settings.redis_url)
+        return self._redis
 
     async def _check_host(self, url: str, where: str) -> None:
         parts = urlsplit(url)
@@ -176,11 +180,9 @@ class ServerState:
                 checks["store"] = "ok"
             except Exception as error:
                 checks["store"] = f"unreachable: {type(error).__name__}"
-        if self.settings.redis_url:
-            from ..cache.redis import RedisStore
-
+        if self._redis is not None:
             try:
-                await RedisStore(self.settings.redis_url).get("health")
+                await self._redis.get("health")
                 checks["redis"] = "ok"
             except ConnectionError as error:
                 checks["redis"] = f"unreachable: {type(error.__cause__).__name__}"

@@ -21,7 +21,9 @@ from rich.console import Console
 
 __all__ = ["is_loopback", "serve"]
 
-_console = Console(stderr=True)
+
+def _console() -> Console:
+    return Console(stderr=True)
 
 
 def is_loopback(host: str) -> bool:
@@ -35,7 +37,7 @@ def is_loopback(host: str) -> bool:
 
 
 def _fail(message: str) -> typer.Exit:
-    _console.print(f"[bold red]error:[/] {message}")
+    _console().print(f"[bold red]error:[/] {message}")
     return typer.Exit(code=2)
 
 
@@ -92,7 +94,7 @@ def serve(
     except ConfigurationError as error:
         raise _fail(str(error)) from None
     auth = "[yellow]no authentication (loopback only)[/]" if no_auth else "gateway API keys"
-    _console.print(
+    _console().print(
         f"strands-portkey serving on [bold]http://{host}:{port}[/] with {workers} worker(s); {auth}"
     )
     uvicorn.run(

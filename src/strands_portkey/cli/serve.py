@@ -1,0 +1,110 @@
+"""``strands-portkey serve``: the gateway as an HTTP server (uvicorn running the app factory).
+
+Every worker builds its app from the environment (:func:`~strands_portkey.server.app.app_from_env`),
+so the options are handed over as ``STRANDS_PORTKEY_*`` variables. Several workers share state
+(cache, later rate limits and budgets) through Redis, so ``--workers`` above 1 needs
+``STRANDS_PORTKEY_REDIS_URL``. On SIGTERM or Ctrl-C the server stops accepting connections, lets
+in-flight requests and streams finish for up to ``--shutdown-grace`` seconds, then writes pending
+analytics and closes its connections.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import math
+import os
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+__all__ = ["is_loopback", "serve"]
+
+
+def _console() -> Console:
+    return Console(stderr=True)
+
+
+def is_loopback(host: str) -> bool:
+    """Whether binding ``host`` keeps the server reachable from this machine only."""
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def _fail(message: str) -> typer.Exit:
+    _console().print(f"[bold red]error:[/] {message}")
+    return typer.Exit(code=2)
+
+
+def serve(
+    *,
+    host: Annotated[str, typer.Option(help="Address to bind.")] = "127.0.0.1",
+    port: Annotated[
+        int, typer.Option(help="Port to listen on (Portkey's is 8787).", min=1, max=65535)
+    ] = 8787,
+    workers: Annotated[int, typer.Option(help="Worker processes (above 1 needs Redis).", min=1)] = 1,
+    config: Annotated[
+        Path | None, typer.Option(help="A Portkey config (JSON file) for requests that name no route.")
+    ] = None,
+    no_auth: Annotated[
+        bool,
+        typer.Option("--no-auth", help="Serve every request without a gateway key (loopback binds only)."),
+    ] = False,
+    shutdown_grace: Annotated[
+        float,
+        typer.Option(
+            help="Seconds in-flight requests may run after SIGTERM (whole seconds, at least 1).", min=0.0
+        ),
+    ] = 30.0,
+    log_level: Annotated[str, typer.Option(help="uvicorn's log level.")] = "info",
+) -> None:
+    """Run the gateway as an HTTP server (OpenAI- and Portkey-compatible data plane)."""
+    import uvicorn
+
+    from ..errors import ConfigurationError
+    from ..server.app import DEFAULT_CONFIG_ENV, NO_AUTH_ENV, app_from_env
+    from ..server.settings import REDIS_URL_ENV, SHUTDOWN_GRACE_ENV, load_config_file
+
+    if not no_auth:
+        raise _fail(
+            "gateway API keys are not available in this version: pass --no-auth to serve a loopback "
+            "development server"
+        )
+    if no_auth and not is_loopback(host):
+        raise _fail(f"--no-auth serves anyone who can connect: bind a loopback address, not {host!r}")
+    if workers > 1 and not os.environ.get(REDIS_URL_ENV):
+        raise _fail(
+            f"--workers {workers} shares state through Redis: set {REDIS_URL_ENV} (redis://host:6379/0)"
+        )
+    if config is not None:
+        try:
+            load_config_file(config)  # fail now, in the terminal, not in every worker
+        except ConfigurationError as error:
+            raise _fail(str(error)) from None
+        os.environ[DEFAULT_CONFIG_ENV] = str(config.resolve())
+    os.environ[NO_AUTH_ENV] = "1" if no_auth else "0"
+    os.environ[SHUTDOWN_GRACE_ENV] = str(shutdown_grace) if shutdown_grace > 0 else "0.001"
+    try:
+        app_target = app_from_env() if workers == 1 else "strands_portkey.server.app:app_from_env"
+    except ConfigurationError as error:
+        raise _fail(str(error)) from None
+    auth = "[yellow]no authentication (loopback only)[/]" if no_auth else "gateway API keys"
+    _console().print(
+        f"strands-portkey serving on [bold]http://{host}:{port}[/] with {workers} worker(s); {auth}"
+    )
+    uvicorn.run(
+        app_target,
+        host=host,
+        port=port,
+        workers=workers if workers > 1 else None,
+        factory=workers > 1,
+        timeout_graceful_shutdown=max(1, math.ceil(shutdown_grace)),
+        access_log=False,
+        log_level=log_level,
+        lifespan="on",
+    )

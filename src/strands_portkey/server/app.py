@@ -1,0 +1,123 @@
+"""The one app factory: :func:`create_app` builds the server's Starlette app from its settings.
+
+Plain Starlette routes (no FastAPI): the data plane parses its own bodies, so request models and
+dependency injection would only add work to the hot path. Every data-plane route exists with and
+without the ``/v1`` prefix (Portkey's SDK, OpenAI's SDK and ``curl`` habits differ). Health
+checks need no key: ``/health/live`` says the process answers, ``/health/ready`` that the store
+(and Redis, when configured) can be reached.
+
+The seams the next pieces plug into: ``authenticator`` (gateway API keys), ``limiter`` (budgets,
+rate limits), ``saved_configs`` (``pc-...`` ids), and ``extra_routes`` (more data-plane routes,
+e.g. Anthropic's ``/v1/messages``).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Route
+
+from ..errors import ConfigurationError
+from .auth import Authenticator, NoAuth
+from .dataplane.models import list_models
+from .dataplane.openai import chat_completions, json_response
+from .limits import Limiter, NoLimits
+from .routes import SavedConfigs
+from .settings import ServerSettings, load_config_file
+from .state import ServerState
+
+__all__ = ["DEFAULT_CONFIG_ENV", "NO_AUTH_ENV", "app_from_env", "create_app"]
+
+_log = logging.getLogger("strands_portkey.server")
+
+DEFAULT_CONFIG_ENV = "STRANDS_PORTKEY_SERVER_CONFIG"
+"""A JSON file with the default config (``serve --config``; read by every worker)."""
+NO_AUTH_ENV = "_STRANDS_PORTKEY_SERVE_NO_AUTH"
+"""Set only by ``strands-portkey serve --no-auth`` on a loopback bind, for its workers."""
+
+
+def data_plane_routes() -> list[BaseRoute]:
+    """The OpenAI-compatible routes, with and without ``/v1``."""
+    routes: list[BaseRoute] = []
+    for prefix in ("/v1", ""):
+        routes.append(Route(f"{prefix}/chat/completions", chat_completions, methods=["POST"]))
+        routes.append(Route(f"{prefix}/models", list_models, methods=["GET"]))
+    return routes
+
+
+async def _live(request: Request) -> Response:
+    return json_response({"status": "ok"})
+
+
+async def _ready(request: Request) -> Response:
+    checks = await request.app.state.server.ready()
+    ok = all(value == "ok" for value in checks.values())
+    return json_response({"status": "ok" if ok else "unavailable", "checks": checks}, 200 if ok else 503)
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    status = exc.status_code if isinstance(exc, HTTPException) else 500
+    kind = {404: "not_found_error", 405: "invalid_request_error"}.get(status, "api_error")
+    message = {404: f"no route {request.url.path}", 405: f"{request.method} is not allowed here"}.get(
+        status, "the server failed to process the request"
+    )
+    return json_response({"error": {"message": message, "type": kind, "param": None, "code": None}}, status)
+
+
+def create_app(
+    settings: ServerSettings | None = None,
+    *,
+    authenticator: Authenticator | None = None,
+    no_auth: bool = False,
+    limiter: Limiter | None = None,
+    saved_configs: SavedConfigs | None = None,
+    extra_routes: Sequence[BaseRoute] = (),
+) -> Starlette:
+    """The server app. Needs an ``authenticator`` or an explicit ``no_auth=True``."""
+    if authenticator is None and not no_auth:
+        raise ConfigurationError(
+            "the server needs an authenticator (gateway API keys), or no_auth=True for a loopback "
+            "development server",
+            path="create_app.authenticator",
+        )
+    settings = settings or ServerSettings.from_env()
+    state = ServerState(settings, authenticator or NoAuth(), limiter or NoLimits(), saved_configs)
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        yield
+        await state.aclose()  # after in-flight requests ended (uvicorn drains them first)
+
+    routes: list[BaseRoute] = [
+        Route("/health/live", _live, methods=["GET"]),
+        Route("/health/ready", _ready, methods=["GET"]),
+        *extra_routes,
+        *data_plane_routes(),
+    ]
+    app = Starlette(
+        routes=routes,
+        lifespan=lifespan,
+        exception_handlers={HTTPException: _http_error, Exception: _http_error},
+    )
+    app.state.server = state
+    return app
+
+
+def app_from_env() -> Starlette:
+    """The app of one ``strands-portkey serve`` worker, from the environment (uvicorn's factory)."""
+    env = dict(os.environ)
+    config_file = env.get(DEFAULT_CONFIG_ENV)
+    settings = ServerSettings.from_env(
+        env, default_config=load_config_file(config_file) if config_file else None
+    )
+    no_auth = env.get(NO_AUTH_ENV) == "1"
+    if no_auth:
+        _log.warning("no authentication: every request is served (a loopback development server)")
+    return create_app(settings, no_auth=no_auth)

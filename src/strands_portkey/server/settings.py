@@ -1,0 +1,99 @@
+"""The server's settings: one frozen object, from arguments or the environment."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..errors import ConfigurationError
+from .egress import TRUSTED_HOSTS_ENV, AddressPolicy, Resolver
+
+__all__ = [
+    "DEFAULT_MAX_BODY_BYTES",
+    "MAX_BODY_ENV",
+    "REDIS_URL_ENV",
+    "SHUTDOWN_GRACE_ENV",
+    "ServerSettings",
+    "load_config_file",
+]
+
+DEFAULT_MAX_BODY_BYTES = 10 * 1024 * 1024
+MAX_BODY_ENV = "STRANDS_PORTKEY_MAX_BODY_BYTES"
+REDIS_URL_ENV = "STRANDS_PORTKEY_REDIS_URL"
+SHUTDOWN_GRACE_ENV = "STRANDS_PORTKEY_SHUTDOWN_GRACE"
+
+
+def load_config_file(path: str | Path) -> Mapping[str, Any]:
+    """A Portkey config from a JSON file (``--config``), or a ConfigurationError naming the file."""
+    try:
+        config = json.loads(Path(path).read_text(encoding="utf-8"))
+    except OSError as error:
+        raise ConfigurationError(f"cannot read {path}: {error.strerror}", path="--config") from None
+    except (ValueError, RecursionError):
+        raise ConfigurationError(f"{path} is not JSON", path="--config") from None
+    if not isinstance(config, dict):
+        raise ConfigurationError(f"{path} must hold a JSON object (a Portkey config)", path="--config")
+    return config
+
+
+def _positive(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigurationError(f"expected a positive number, got {raw!r}", path=name) from None
+    if value <= 0:
+        raise ConfigurationError(f"expected a positive number, got {raw!r}", path=name)
+    return value
+
+
+@dataclass(frozen=True, slots=True)
+class ServerSettings:
+    """What one server process runs with.
+
+    Attributes:
+        default_config: The Portkey config for requests whose headers name no route
+            (``--config``); None: such requests must name a registered model or ``@provider/model``.
+        max_body_bytes: Larger request bodies get 413.
+        address_policy: Which upstream addresses callers may make the server call (SSRF).
+        shutdown_grace_s: How long in-flight requests and streams may run after SIGTERM.
+        route_cache_size: How many route gateways are kept (LRU).
+        env: Where provider keys, the store URL and the other settings are read.
+        redis_url: Shared state for several workers (``STRANDS_PORTKEY_REDIS_URL``).
+        open_store: Open (create) the control plane at start; False: only if it exists.
+        upstream_transport: An httpx transport instead of the network (tests); still SSRF-guarded.
+        resolver: How upstream host names are resolved for the SSRF check (tests inject one).
+        control_plane: A control plane to use instead of opening one (the server does not close it).
+    """
+
+    default_config: Mapping[str, Any] | str | None = None
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
+    address_policy: AddressPolicy = field(default_factory=AddressPolicy)
+    shutdown_grace_s: float = 30.0
+    route_cache_size: int = 256
+    env: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
+    redis_url: str | None = None
+    open_store: bool = True
+    upstream_transport: Any = None
+    resolver: Resolver | None = None
+    control_plane: Any = None
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> ServerSettings:
+        """Settings from ``STRANDS_PORTKEY_*`` variables; keyword arguments win."""
+        env = dict(os.environ if env is None else env)
+        values: dict[str, Any] = {
+            "env": env,
+            "max_body_bytes": int(_positive(env, MAX_BODY_ENV, DEFAULT_MAX_BODY_BYTES)),
+            "shutdown_grace_s": _positive(env, SHUTDOWN_GRACE_ENV, 30.0),
+            "address_policy": AddressPolicy.from_env(env.get(TRUSTED_HOSTS_ENV)),
+            "redis_url": env.get(REDIS_URL_ENV) or None,
+        }
+        values.update(overrides)
+        return cls(**values)

@@ -1,0 +1,47 @@
+"""``strands-portkey serve``: the refusals happen before any server starts (typer's runner, offline)."""
+
+import pytest
+from typer.testing import CliRunner
+
+from strands_portkey.cli import build_app
+from strands_portkey.cli.serve import is_loopback
+
+
+@pytest.mark.parametrize(
+    ("host", "loopback"),
+    [
+        ("127.0.0.1", True),
+        ("::1", True),
+        ("[::1]", True),
+        ("localhost", True),
+        ("0.0.0.0", False),
+        ("10.0.0.1", False),
+        ("example.com", False),
+    ],
+)
+def test_is_loopback(host: str, loopback: bool) -> None:
+    assert is_loopback(host) is loopback
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (["serve"], "--no-auth"),
+        (["serve", "--no-auth", "--host", "0.0.0.0"], "bind a loopback address"),
+        (["serve", "--no-auth", "--workers", "3"], "STRANDS_PORTKEY_REDIS_URL"),
+        (["serve", "--no-auth", "--config", "/nonexistent/c.json"], "cannot read"),
+    ],
+)
+def test_serve_refuses_before_starting(args: list[str], says: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("STRANDS_PORTKEY_REDIS_URL", raising=False)
+    result = CliRunner().invoke(build_app(), args)
+    assert result.exit_code == 2
+    assert says in result.output.replace("\n", " ")
+
+
+def test_a_config_file_that_is_not_an_object_is_refused(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
+    config = tmp_path / "c.json"
+    config.write_text("[1, 2]")
+    result = CliRunner().invoke(build_app(), ["serve", "--no-auth", "--config", str(config)])
+    assert result.exit_code == 2
+    assert "JSON object" in result.output.replace("\n", " ")

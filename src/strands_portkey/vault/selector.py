@@ -316,7 +316,10 @@ class CredentialSelector:
             ]
 
     def _row(self, slot: Slot, now: float, shared: MemberStatus | None) -> dict[str, object]:
-        throttled = slot.throttled_until is not None and now < slot.throttled_until
+        if shared is None:  # without a shared state, this process's own cooldown
+            throttled = slot.throttled_until is not None and now < slot.throttled_until
+        else:
+            throttled = shared.throttled_for is not None
         shared_off = shared is not None and shared.disabled_for is not None and not slot.disabled
         return {
             "id": slot.entry.id,
@@ -324,7 +327,7 @@ class CredentialSelector:
             "weight": slot.weight,
             "effective_weight": (
                 min(slot.weight, self._throttled_weight)
-                if throttled or (shared is not None and shared.throttled_for is not None)
+                if throttled
                 else slot.weight
             ),
             "disabled": slot.disabled or shared_off,

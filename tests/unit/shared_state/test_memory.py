@@ -126,4 +126,6 @@ def test_scope_of_is_stable_distinct_and_opaque() -> None:
     one = scope_of("config", [("config.targets[0]", "openai", None, None, "gpt-4o", 1.0)])
     assert one == scope_of("config", [("config.targets[0]", "openai", None, None, "gpt-4o", 1.0)])
     assert one != scope_of("config", [("config.targets[0]", "openai", None, None, "gpt-4o", 2.0)])
-    assert one.startswith("lb:") and "openai" not in one and "gpt" not in one
+    assert one.startswith("lb:")
+    assert "openai" not in one
+    assert "gpt" not in one

@@ -325,11 +325,7 @@ class CredentialSelector:
             "id": slot.entry.id,
             "name": slot.entry.name,
             "weight": slot.weight,
-            "effective_weight": (
-                min(slot.weight, self._throttled_weight)
-                if throttled
-                else slot.weight
-            ),
+            "effective_weight": (min(slot.weight, self._throttled_weight) if throttled else slot.weight),
             "disabled": slot.disabled or shared_off,
             "error": slot.error or (_SHARED_DISABLED if shared_off else None),
             "next_check_in": None if slot.next_check is None else max(0.0, slot.next_check - now),

@@ -28,18 +28,18 @@ from .chat_stream import ChatStream, RequestLike, as_request, with_route
 from .config.client_args import PortkeyAccess, normalize_metadata, portkey_access, resolve_client_args
 from .config.plan import LeafPlan, PlanNode, iter_leaves
 from .config.resolve import build_plan
+from .control_faces import ControlPlaneFaces
 from .embeddings import EmbeddingRequest, EmbeddingResponse
 from .errors import ConfigurationError, InvalidRequestError
 from .guardrails import CheckRegistry, default_registry
-from .guardrails.runner import compile_hooks
+from .leaf_stages import LeafStages
 from .model_routes import ANALYTICS_ENV, ModelRouting, RegisteredModelsOnly, served_providers
 from .pipeline.base import Handler, RequestContext
-from .pipeline.cache import Caching
-from .pipeline.guardrails import InputGuard, OutputGuard
-from .pipeline.retry import Backoff, Retrying, Sleep
+from .pipeline.retry import Backoff, Sleep
 from .rotation import CredentialRotation
 from .routing.balance import BalanceMode
 from .routing.executor import build_router
+from .shared_state import SharedState
 from .targets import ProviderRoute, TargetResolver
 from .transport import AsyncHTTPTransport, Transport, TransportSettings
 from .types import ChatResponse
@@ -59,7 +59,7 @@ _T = TypeVar("_T")
 _log = logging.getLogger("strands_portkey.gateway")
 
 
-class Gateway:
+class Gateway(ControlPlaneFaces):
     """An in-process AI gateway executing a Portkey config.
 
     Args:
@@ -89,6 +89,9 @@ class Gateway:
             ``STRANDS_PORTKEY_DB_URL`` or in the user's data directory, opened on first use.
         checks: The guardrail checks hooks may name (default: the built-ins); add your own with
             ``default_registry()`` + ``.register("acme.noSecrets", fn)``.
+        shared_state: Where round-robin positions (``balance="round_robin"`` and vault keys), 429
+            cooldowns and 401/403 disables live, to share them with other gateways: a
+            ``MemoryState`` (this process) or a ``RedisState`` (every worker). Default: here.
     """
 
     def __init__(
@@ -108,12 +111,14 @@ class Gateway:
         semantic_cache: SemanticSettings | None = None,
         control_plane: ControlPlane | None = None,
         checks: CheckRegistry | None = None,
+        shared_state: SharedState | None = None,
     ) -> None:
         if balance not in ("weighted", "round_robin"):
             raise ConfigurationError(
                 f"expected 'weighted' or 'round_robin', got {balance!r}", path="Gateway.balance"
             )
         self._env = os.environ if env is None else env
+        self._shared_state = shared_state  # issue 15: positions and cooldowns shared by processes
         # --- control plane (issue 5) ---
         self._control_plane, self._owns_control_plane, self._http_transport = control_plane, False, transport
         self._control_api: tuple[AINamespace, Providers] | None = None
@@ -165,7 +170,13 @@ class Gateway:
         plan = build_plan(config, request_timeout_ms=self._timeout_override_ms)
         calls = {leaf.path: self._leaf_call(leaf) for leaf in iter_leaves(plan)}
         handlers = {leaf.path: self._leaf_handler(leaf, calls[leaf.path]) for leaf in iter_leaves(plan)}
-        return plan, calls, build_router(plan, handlers, rng=self._rng, balance=self._balance)
+        return (
+            plan,
+            calls,
+            build_router(
+                plan, handlers, rng=self._rng, balance=self._balance, shared_state=self._shared_state
+            ),
+        )
 
     def _leaf_call(self, leaf: LeafPlan) -> UpstreamCall:
         names_model = isinstance(leaf.override_params.get("model"), str)
@@ -196,31 +207,16 @@ class Gateway:
         )
 
     def _leaf_handler(self, leaf: LeafPlan, call: UpstreamCall) -> Handler:
-        """The leaf's stages, outermost first: input hooks, cache, retry, upstream call + output hooks.
-
-        Portkey's order; see :mod:`.pipeline.guardrails`.
-        """
-        handler: Handler = call
-        if leaf.after_hooks:
-            after = compile_hooks(leaf.after_hooks, "afterRequestHook", self._checks)
-            handler = OutputGuard(handler, after, self._send_check, call.target.provider)
-        if leaf.retry is not None:
-            handler = Retrying(handler, leaf.retry, self._backoff, self._sleep, self._rng)
-        if leaf.cache is not None:
-            handler = Caching(
-                handler,
-                leaf.cache,
-                self._cache_store,
-                path=leaf.path,
-                provider=call.target.provider,
-                host=call.target.base_url,
-                override_params=leaf.override_params,
-                semantic=self._semantic,
-            )
-        if leaf.before_hooks:
-            before = compile_hooks(leaf.before_hooks, "beforeRequestHook", self._checks)
-            handler = InputGuard(handler, before, self._send_check, call.target.provider, leaf.path)
-        return handler
+        stages = LeafStages(
+            self._checks,
+            self._send_check,
+            self._backoff,
+            self._sleep,
+            self._rng,
+            self._cache_store,
+            self._semantic,
+        )
+        return stages.wrap(leaf, call, call.target.provider, call.target.base_url)
 
     async def _send_check(self, request: HttpRequest, timeout_s: float) -> HttpResponse:
         """How guardrail checks (webhooks, URL probes) make HTTP calls: this gateway's transport."""
@@ -280,6 +276,8 @@ class Gateway:
 
             self._control_plane = open_control_plane(self._env, transport=self._http_transport, create=create)
             self._owns_control_plane = self._control_plane is not None
+        if self._shared_state is not None and self._control_plane is not None:
+            self._control_plane.selector.share(self._shared_state)
         return self._control_plane
 
     def _vault_has_keys(self, provider: str) -> bool:
@@ -293,48 +291,6 @@ class Gateway:
     def _virtual_key(self, name: str) -> SelectedCredential | None:
         plane = self._plane(create=False)
         return plane.resolve_virtual_key(name) if plane is not None else None
-
-    def _control(self) -> tuple[AINamespace, Providers]:
-        if self._control_api is None:
-            from .controlplane import AINamespace
-            from .controlplane.providers_api import Providers
-
-            plane = self._plane(create=True)
-            assert plane is not None
-            self._control_api = (AINamespace(plane), Providers(plane))
-            self._models.reset()  # issue 7: the store now exists; record and resolve from here on
-        return self._control_api
-
-    @property
-    def ai(self) -> AINamespace:
-        """The spec's AI resources: ``gw.ai.provider_keys`` (list/create/retrieve/update/delete/test)."""
-        return self._control()[0]
-
-    @property
-    def providers(self) -> Providers:
-        """Providers, credentials, model rates, billing, health, model discovery, ``test_models``."""
-        return self._control()[1]
-
-    def _keys_and_configs(self) -> tuple[Configs, ApiKeys]:
-        if self._keys_api is None:
-            from .controlplane.api_keys import ApiKeys
-            from .controlplane.configs_api import Configs
-
-            self._control()  # the store exists from here on (as for gw.ai)
-            plane = self._plane(create=True)
-            assert plane is not None
-            self._keys_api = (Configs(plane), ApiKeys(plane))
-        return self._keys_api
-
-    @property
-    def configs(self) -> Configs:
-        """Saved configs (``pc-...``): create, list, retrieve, update (a new version), delete."""
-        return self._keys_and_configs()[0]
-
-    @property
-    def api_keys(self) -> ApiKeys:
-        """Gateway API keys (``spk-...``): create, list, retrieve, update, rotate, revoke, authenticate."""
-        return self._keys_and_configs()[1]
 
     # ------------------------------------------------------------------ requests
 

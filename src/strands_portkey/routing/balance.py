@@ -10,6 +10,9 @@ Two ways to choose, both O(n) or better and both owned by one gateway instance:
   short burst of requests already follows the weights. Portkey declined it (its gateway is
   stateless); here the state lives in the gateway instance, guarded by a lock because a gateway
   may serve several threads' event loops at once.
+* :class:`SharedRoundRobin` (``balance="round_robin"`` with ``Gateway(shared_state=...)``): the
+  same sequence, with the counters in a :class:`~strands_portkey.shared_state.SharedState`, so
+  every gateway sharing it (every worker, with Redis) takes its turn in ONE interleaved sequence.
 
 A failure of the chosen target goes to the parent: wrap a loadbalance in a fallback to fail over.
 """
@@ -17,6 +20,7 @@ A failure of the chosen target goes to the parent: wrap a loadbalance in a fallb
 from __future__ import annotations
 
 import bisect
+import hashlib
 import itertools
 import random
 import threading
@@ -25,9 +29,19 @@ from typing import Literal, Protocol
 
 from ..embeddings import EmbeddingRequest, EmbeddingResponse
 from ..pipeline.base import ChunkStream, Handler, RequestContext
+from ..shared_state import SharedState
 from ..types import ChatRequest, ChatResponse
 
-__all__ = ["BalanceMode", "Loadbalance", "Picker", "SmoothRoundRobin", "WeightedDraw", "make_picker"]
+__all__ = [
+    "BalanceMode",
+    "Loadbalance",
+    "Picker",
+    "SharedRoundRobin",
+    "SmoothRoundRobin",
+    "WeightedDraw",
+    "make_picker",
+    "scope_of",
+]
 
 BalanceMode = Literal["weighted", "round_robin"]
 
@@ -88,10 +102,50 @@ class SmoothRoundRobin:
             return best
 
 
-def make_picker(mode: BalanceMode, weights: Sequence[float], rng: random.Random) -> Picker:
-    """The picker for ``mode`` over ``weights``."""
+class SharedRoundRobin:
+    """Smooth weighted round-robin whose counters live in a shared state (one atomic step a pick).
+
+    Members are the target indexes; ``scope`` names this load-balance node (see :func:`scope_of`),
+    so gateways running the same config share one sequence and other configs never touch it.
+    """
+
+    __slots__ = ("_members", "_scope", "_state")
+
+    def __init__(self, weights: Sequence[float], state: SharedState, scope: str) -> None:
+        if not sum(weights) > 0:
+            raise ValueError("at least one weight must be positive")
+        self._members = [(str(index), float(weight)) for index, weight in enumerate(weights)]
+        self._state = state
+        self._scope = scope
+
+    def pick(self) -> int:
+        """The next index in the sequence shared by every gateway on ``state``."""
+        choice = self._state.swrr_pick(self._scope, self._members)
+        assert choice is not None  # no cooldowns here: some weight is positive
+        return int(choice.member)
+
+
+def scope_of(path: str, identity: Sequence[object]) -> str:
+    """A short, stable name for one load-balance node: a hash of its path and its targets.
+
+    ``identity`` should describe the targets without secrets (provider, model, host, weight); only
+    the hash is used, so nothing readable about the config reaches the shared store either.
+    """
+    digest = hashlib.sha256(repr((path, tuple(identity))).encode()).hexdigest()[:24]
+    return f"lb:{digest}"
+
+
+def make_picker(
+    mode: BalanceMode,
+    weights: Sequence[float],
+    rng: random.Random,
+    *,
+    shared: SharedState | None = None,
+    scope: str = "",
+) -> Picker:
+    """The picker for ``mode`` over ``weights`` (round-robin in ``shared`` when given)."""
     if mode == "round_robin":
-        return SmoothRoundRobin(weights)
+        return SharedRoundRobin(weights, shared, scope) if shared is not None else SmoothRoundRobin(weights)
     return WeightedDraw(weights, rng)
 
 

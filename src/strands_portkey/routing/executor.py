@@ -30,8 +30,9 @@ from ..config.plan import LeafPlan, PlanNode, StrategyPlan, iter_leaves
 from ..embeddings import EMBEDDINGS_UNSUPPORTED, EmbeddingRequest, EmbeddingResponse
 from ..errors import GatewayError
 from ..pipeline.base import ChunkStream, Handler, RequestContext, is_upstream_outcome
+from ..shared_state import SharedState
 from ..types import ChatRequest, ChatResponse
-from .balance import BalanceMode, Loadbalance, make_picker
+from .balance import BalanceMode, Loadbalance, Picker, make_picker, scope_of
 from .conditional import Conditional
 
 __all__ = ["Fallback", "build_router"]
@@ -110,31 +111,50 @@ def build_router(
     *,
     rng: random.Random,
     balance: BalanceMode = "weighted",
+    shared_state: SharedState | None = None,
 ) -> Handler:
-    """The handler tree for ``plan``; ``leaves`` maps each leaf's path to its handler."""
+    """The handler tree for ``plan``; ``leaves`` maps each leaf's path to its handler.
+
+    With ``shared_state``, round-robin positions live there (shared with other gateways).
+    """
     missing = [leaf.path for leaf in iter_leaves(plan) if leaf.path not in leaves]
     if missing:
         raise ValueError(f"no handler for plan leaves {missing}")
-    return _build(plan, leaves, rng, balance)
+
+    def picker(node: StrategyPlan) -> Picker:
+        weights = [child.weight for child in node.targets]
+        if balance != "round_robin" or shared_state is None:
+            return make_picker(balance, weights, rng)
+        scope = scope_of(node.path, [_identity(child) for child in node.targets])
+        return make_picker(balance, weights, rng, shared=shared_state, scope=scope)
+
+    return _build(plan, leaves, picker)
+
+
+def _identity(node: PlanNode) -> tuple[object, ...]:
+    """What a target is, without its credentials: names one load-balance node's shared positions."""
+    if isinstance(node, LeafPlan):
+        model = node.override_params.get("model")
+        return (node.path, node.provider, node.virtual_key, node.custom_host, model, node.weight)
+    return (node.path, node.mode, node.weight, tuple(_identity(child) for child in node.targets))
 
 
 def _build(
-    node: PlanNode, leaves: Mapping[str, Handler], rng: random.Random, balance: BalanceMode
+    node: PlanNode, leaves: Mapping[str, Handler], picker: Callable[[StrategyPlan], Picker]
 ) -> Handler:
     if isinstance(node, LeafPlan):
         return leaves[node.path]
-    children = [_build(child, leaves, rng, balance) for child in node.targets]
-    return _strategy(node, children, rng, balance)
+    children = [_build(child, leaves, picker) for child in node.targets]
+    return _strategy(node, children, picker)
 
 
 def _strategy(
-    node: StrategyPlan, children: list[Handler], rng: random.Random, balance: BalanceMode
+    node: StrategyPlan, children: list[Handler], picker: Callable[[StrategyPlan], Picker]
 ) -> Handler:
     if node.mode == "fallback":
         return Fallback(children, node.on_status_codes)
     if node.mode == "loadbalance":
-        weights = [child.weight for child in node.targets]
-        return Loadbalance(children, make_picker(balance, weights, rng))
+        return Loadbalance(children, picker(node))
     if node.mode == "conditional":
         return Conditional(node.path, children, node.conditions, node.default)
     return _First(children[0])

@@ -17,6 +17,14 @@ Outcomes are reported back with :meth:`CredentialSelector.report`:
 When a provider has no usable credential, :meth:`pick` raises
 :class:`~strands_portkey.errors.CredentialsUnavailableError` listing each key's reason.
 The clock is injected (seconds, monotonic), so tests never sleep.
+
+**Shared between processes** (:meth:`CredentialSelector.share`, ``Gateway(shared_state=...)``):
+the round-robin counters, 429 cooldowns and 401/403 disables then live in a
+:class:`~strands_portkey.shared_state.SharedState` (Redis for several workers): each pick is one
+atomic step there, a 429 seen by one process throttles the key for all, and a 401/403 takes it
+out of every process's rotation at once (for ``shared_disable_s``, or until a success, a passed
+re-check or a fixed key restores it). The durable disable (``active=False`` in the database, via
+the listener) and the re-check schedule stay as they are; the shared state is the fast path.
 """
 
 from __future__ import annotations
@@ -24,82 +32,14 @@ from __future__ import annotations
 import datetime as dt
 import threading
 import time
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
-from typing import Protocol
+from collections.abc import Callable, Iterable, Mapping
 
 from ..errors import CredentialsUnavailableError, ResourceNotFoundError
-from ..wire import Secret
-from .fields import CredentialSecret
+from ..shared_state import MemberStatus, SharedState
 from .keys import CredentialEntry
+from .slots import SelectedCredential, SelectorListener, Slot
 
 __all__ = ["CredentialSelector", "SelectedCredential", "SelectorListener"]
-
-
-@dataclass(frozen=True, slots=True)
-class SelectedCredential:
-    """The credential chosen for one request: use ``api_key`` (or ``credential``) in that request only."""
-
-    id: str
-    name: str
-    provider: str
-    credential: CredentialSecret = field(repr=False)
-    base_url: str | None = None
-    region: str | None = None
-
-    @property
-    def api_key(self) -> Secret | None:
-        """The bearer-style key, for ``api_key`` credentials."""
-        return self.credential.api_key
-
-
-class SelectorListener(Protocol):
-    """Told (outside the selector's lock) when a credential leaves or rejoins the rotation."""
-
-    def credential_disabled(self, credential_id: str, error: str) -> None:
-        """A 401/403 disabled it (persist ``active=False`` and the error)."""
-        ...
-
-    def credential_restored(self, credential_id: str) -> None:
-        """A success or a passed re-check brought it back (persist ``active=True``)."""
-        ...
-
-
-class _Slot:
-    """Mutable rotation state of one credential."""
-
-    __slots__ = (
-        "current",
-        "disabled",
-        "entry",
-        "error",
-        "failures",
-        "last_used",
-        "next_check",
-        "selected",
-        "throttled_until",
-        "uses",
-        "weight",
-    )
-
-    def __init__(self, entry: CredentialEntry) -> None:
-        self.entry = entry
-        self.weight = entry.weight
-        self.current = 0
-        self.throttled_until: float | None = None
-        self.disabled = not entry.active or entry.secret is None
-        self.error = entry.error
-        self.failures = 0
-        self.next_check: float | None = None
-        self.uses = 0
-        self.last_used: float | None = None
-        self.selected = (
-            SelectedCredential(
-                entry.id, entry.name, entry.provider, entry.secret, entry.base_url, entry.region
-            )
-            if entry.secret is not None
-            else None
-        )
 
 
 class CredentialSelector:
@@ -115,6 +55,7 @@ class CredentialSelector:
         backoff_base_s: float = 5.0,
         max_backoff_s: float = 10_800.0,
         listener: SelectorListener | None = None,
+        shared_disable_s: float = 3_600.0,
     ) -> None:
         self._clock = clock
         self._wall_clock = wall_clock
@@ -123,23 +64,30 @@ class CredentialSelector:
         self._backoff_base_s = backoff_base_s
         self._max_backoff_s = max_backoff_s
         self.listener = listener
+        self._shared: SharedState | None = None
+        self._shared_disable_s = shared_disable_s
         self._lock = threading.Lock()
-        self._slots: dict[str, _Slot] = {}
-        self._by_provider: dict[str, list[_Slot]] = {}
-        self._by_name: dict[str, _Slot] = {}
+        self._slots: dict[str, Slot] = {}
+        self._by_provider: dict[str, list[Slot]] = {}
+        self._by_name: dict[str, Slot] = {}
 
     def __repr__(self) -> str:
         return f"CredentialSelector(providers={sorted(self._by_provider)}, credentials={len(self._slots)})"
+
+    def share(self, state: SharedState | None) -> None:
+        """Keep round-robin positions, cooldowns and disables in ``state`` from now on (None: here)."""
+        self._shared = state
 
     # ------------------------------------------------------------------ snapshot
 
     def load(self, entries: Iterable[CredentialEntry]) -> None:
         """Replace the snapshot; rotation, cooldown and re-check state carry over by credential id."""
-        slots: dict[str, _Slot] = {}
-        by_provider: dict[str, list[_Slot]] = {}
+        slots: dict[str, Slot] = {}
+        by_provider: dict[str, list[Slot]] = {}
+        fixed: list[str] = []  # disabled here, active in the new snapshot: fixed or re-checked
         with self._lock:
             for entry in entries:
-                slot = _Slot(entry)
+                slot = Slot(entry)
                 old = self._slots.get(entry.id)
                 if old is not None:
                     slot.current, slot.throttled_until = old.current, old.throttled_until
@@ -147,20 +95,28 @@ class CredentialSelector:
                     if old.disabled and slot.disabled:
                         slot.failures, slot.next_check = old.failures, old.next_check
                         slot.error = slot.error or old.error
+                    elif old.disabled and old.selected is not None:
+                        fixed.append(entry.id)
                 slots[entry.id] = slot
                 by_provider.setdefault(entry.provider, []).append(slot)
             self._slots, self._by_provider = slots, by_provider
             self._by_name = {slot.entry.name: slot for slot in slots.values()}
+        shared = self._shared
+        if shared is not None:
+            for credential_id in fixed:
+                shared.restore(credential_id)
 
     # ------------------------------------------------------------------ hot path
 
     def pick(self, provider: str) -> SelectedCredential:
         """The next credential of ``provider`` by smooth weighted round-robin."""
+        if self._shared is not None:
+            return self._pick_shared(provider, self._shared)
         with self._lock:
             slots = self._by_provider.get(provider)
             if slots:
                 now = self._clock()
-                best: _Slot | None = None
+                best: Slot | None = None
                 total = 0
                 for slot in slots:
                     if slot.disabled:
@@ -180,6 +136,27 @@ class CredentialSelector:
                     best.uses += 1
                     best.last_used = now
                     return best.selected
+        raise self._unavailable(provider)
+
+    def _pick_shared(self, provider: str, shared: SharedState) -> SelectedCredential:
+        """One atomic step in the shared state over the credentials usable here (I/O off the lock)."""
+        with self._lock:
+            members = [
+                (slot.entry.id, slot.weight)
+                for slot in self._by_provider.get(provider, ())
+                if not slot.disabled and slot.selected is not None
+            ]
+        choice = None
+        if members:
+            choice = shared.swrr_pick(f"cred:{provider}", members, throttled_weight=self._throttled_weight)
+        if choice is not None:
+            with self._lock:
+                slot = self._slots.get(choice.member)
+                if slot is not None and slot.selected is not None:
+                    slot.uses += 1
+                    slot.last_used = self._clock()
+                    slot.shared_throttled = choice.throttled
+                    return slot.selected
         raise self._unavailable(provider)
 
     def has_credentials(self, provider: str) -> bool:
@@ -207,7 +184,7 @@ class CredentialSelector:
                 f"gw.ai.provider_keys.create({{'name': ..., 'provider': {provider!r}, 'api_key': ...}})",
                 provider=provider,
             )
-        reasons = "; ".join(f"{slot.entry.name!r}: {slot.error or 'inactive'}" for slot in slots)
+        reasons = "; ".join(f"{slot.entry.name!r}: {_reason(slot)}" for slot in slots)
         return CredentialsUnavailableError(
             f"every credential of provider {provider!r} is disabled ({reasons}). Fix a key with "
             "gw.ai.provider_keys.update(key_id, {'api_key': ...}) or re-check it with "
@@ -222,13 +199,16 @@ class CredentialSelector:
     ) -> None:
         """Record how a request with ``credential_id`` went (HTTP status; ``Retry-After`` seconds)."""
         notify: Callable[[], None] | None = None
+        shared: Callable[[], None] | None = None
         with self._lock:
             slot = self._slots.get(credential_id)
             if slot is None:
                 return
             now = self._clock()
             if status_code == 429:
-                slot.throttled_until = now + max(self._cooldown_s, retry_after or 0.0)
+                seconds = max(self._cooldown_s, retry_after or 0.0)
+                slot.throttled_until = now + seconds
+                shared = self._shared_step("throttle", credential_id, seconds)
             elif status_code in (401, 403):
                 if not slot.disabled:
                     slot.disabled = True
@@ -237,18 +217,34 @@ class CredentialSelector:
                     slot.next_check = now + self._backoff(0)
                     message = slot.error
                     notify = self._disabled_callback(credential_id, message)
-            elif 200 <= status_code < 300 and (slot.throttled_until is not None or slot.disabled):
+                    shared = self._shared_step("disable", credential_id, self._shared_disable_s)
+            elif 200 <= status_code < 300 and (
+                slot.throttled_until is not None or slot.disabled or slot.shared_throttled
+            ):
                 notify = self._restore(slot)
+                shared = self._shared_step("restore", credential_id)
+        if shared is not None:  # I/O outside the lock
+            shared()
         if notify is not None:
             notify()
+
+    def _shared_step(self, step: str, credential_id: str, seconds: float = 0.0) -> Callable[[], None] | None:
+        """The shared state's ``throttle`` / ``disable`` / ``restore`` of ``credential_id``, to run later."""
+        state = self._shared
+        if state is None:
+            return None
+        if step == "restore":
+            return lambda: state.restore(credential_id)
+        action = state.throttle if step == "throttle" else state.disable
+        return lambda: action(credential_id, seconds)
 
     def _disabled_callback(self, credential_id: str, error: str) -> Callable[[], None] | None:
         listener = self.listener
         return (lambda: listener.credential_disabled(credential_id, error)) if listener is not None else None
 
-    def _restore(self, slot: _Slot) -> Callable[[], None] | None:
+    def _restore(self, slot: Slot) -> Callable[[], None] | None:
         was_disabled = slot.disabled and slot.selected is not None
-        slot.throttled_until = None
+        slot.throttled_until, slot.shared_throttled = None, False
         if not was_disabled:
             return None
         slot.disabled, slot.error, slot.failures, slot.next_check = False, None, 0, None
@@ -284,42 +280,56 @@ class CredentialSelector:
     def revalidated(self, credential_id: str, ok: bool, message: str | None = None) -> None:
         """The result of a re-check: back into rotation, or the next, longer wait."""
         notify: Callable[[], None] | None = None
+        shared: Callable[[], None] | None = None
         with self._lock:
             slot = self._slots.get(credential_id)
             if slot is None or not slot.disabled:
                 return
             if ok:
                 notify = self._restore(slot)
+                shared = self._shared_step("restore", credential_id)
             else:
                 slot.failures += 1
                 slot.error = message or slot.error
                 delay = self._backoff(slot.failures)
                 slot.next_check = None if delay > self._max_backoff_s else self._clock() + delay
+        if shared is not None:
+            shared()
         if notify is not None:
             notify()
 
     # ------------------------------------------------------------------ introspection
 
     def status(self, provider: str) -> list[dict[str, object]]:
-        """Each credential's rotation state (name, weight, effective weight, disabled, error)."""
+        """Each credential's rotation state (name, weight, effective weight, disabled, error).
+
+        With a shared state, its cooldowns and disables (set by any process) count too.
+        """
+        shared: Mapping[str, MemberStatus] = {}
+        if self._shared is not None:
+            shared = self._shared.status([slot.entry.id for slot in self._by_provider.get(provider, [])])
         now = self._clock()
         with self._lock:
             return [
-                {
-                    "id": slot.entry.id,
-                    "name": slot.entry.name,
-                    "weight": slot.weight,
-                    "effective_weight": (
-                        min(slot.weight, self._throttled_weight)
-                        if slot.throttled_until is not None and now < slot.throttled_until
-                        else slot.weight
-                    ),
-                    "disabled": slot.disabled,
-                    "error": slot.error,
-                    "next_check_in": None if slot.next_check is None else max(0.0, slot.next_check - now),
-                }
+                self._row(slot, now, shared.get(slot.entry.id))
                 for slot in self._by_provider.get(provider, [])
             ]
+
+    def _row(self, slot: Slot, now: float, shared: MemberStatus | None) -> dict[str, object]:
+        if shared is None:  # without a shared state, this process's own cooldown
+            throttled = slot.throttled_until is not None and now < slot.throttled_until
+        else:
+            throttled = shared.throttled_for is not None
+        shared_off = shared is not None and shared.disabled_for is not None and not slot.disabled
+        return {
+            "id": slot.entry.id,
+            "name": slot.entry.name,
+            "weight": slot.weight,
+            "effective_weight": (min(slot.weight, self._throttled_weight) if throttled else slot.weight),
+            "disabled": slot.disabled or shared_off,
+            "error": slot.error or (_SHARED_DISABLED if shared_off else None),
+            "next_check_in": None if slot.next_check is None else max(0.0, slot.next_check - now),
+        }
 
     def drain_usage(self) -> dict[str, tuple[int, dt.datetime]]:
         """Request counts and last-used times since the last drain (to persist off the hot path)."""
@@ -332,3 +342,13 @@ class CredentialSelector:
                     usage[slot.entry.id] = (slot.uses, when)
                     slot.uses = 0
         return usage
+
+
+_SHARED_DISABLED = "refused by the provider (HTTP 401/403) in another gateway process"
+
+
+def _reason(slot: Slot) -> str:
+    """Why ``slot`` is out of the rotation (locally, else through the shared state)."""
+    if slot.error:
+        return slot.error
+    return "inactive" if slot.disabled else _SHARED_DISABLED

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import httpx
 import pytest
 
@@ -10,7 +12,7 @@ from strands_portkey.controlplane import ControlPlane
 from strands_portkey.errors import CredentialsUnavailableError
 
 from ..conftest import completion
-from .conftest import GOOD, GOOD2, Clock, FakeProvider
+from .conftest import BAD, GOOD, GOOD2, MASTER, Clock, FakeProvider
 
 BODY = {"model": "gpt-4o", "messages": [{"role": "user", "content": "hi"}]}
 OPENAI = {"provider": "openai"}
@@ -179,3 +181,44 @@ async def test_a_keyless_provider_stays_keyless_until_the_vault_has_keys_for_it(
     gateway.ai.provider_keys.create({"name": "v", "provider": "vllm", "api_key": GOOD})
     await gateway.chat(BODY)
     assert sent == [None, f"Bearer {GOOD}"]
+
+
+async def test_gateways_sharing_a_state_share_the_key_rotation_and_a_401(
+    db_url: str, tmp_path: Path, fake_provider: FakeProvider
+) -> None:
+    from strands_portkey.errors import AuthenticationError
+    from strands_portkey.shared_state.memory import MemoryState
+
+    transport = httpx.MockTransport(fake_provider.handler)
+    env = {"STRANDS_PORTKEY_HOME": str(tmp_path)}
+    planes = [
+        ControlPlane(
+            db_url,
+            env=env,
+            master_key=MASTER,
+            transport=transport,
+            validate_credentials=False,  # c is a bad key, stored as if it had just been revoked
+            refresh_interval=None,  # neither reloads: only the shared state tells the other
+        )
+        for _ in range(2)
+    ]
+    add_keys(planes[0], ("a", GOOD, 100), ("b", GOOD2, 100), ("c", BAD, 100))
+    planes[1].refresh()
+    state = MemoryState()
+    first, second = (
+        Gateway(OPENAI, control_plane=plane, transport=transport, env={}, shared_state=state)
+        for plane in planes
+    )
+    await first.chat(BODY)
+    await second.chat(BODY)
+    with pytest.raises(AuthenticationError):
+        await first.chat(BODY)
+    assert keys_used(fake_provider) == [GOOD, GOOD2, BAD]  # one sequence over both gateways
+    for _ in range(4):
+        await second.chat(BODY)
+    assert BAD not in keys_used(fake_provider)[3:]  # the 401 seen by `first` took c out for `second`
+    assert [row["disabled"] for row in planes[1].selector.status("openai")] == [False, False, True]
+    for gateway in (first, second):
+        await gateway.aclose()
+    for plane in planes:
+        plane.close()

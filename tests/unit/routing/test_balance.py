@@ -130,3 +130,34 @@ async def test_two_gateways_keep_separate_round_robin_state(gateway: Make, hosts
 def test_an_unknown_balance_mode_is_a_configuration_error(gateway: Make, hosts: Hosts) -> None:
     with pytest.raises(ValueError, match=r"Gateway\.balance: expected 'weighted' or 'round_robin'"):
         gateway(target(hosts.script("a")), balance="random")
+
+
+async def test_two_gateways_sharing_a_state_interleave_one_round_robin_sequence(hosts: Hosts) -> None:
+    from strands_portkey.shared_state.memory import MemoryState
+
+    config = {
+        "strategy": {"mode": "loadbalance"},
+        "targets": [
+            target(hosts.script("a"), weight=5),
+            target(hosts.script("b"), weight=1),
+            target(hosts.script("c"), weight=1),
+        ],
+    }
+    state = MemoryState()
+    first, second = (
+        Gateway(config, transport=hosts.transport, balance="round_robin", shared_state=state)
+        for _ in range(2)
+    )
+    for turn in range(14):
+        await (first if turn % 2 == 0 else second).chat(BODY)
+    assert "".join(hosts.calls) == "aabacaa" * 2
+    other = Gateway(
+        {**config, "targets": config["targets"][:2]},
+        transport=hosts.transport,
+        balance="round_robin",
+        shared_state=state,
+    )
+    hosts.calls.clear()
+    for _ in range(6):
+        await other.chat(BODY)
+    assert "".join(hosts.calls) == "aaabaa"  # another config: its own positions, from the start

@@ -1,0 +1,71 @@
+"""The control-plane faces of a gateway: ``gw.ai``, ``gw.providers``, ``gw.configs``, ``gw.api_keys``.
+
+A mixin, so the gateway module stays about routing requests. Each face is built on first use over
+the gateway's control plane (creating the local store then), never at construction.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # the control plane is imported on first use only
+    from .controlplane import AINamespace, ControlPlane
+    from .controlplane.api_keys import ApiKeys
+    from .controlplane.configs_api import Configs
+    from .controlplane.providers_api import Providers
+    from .model_routes import ModelRouting
+
+__all__ = ["ControlPlaneFaces"]
+
+
+class ControlPlaneFaces:
+    """``ai`` / ``providers`` / ``configs`` / ``api_keys`` over the gateway's :meth:`_plane`."""
+
+    _control_api: tuple[AINamespace, Providers] | None
+    _keys_api: tuple[Configs, ApiKeys] | None
+    _models: ModelRouting
+
+    def _plane(self, *, create: bool) -> ControlPlane | None:
+        raise NotImplementedError
+
+    def _control(self) -> tuple[AINamespace, Providers]:
+        if self._control_api is None:
+            from .controlplane import AINamespace
+            from .controlplane.providers_api import Providers
+
+            plane = self._plane(create=True)
+            assert plane is not None
+            self._control_api = (AINamespace(plane), Providers(plane))
+            self._models.reset()  # issue 7: the store now exists; record and resolve from here on
+        return self._control_api
+
+    @property
+    def ai(self) -> AINamespace:
+        """The spec's AI resources: ``gw.ai.provider_keys`` (list/create/retrieve/update/delete/test)."""
+        return self._control()[0]
+
+    @property
+    def providers(self) -> Providers:
+        """Providers, credentials, model rates, billing, health, model discovery, ``test_models``."""
+        return self._control()[1]
+
+    def _keys_and_configs(self) -> tuple[Configs, ApiKeys]:
+        if self._keys_api is None:
+            from .controlplane.api_keys import ApiKeys
+            from .controlplane.configs_api import Configs
+
+            self._control()  # the store exists from here on (as for gw.ai)
+            plane = self._plane(create=True)
+            assert plane is not None
+            self._keys_api = (Configs(plane), ApiKeys(plane))
+        return self._keys_api
+
+    @property
+    def configs(self) -> Configs:
+        """Saved configs (``pc-...``): create, list, retrieve, update (a new version), delete."""
+        return self._keys_and_configs()[0]
+
+    @property
+    def api_keys(self) -> ApiKeys:
+        """Gateway API keys (``spk-...``): create, list, retrieve, update, rotate, revoke, authenticate."""
+        return self._keys_and_configs()[1]

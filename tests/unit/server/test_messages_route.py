@@ -315,3 +315,29 @@ async def test_abandoned_stream_closes_upstream_and_settles_once() -> None:
     assert b"message_start" in sent[1]["body"]
     assert upstream.closed.is_set()
     assert [outcome.status for outcome in limiter.settled] == [499]
+
+
+NO_SECRET = {"default.contains": {"operator": "none", "words": ["secret"]}}
+SECRET_BODY = {"model": "gpt-4o", "max_tokens": 8, "messages": [{"role": "user", "content": "a secret"}]}
+
+
+async def test_guardrails_deny_with_446_in_anthropics_shape_or_pass_with_246() -> None:
+    calls: list[httpx.Request] = []
+    app = make_app(lambda r: calls.append(r) or answer(r))
+    deny = {"provider": "openai", "api_key": "sk-a", "input_guardrails": [{**NO_SECRET, "deny": True}]}
+    warn = {"provider": "openai", "api_key": "sk-a", "input_guardrails": [NO_SECRET]}
+    async with client(app) as c:
+        denied = await c.post(
+            "/v1/messages", json=SECRET_BODY, headers={"x-portkey-config": json.dumps(deny)}
+        )
+        warned = await c.post(
+            "/v1/messages", json=SECRET_BODY, headers={"x-portkey-config": json.dumps(warn)}
+        )
+    assert denied.status_code == 446
+    assert denied.json()["type"] == "error"
+    assert denied.json()["error"]["type"] == "invalid_request_error"
+    assert denied.json()["hook_results"]["before_request_hooks"][0]["verdict"] is False
+    assert warned.status_code == 246
+    assert warned.json()["content"] == [{"type": "text", "text": "Bonjour"}]
+    assert warned.json()["hook_results"]["before_request_hooks"][0]["verdict"] is False
+    assert len(calls) == 1

@@ -76,12 +76,17 @@ async def _message(state: ServerState, admitted: Admitted, chat_request: ChatReq
         forward=options.forward,
     )
     route = response.route
+    body = message_from_response(response, model=chat_request.model)
+    status = 200
+    if route is not None and route.hook_results is not None:  # as on the chat route (Portkey's 246)
+        body["hook_results"] = route.hook_results.to_dict()
+        status = 246 if route.status_code == 246 else 200
     provider = route.provider if route is not None else ""
     model = route.model if route is not None and route.model else response.model
     cost = state.cost(provider, model, response.usage)
-    await state.settle(admitted, Outcome(200, response.usage, cost))
+    await state.settle(admitted, Outcome(status, response.usage, cost))
     headers = response_headers(route, cost, admitted.reservation.headers)
-    return json_response(message_from_response(response, model=chat_request.model), 200, headers)
+    return json_response(body, status, headers)
 
 
 async def _stream(state: ServerState, admitted: Admitted, chat_request: ChatRequest) -> Response:
@@ -99,7 +104,7 @@ async def _stream(state: ServerState, admitted: Admitted, chat_request: ChatRequ
     watched = _Watched(stream)
     return StreamingResponse(
         _events(state, admitted, watched, chat_request.model),
-        status_code=200,
+        status_code=246 if stream.route.status_code == 246 else 200,
         headers=headers,
         media_type="text/event-stream",
     )
@@ -137,6 +142,9 @@ async def _events(
         else:
             usage = watched.usage
             outcome = Outcome(200, usage, state.cost(stream.route.provider, stream.route.model, usage))
+    except Exception:  # a bug: message_events sent an api_error event; recorded as a 500
+        outcome = Outcome(500, watched.usage)
+        raise
     finally:
         with anyio.CancelScope(shield=True):  # the client may be gone: close upstream anyway
             await stream.aclose()

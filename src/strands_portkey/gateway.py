@@ -13,7 +13,6 @@ import logging
 import os
 import random
 import time
-import uuid
 from collections.abc import Callable, Mapping
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -24,13 +23,15 @@ from .analytics.record import (  # analytics (issue 7); no database import
 )
 from .cache.semantic import SemanticCache, SemanticSettings
 from .cache.stores import CacheStore, MemoryStore
+from .call_defaults import CallDefaults
 from .chat_stream import ChatStream, RequestLike, as_request, with_route
-from .config.client_args import PortkeyAccess, normalize_metadata, portkey_access, resolve_client_args
+from .config.client_args import PortkeyAccess, portkey_access, resolve_client_args
 from .config.plan import LeafPlan, PlanNode, iter_leaves
 from .config.resolve import build_plan
 from .control_faces import ControlPlaneFaces
 from .embeddings import EmbeddingRequest, EmbeddingResponse
-from .errors import ConfigurationError, InvalidRequestError
+from .errors import ConfigurationError
+from .forwarding import ForwardHeaders
 from .guardrails import CheckRegistry, default_registry
 from .leaf_stages import LeafStages
 from .model_routes import ANALYTICS_ENV, ModelRouting, RegisteredModelsOnly, served_providers
@@ -127,22 +128,18 @@ class Gateway(ControlPlaneFaces):
         self._saved_config: tuple[str, int] | None = None  # a saved config followed (issue 15)
         config, client_args = self._resolve_saved(config, client_args)
         self._portkey: PortkeyAccess = portkey_access(self._env)
-        self._default_trace_id: str | None = None
-        self._default_metadata: Mapping[str, str] = {}
+        self._defaults = CallDefaults()  # per-request defaults from client_args
         self._timeout_override_ms: float | None = None
-        self._cache_namespace: str | None = None
-        self._cache_force_refresh = False
         if client_args is not None:
             if config is not None:
                 raise ConfigurationError("pass either config or client_args, not both", path="config")
             route = resolve_client_args(client_args, self._env)
             config = route.config
             self._portkey = route.portkey
-            self._default_trace_id = route.trace_id
-            self._default_metadata = route.metadata
+            self._defaults = CallDefaults(
+                route.trace_id, route.metadata, route.cache_namespace, route.cache_force_refresh
+            )
             self._timeout_override_ms = route.request_timeout_ms
-            self._cache_namespace = route.cache_namespace
-            self._cache_force_refresh = route.cache_force_refresh
         self._transport = Transport(transport, transport_settings)
         self._clock = clock
         self._sleep = sleep
@@ -204,6 +201,7 @@ class Gateway(ControlPlaneFaces):
             timeout_ms=leaf.request_timeout_ms,
             clock=self._clock,
             resolve_model=self._models.leaf_model if names_model else None,
+            forward_headers=leaf.forward_headers,
         )
 
     def _leaf_handler(self, leaf: LeafPlan, call: UpstreamCall) -> Handler:
@@ -294,27 +292,6 @@ class Gateway(ControlPlaneFaces):
 
     # ------------------------------------------------------------------ requests
 
-    def _context(
-        self,
-        trace_id: str | None,
-        metadata: Mapping[str, Any] | None,
-        cache_namespace: str | None,
-        cache_force_refresh: bool | None,
-        cache_bypass: bool,
-    ) -> RequestContext:
-        merged = dict(self._default_metadata)
-        if metadata:
-            merged.update(normalize_metadata(metadata, path="metadata", error=InvalidRequestError))
-        return RequestContext(
-            trace_id=trace_id or self._default_trace_id or uuid.uuid4().hex,
-            metadata=merged,
-            cache_namespace=cache_namespace if cache_namespace is not None else self._cache_namespace,
-            cache_force_refresh=(
-                cache_force_refresh if cache_force_refresh is not None else self._cache_force_refresh
-            ),
-            cache_bypass=cache_bypass,
-        )
-
     async def chat(
         self,
         request: RequestLike,
@@ -324,18 +301,22 @@ class Gateway(ControlPlaneFaces):
         cache_namespace: str | None = None,
         cache_force_refresh: bool | None = None,
         cache_bypass: bool = False,
+        forward: ForwardHeaders | None = None,
     ) -> ChatResponse:
         """Answer ``request`` (an OpenAI-shaped body or a ChatRequest) whole; ``.route`` says how.
 
         ``trace_id`` and ``metadata`` (Portkey metadata: conditional routing, forwarded to
         Portkey targets) default to the ``client_args`` ones. The ``cache_*`` arguments apply to
         targets with a ``cache`` config: a namespace partitioning entries, a forced refresh
-        (``REFRESH``), or no cache at all for this request.
+        (``REFRESH``), or no cache at all for this request. ``forward``: the caller's headers, of
+        which the request's names and each target's ``forward_headers`` go upstream as they came.
         """
         if self._saved_config is not None:
             self._follow_saved_config()
         named = as_request(request).with_stream(False)
-        context = self._context(trace_id, metadata, cache_namespace, cache_force_refresh, cache_bypass)
+        context = self._defaults.context(
+            trace_id, metadata, cache_namespace, cache_force_refresh, cache_bypass, forward=forward
+        )
         chat_request, route, model_id, sink = self._models.resolve(
             named, context, self._handler, self._served
         )
@@ -353,6 +334,7 @@ class Gateway(ControlPlaneFaces):
         cache_namespace: str | None = None,
         cache_force_refresh: bool | None = None,
         cache_bypass: bool = False,
+        forward: ForwardHeaders | None = None,
     ) -> ChatStream:
         """Answer ``request`` as a stream: ``async with gw.stream(body) as s: async for chunk in s``.
 
@@ -361,7 +343,9 @@ class Gateway(ControlPlaneFaces):
         if self._saved_config is not None:
             self._follow_saved_config()
         named = as_request(request).with_stream(True)
-        context = self._context(trace_id, metadata, cache_namespace, cache_force_refresh, cache_bypass)
+        context = self._defaults.context(
+            trace_id, metadata, cache_namespace, cache_force_refresh, cache_bypass, forward=forward
+        )
         chat_request, route, model_id, sink = self._models.resolve(
             named, context, self._handler, self._served
         )
@@ -376,6 +360,7 @@ class Gateway(ControlPlaneFaces):
         *,
         trace_id: str | None = None,
         metadata: Mapping[str, Any] | None = None,
+        forward: ForwardHeaders | None = None,
     ) -> EmbeddingResponse:
         """Embed ``request`` (OpenAI's ``/embeddings`` body, or an EmbeddingRequest); ``.route`` says how.
 
@@ -383,10 +368,10 @@ class Gateway(ControlPlaneFaces):
         is passed over), load balancing, conditional routing (``url.pathname`` is
         ``/v1/embeddings``), retries, timeouts, vault keys; each target's ``override_params``
         apply only where they mean something for embeddings (``model``, ``dimensions``...).
-        Not cached and not checked by guardrails; recorded by analytics with its tokens.
+        Not cached, not checked by guardrails, recorded by analytics; ``forward`` as for :meth:`chat`.
         """
         embedding = request if isinstance(request, EmbeddingRequest) else EmbeddingRequest.from_body(request)
-        context = self._context(trace_id, metadata, None, None, True)
+        context = self._defaults.context(trace_id, metadata, None, None, True, forward=forward)
         answer = with_route(self._embed(embedding, context), context)
         sink = self._models.hooks()[0]
         if sink is None:

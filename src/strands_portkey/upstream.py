@@ -17,6 +17,7 @@ from typing import Any
 
 from .embeddings import EmbeddingRequest, EmbeddingResponse, embeddings_unsupported
 from .errors import GatewayError, RateLimitError, RequestTimeoutError, UpstreamError, scrub
+from .forwarding import with_forwarded
 from .pipeline.base import RequestContext
 from .providers.base import Adapter, StreamParser, Target, embedding_adapter
 from .rotation import CredentialRotation
@@ -142,6 +143,7 @@ class UpstreamCall:
         clock: Callable[[], float] = time.perf_counter,
         rotation: CredentialRotation | None = None,
         resolve_model: Callable[[ChatRequest], ChatRequest] | None = None,
+        forward_headers: tuple[str, ...] = (),
     ) -> None:
         self.path = path
         self.adapter = adapter
@@ -152,6 +154,13 @@ class UpstreamCall:
         self._timeout = timeout_ms / 1000 if timeout_ms else None
         self._clock = clock
         self._resolve_model = resolve_model  # a registered model named by override_params.model
+        self._forward_names = forward_headers  # the leaf's ``forward_headers``
+
+    def _forwarded(self, http: HttpRequest, context: RequestContext) -> HttpRequest:
+        """``http`` with the caller's headers this request and this leaf forward (see :mod:`.forwarding`)."""
+        if context.forward is None:
+            return http
+        return with_forwarded(http, context.forward.pick(self._forward_names))
 
     def __repr__(self) -> str:
         return f"UpstreamCall(path={self.path!r}, target={self.target!r})"
@@ -168,7 +177,7 @@ class UpstreamCall:
         http = self.adapter.build_request(
             prepared, target, trace_id=context.trace_id, metadata=context.metadata
         )
-        return prepared, http, credential_id
+        return prepared, self._forwarded(http, context), credential_id
 
     def _prepare(
         self, request: ChatRequest, context: RequestContext, started: float, *, stream: bool
@@ -246,8 +255,11 @@ class UpstreamCall:
             target, credential_id = self._rotation.next_target() if self._rotation else (self.target, None)
             context.route.credential_id = credential_id
             prepared = request.with_overrides(self._overrides)
-            http = embedder.build_embedding_request(
-                prepared, target, trace_id=context.trace_id, metadata=context.metadata
+            http = self._forwarded(
+                embedder.build_embedding_request(
+                    prepared, target, trace_id=context.trace_id, metadata=context.metadata
+                ),
+                context,
             )
         except GatewayError as error:
             self._fail(context, started, error, ())

@@ -28,6 +28,7 @@ from ..errors import (
     UpstreamConnectionError,
     UpstreamError,
 )
+from ..forwarding import ForwardHeaders
 from ..types import ChatChunk, ChatRequest, ChatResponse, RouteInfo
 
 __all__ = ["ChunkStream", "Handler", "RequestContext", "is_upstream_outcome"]
@@ -64,6 +65,7 @@ class RequestContext:
     cache_namespace: str | None = None
     cache_force_refresh: bool = False
     cache_bypass: bool = False
+    forward: ForwardHeaders | None = None  # the caller's headers a leaf may forward upstream
     route: RouteInfo = field(init=False)
 
     def __post_init__(self) -> None:

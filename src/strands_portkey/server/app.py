@@ -26,6 +26,8 @@ from starlette.routing import BaseRoute, Route
 
 from ..errors import ConfigurationError
 from .auth import Authenticator, NoAuth
+from .dataplane.embeddings import embeddings
+from .dataplane.messages import messages
 from .dataplane.models import list_models
 from .dataplane.openai import chat_completions, json_response
 from .limits import Limiter, NoLimits
@@ -44,11 +46,13 @@ NO_AUTH_ENV = "_STRANDS_PORTKEY_SERVE_NO_AUTH"
 
 
 def data_plane_routes() -> list[BaseRoute]:
-    """The OpenAI-compatible routes, with and without ``/v1``."""
+    """The OpenAI-compatible routes and Anthropic's ``/messages``, with and without ``/v1``."""
     routes: list[BaseRoute] = []
     for prefix in ("/v1", ""):
         routes.append(Route(f"{prefix}/chat/completions", chat_completions, methods=["POST"]))
         routes.append(Route(f"{prefix}/models", list_models, methods=["GET"]))
+        routes.append(Route(f"{prefix}/messages", messages, methods=["POST"]))
+        routes.append(Route(f"{prefix}/embeddings", embeddings, methods=["POST"]))
     return routes
 
 

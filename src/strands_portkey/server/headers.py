@@ -10,7 +10,9 @@ Request headers, as Portkey's gateway reads them (a bad value is a 400 naming th
 ``x-portkey-virtual-key``          a key of the local vault (by name or id)
 ``x-portkey-custom-host``          the provider's URL (with ``x-portkey-provider``; SSRF-checked)
 ``x-portkey-request-timeout``      milliseconds per attempt, winning over the config's
-``x-portkey-forward-headers``      comma-separated request headers the route may forward
+``x-portkey-forward-headers``      comma-separated request headers sent on to the upstream as
+                                   they came (with each target's ``forward_headers``); never
+                                   ``authorization``, ``x-api-key``, ``x-portkey-*``, hop-by-hop
 ``x-portkey-trace-id``             the request's trace id (answered in ``x-portkey-trace-id``)
 ``x-portkey-metadata``             a JSON object of strings/numbers (analytics, conditional routing)
 ``x-portkey-cache-force-refresh``  ``true``: skip the cache read, store the fresh answer
@@ -36,6 +38,7 @@ from ..config.client_args import normalize_metadata
 from ..config.host_url import host_url_problem
 from ..config.resolve import PROVIDER_FIELDS, SECRET_PROVIDER_FIELDS
 from ..errors import GatewayError
+from ..forwarding import ForwardHeaders, never_forwarded
 from ..types import RouteInfo
 from ..wire import decode_json
 from .errors import ServerInputError
@@ -75,7 +78,6 @@ class RouteSpec:
     virtual_key: str | None = None
     custom_host: str | None = None
     request_timeout_ms: int | None = None
-    forward_headers: tuple[str, ...] = ()
     provider_fields: Mapping[str, str] = field(default_factory=dict, repr=False)
 
     @property
@@ -108,8 +110,6 @@ class RouteSpec:
             args["custom_host"] = self.custom_host
         if self.request_timeout_ms is not None:
             args["request_timeout"] = self.request_timeout_ms
-        if self.forward_headers:
-            args["forward_headers"] = list(self.forward_headers)
         return args
 
     def key(self, secret: bytes) -> str:
@@ -126,6 +126,7 @@ class CallOptions:
     metadata: Mapping[str, str] = field(default_factory=dict)
     cache_force_refresh: bool | None = None
     cache_namespace: str | None = None
+    forward: ForwardHeaders | None = field(default=None, repr=False)
 
 
 def _header_error(header: str, message: str) -> ServerInputError:
@@ -166,6 +167,11 @@ def _read_forward(value: str) -> tuple[str, ...]:
     for name in names:
         if not all(c.isalnum() or c in "-_" for c in name):
             raise _header_error("x-portkey-forward-headers", "expected comma-separated header names")
+        if never_forwarded(name):
+            raise _header_error(
+                "x-portkey-forward-headers",
+                f"{name!r} is never forwarded (credentials, x-portkey-* and hop-by-hop headers stay here)",
+            )
     return names
 
 
@@ -181,7 +187,6 @@ def read_route(headers: Mapping[str, str], provider_key: str | None) -> RouteSpe
         config, saved = _read_config(raw_config)
     timeout = headers.get("x-portkey-request-timeout")
     host = headers.get("x-portkey-custom-host")
-    forward = headers.get("x-portkey-forward-headers")
     provider = (headers.get("x-portkey-provider") or "").strip() or None
     if host and not provider and config is None:
         raise _header_error("x-portkey-custom-host", "needs 'x-portkey-provider' (the API the host speaks)")
@@ -198,7 +203,6 @@ def read_route(headers: Mapping[str, str], provider_key: str | None) -> RouteSpe
         virtual_key=(headers.get("x-portkey-virtual-key") or "").strip() or None,
         custom_host=host.strip() if host else None,
         request_timeout_ms=_read_timeout(timeout) if timeout else None,
-        forward_headers=_read_forward(forward) if forward else (),
         provider_fields=fields,
     )
 
@@ -215,7 +219,11 @@ def _read_bool(header: str, value: str | None) -> bool | None:
 
 
 def read_call_options(headers: Mapping[str, str], defaults: Mapping[str, str] | None = None) -> CallOptions:
-    """Trace id, metadata (over the caller's ``defaults``), cache options; bad values name the header."""
+    """Trace id, metadata (over the caller's ``defaults``), cache options, the headers to forward.
+
+    Bad values name the header. The forwardable headers are kept whether or not the request names
+    any: a config target's ``forward_headers`` picks from them too.
+    """
     trace_id = headers.get("x-portkey-trace-id")
     if trace_id is not None and (not trace_id.strip() or len(trace_id) > _MAX_TRACE_ID):
         raise _header_error("x-portkey-trace-id", f"expected 1 to {_MAX_TRACE_ID} characters")
@@ -229,6 +237,7 @@ def read_call_options(headers: Mapping[str, str], defaults: Mapping[str, str] | 
         except ValueError:  # pragma: no cover - normalize_metadata raises the error it is given
             raise _header_error("x-portkey-metadata", "expected a JSON object") from None
     namespace = headers.get("x-portkey-cache-namespace")
+    forward = headers.get("x-portkey-forward-headers")
     return CallOptions(
         trace_id=trace_id.strip() if trace_id else None,
         metadata=metadata,
@@ -236,6 +245,7 @@ def read_call_options(headers: Mapping[str, str], defaults: Mapping[str, str] | 
             "x-portkey-cache-force-refresh", headers.get("x-portkey-cache-force-refresh")
         ),
         cache_namespace=namespace.strip() if namespace and namespace.strip() else None,
+        forward=ForwardHeaders.of(headers, _read_forward(forward) if forward else ()),
     )
 
 

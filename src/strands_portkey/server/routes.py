@@ -122,11 +122,7 @@ class RoutePool:
         config = await self._saved(spec.saved_config, principal) if self._saved is not None else None
         if config is None:
             raise ResourceNotFoundError(f"x-portkey-config: no saved config {spec.saved_config!r}")
-        return RouteSpec(
-            config=config,
-            request_timeout_ms=spec.request_timeout_ms,
-            forward_headers=spec.forward_headers,
-        )
+        return RouteSpec(config=config, request_timeout_ms=spec.request_timeout_ms)
 
     async def _cached(self, spec: RouteSpec, source: str) -> Gateway:
         key = spec.key(self._secret)

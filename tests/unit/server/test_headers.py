@@ -22,7 +22,6 @@ def test_provider_with_key_and_fields_becomes_client_args() -> None:
             "x-portkey-custom-host": "http://127.0.0.1:9/v1",
             "x-portkey-request-timeout": "1500",
             "x-portkey-openai-project": "proj-1",
-            "x-portkey-forward-headers": "X-Trace, x-user",
         },
         provider_key="sk-canary-1234",
     )
@@ -33,7 +32,6 @@ def test_provider_with_key_and_fields_becomes_client_args() -> None:
         "custom_host": "http://127.0.0.1:9/v1",
         "request_timeout": 1500,
         "openai_project": "proj-1",
-        "forward_headers": ["x-trace", "x-user"],
     }
     assert "sk-canary-1234" not in repr(spec)
 
@@ -61,7 +59,6 @@ def test_provider_key_is_ignored_without_a_provider() -> None:
         ({"x-portkey-request-timeout": "soon"}, "x-portkey-request-timeout"),
         ({"x-portkey-provider": "openai", "x-portkey-custom-host": "ftp://x"}, "x-portkey-custom-host"),
         ({"x-portkey-custom-host": "http://127.0.0.1:1/v1"}, "x-portkey-custom-host"),
-        ({"x-portkey-forward-headers": "a b, c"}, "x-portkey-forward-headers"),
     ],
 )
 def test_bad_route_headers_name_the_header(headers: dict[str, str], path: str) -> None:

@@ -86,6 +86,7 @@ async def _chat(state: ServerState, admitted: Admitted, chat_request: ChatReques
         metadata=options.metadata,
         cache_namespace=options.cache_namespace,
         cache_force_refresh=options.cache_force_refresh,
+        forward=options.forward,
     )
     route = response.route
     body = response.to_dict()
@@ -110,6 +111,7 @@ async def _stream(state: ServerState, admitted: Admitted, chat_request: ChatRequ
         metadata=options.metadata,
         cache_namespace=options.cache_namespace,
         cache_force_refresh=options.cache_force_refresh,
+        forward=options.forward,
     )
     await stream.open()  # a failure here is an ordinary error response
     headers = response_headers(stream.route, None, {**_SSE_HEADERS, **admitted.reservation.headers})

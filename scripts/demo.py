@@ -27,7 +27,10 @@ from strands_portkey import PortkeyModel
 from strands_portkey.errors import GatewayError
 
 LOCAL_MODEL = "smollm2-135m"
-SYSTEM_PROMPT = "You are a weather assistant. Answer with the weather the get_weather tool reported, in one short sentence."
+SYSTEM_PROMPT = (
+    "You are a weather assistant. "
+    "Answer with the weather the get_weather tool reported, in one short sentence."
+)
 
 
 @tool

@@ -231,8 +231,9 @@ def _build_env() -> dict[str, str]:
 def build_needs() -> str:
     """What the one source build needs, said before it starts (and checked: see :func:`_install`)."""
     return (
-        f"a C/C++ compiler (e.g. `apt-get install g++`), cmake (pip fetches it), ~5 min on 2 cores "
-        f"({build_jobs()} compilers at once), once per machine: pip caches the wheel"
+        "compiled from source unless pip cached an earlier build; the build needs a C/C++ compiler "
+        f"(e.g. `apt-get install g++`), cmake (pip fetches it) and ~4 min on 2 cores ({build_jobs()} "
+        "compilers at once), once per machine"
     )
 
 

@@ -123,3 +123,21 @@ def test_the_demo_without_a_provider_key_is_one_line_naming_the_variable(
     assert err.startswith("demo: error: ")
     assert "OPENAI_API_KEY" in err
     assert len(err.splitlines()) == 1
+
+
+def test_without_root_or_sudo_each_missing_package_gets_one_line_and_the_command(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    missing = {"postgresql": "PostgreSQL, for the store tests", "redis-server": "redis-server, for the cache"}
+    monkeypatch.setattr(test_suite, "_missing_packages", lambda: missing)
+    monkeypatch.setattr(test_suite, "_privilege", lambda: None)
+    monkeypatch.setattr(
+        test_suite.shutil, "which", lambda name: "/usr/bin/apt-get" if name == "apt-get" else None
+    )
+    lines = test_suite.install_system_packages()
+    assert lines == [
+        "cannot install postgresql (not root and no passwordless sudo): PostgreSQL, for the store tests",
+        "cannot install redis-server (not root and no passwordless sudo): redis-server, for the cache",
+        "to install them: sudo apt-get install postgresql redis-server (or your system's equivalent)",
+    ]
+    assert capsys.readouterr().out.count("[test] ") == 3

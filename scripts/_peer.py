@@ -164,7 +164,7 @@ def build_progress(log: Path, window: int = 65536) -> str | None:
         target = _OBJECT.search(action)  # a verbose ninja step is the whole compiler command
         what = target[1] if target else action.split()[0]
         parts = [p.removesuffix(".dir") for p in Path(what).parts if p != "CMakeFiles"]
-        name = "/".join(parts[-2:]).removesuffix(".o").removesuffix(".cpp").removesuffix(".c")
+        name = re.sub(r"\.(cpp|cxx|cc|c)$", "", "/".join(parts[-2:]).removesuffix(".o"))
         return f"{percent} {name}"
     return None
 

@@ -6,19 +6,28 @@ install and run one real peer on 127.0.0.1; the pieces that do not depend on the
 
 from __future__ import annotations
 
+import os
+import re
+import shutil
 import signal
 import socket
+import subprocess
 import time
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
 from typing import Protocol
 
 __all__ = [
     "HOST",
     "NO_PROXY_OPENER",
+    "build_jobs",
+    "build_progress",
     "free_port",
     "kill_with_parent",
+    "missing_build_tools",
     "port_is_free",
+    "run_logged",
     "serve_until_interrupted",
     "tail",
 ]
@@ -100,3 +109,114 @@ def serve_until_interrupted(peer: RunningPeer, what: str) -> int:
         return 1
     print("stopped")
     return 0
+
+
+# --------------------------------------------------------------------------- logged, bounded installs
+
+
+def build_jobs() -> int:
+    """How many compilers a build may run at once: the cores this process may use, at least 1."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):  # pragma: no cover - not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def missing_build_tools() -> list[str]:
+    """What a C/C++ source build lacks on PATH: a C compiler and a C++ compiler (cmake comes from PyPI)."""
+    missing = []
+    if not (os.environ.get("CC") or shutil.which("cc") or shutil.which("gcc") or shutil.which("clang")):
+        missing.append("a C compiler (cc/gcc/clang)")
+    if not (os.environ.get("CXX") or shutil.which("c++") or shutil.which("g++") or shutil.which("clang++")):
+        missing.append("a C++ compiler (c++/g++/clang++)")
+    return missing
+
+
+# make prints "[ 45%] Building CXX object ...", ninja "[123/456] Building CXX object ...".
+_MAKE_STEP = re.compile(r"^\[\s*(\d+)%\]\s+(.*)$")
+_NINJA_STEP = re.compile(r"^\[(\d+)/(\d+)\]\s+(.*)$")
+_OBJECT = re.compile(r"(?:Building \w+ object|Linking \w+ \w+ library|Linking \w+ executable|\s-o)\s+(\S+)")
+
+
+def build_progress(log: Path, window: int = 65536) -> str | None:
+    """The build's position from the end of ``log`` (``"45% ggml-cpu/ops.cpp"``), or None before one.
+
+    Reads only the last ``window`` bytes, so it stays cheap on a log of many megabytes.
+    """
+    try:
+        with log.open("rb") as handle:
+            handle.seek(0, os.SEEK_END)
+            size = handle.tell()
+            handle.seek(max(0, size - window))
+            lines = handle.read().decode("utf-8", "replace").splitlines()
+    except OSError:
+        return None
+    for raw in reversed(lines):
+        line = raw.strip()
+        ninja, make = _NINJA_STEP.match(line), _MAKE_STEP.match(line)
+        if ninja:
+            done, total, action = int(ninja[1]), int(ninja[2]), ninja[3]
+            percent = f"{100 * done // max(total, 1)}% (step {done}/{total})"
+        elif make:
+            percent, action = f"{make[1]}%", make[2]
+        else:
+            continue
+        target = _OBJECT.search(action)  # a verbose ninja step is the whole compiler command
+        what = target[1] if target else action.split()[0]
+        parts = [p.removesuffix(".dir") for p in Path(what).parts if p != "CMakeFiles"]
+        name = re.sub(r"\.(cpp|cxx|cc|c)$", "", "/".join(parts[-2:]).removesuffix(".o"))
+        return f"{percent} {name}"
+    return None
+
+
+def run_logged(
+    cmd: list[str],
+    *,
+    log: Path,
+    what: str,
+    say: Callable[[str], None],
+    error: type[Exception],
+    env: dict[str, str] | None = None,
+    timeout_s: float | None = None,
+    heartbeat_s: float = 30.0,
+    progress: Callable[[], str | None] | None = None,
+    retry_hint: str,
+) -> str:
+    """Run ``cmd`` (output appended to ``log``), saying every ``heartbeat_s`` how far it is; its last line.
+
+    ``progress`` (e.g. :func:`build_progress` on ``log``) turns the heartbeat into "45% ggml/ops";
+    a run longer than ``timeout_s`` is killed. Failures raise ``error`` with the log's tail and
+    ``retry_hint`` (the command that retries).
+    """
+    started = time.monotonic()
+    with log.open("a", encoding="utf-8") as out:
+        out.write(f"\n$ {' '.join(cmd)}\n")
+        out.flush()
+        proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT, env=env)
+        next_beat = started + heartbeat_s
+        while True:
+            try:
+                code = proc.wait(timeout=1.0)
+                break
+            except subprocess.TimeoutExpired:
+                now = time.monotonic()
+                if timeout_s is not None and now - started > timeout_s:
+                    proc.kill()
+                    proc.wait()
+                    raise error(f"{what} took more than {timeout_s / 60:.0f} min; log: {log}") from None
+                if now >= next_beat:
+                    where = progress() if progress is not None else None
+                    elapsed = f"{(now - started) // 60:.0f}m{(now - started) % 60:02.0f}s"
+                    say(f"  ... {what}: {where + ', ' if where else ''}{elapsed} elapsed")
+                    next_beat = now + heartbeat_s
+            except KeyboardInterrupt:
+                proc.terminate()
+                proc.wait()
+                raise
+    if code != 0:
+        raise error(
+            f"{what} failed (exit code {code}). Last lines of {log}:\n{tail(log)}\n\n"
+            f"Fix the cause above, then retry with `{retry_hint}` "
+            f"(to start from scratch: delete {log.parent.parent})."
+        )
+    return tail(log, 1)

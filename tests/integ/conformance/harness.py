@@ -31,6 +31,12 @@ ANY_TRACE = "<generated>"  # Expect.trace_id: any non-empty id
 ABSENT = object()  # Case.bodies: the field must not be in the body
 PROMPT = [{"role": "user", "content": "hi"}]
 RNG_SEED = 7
+# Timing rows distinguish "answered in time" from "late", with room on both sides for a loaded
+# 2-core machine (node, two gateways, the upstream and other jobs share it): the on-time path is a
+# loopback call of a few ms that must fit in TIMEOUT_MS, the late one comes 4 times TIMEOUT_MS late.
+# A timeout of 300 ms once fired before a slow machine's request reached the upstream.
+TIMEOUT_MS = 1500
+LATE_S = 4 * TIMEOUT_MS / 1000
 
 
 def leaf(target: str, **fields: Any) -> dict[str, Any]:

@@ -12,7 +12,7 @@ from typing import Any
 
 from scripted_upstream import fail, late_stream, slow
 
-from .harness import Case, Expect, leaf, node, refused_leaf
+from .harness import LATE_S, TIMEOUT_MS, Case, Expect, leaf, node, refused_leaf
 
 OK = [200]
 ALL_OK = {"a": OK, "b": OK, "c": OK}
@@ -122,8 +122,8 @@ QUERY_EDGES = [
 RETRY_EDGES = [
     Case(
         "timeout-is-not-a-default-retry-code",
-        leaf("a", request_timeout=300, retry={"attempts": 1}),
-        {"a": [slow(2.0), OK[0]]},
+        leaf("a", request_timeout=TIMEOUT_MS, retry={"attempts": 1}),
+        {"a": [slow(LATE_S), OK[0]]},
         Expect(408, "config", 0, ("a",)),
         ours_error="RequestTimeoutError",
     ),
@@ -169,8 +169,8 @@ RETRY_EDGES = [
     ),
     Case(
         "stream-timeout-bounds-the-first-chunk",
-        node("fallback", leaf("a"), leaf("b"), request_timeout=400),
-        {"a": [late_stream(1.5)], "b": OK},
+        node("fallback", leaf("a"), leaf("b"), request_timeout=TIMEOUT_MS),
+        {"a": [late_stream(LATE_S)], "b": OK},
         Expect(200, "config.targets[0]", 0, ("a",), stream_complete=True),
         ours=Expect(200, "config.targets[1]", 0, ("a", "b"), stream_complete=True),
         why="Portkey's request_timeout stops at the response headers, so a stream whose first chunk is late "

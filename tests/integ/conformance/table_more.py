@@ -10,7 +10,7 @@ from typing import Any
 
 from scripted_upstream import drop, fail, ok, slow
 
-from .harness import ANY_TRACE, Case, Expect, leaf, node, refused_leaf
+from .harness import ANY_TRACE, LATE_S, TIMEOUT_MS, Case, Expect, leaf, node, refused_leaf
 
 OK, FAIL = [200], [500]
 
@@ -114,21 +114,21 @@ CONDITIONAL = [
 TIMEOUTS_AND_STREAMS = [
     Case(
         "timeout-inherited-then-fallback",
-        node("fallback", leaf("a"), leaf("b"), request_timeout=400),
-        {"a": [slow(3.0)], "b": OK},
+        node("fallback", leaf("a"), leaf("b"), request_timeout=TIMEOUT_MS),
+        {"a": [slow(LATE_S)], "b": OK},
         Expect(200, "config.targets[1]", 0, ("a", "b")),
     ),
     Case(
         "timeout-alone-is-408",
-        leaf("a", request_timeout=400),
-        {"a": [slow(3.0)]},
+        leaf("a", request_timeout=TIMEOUT_MS),
+        {"a": [slow(LATE_S)]},
         Expect(408, "config", 0, ("a",)),
         ours_error="RequestTimeoutError",
     ),
     Case(
         "timeout-retried-when-408-listed",
-        leaf("a", request_timeout=400, retry={"attempts": 1, "on_status_codes": [408]}),
-        {"a": [slow(3.0), ok()]},
+        leaf("a", request_timeout=TIMEOUT_MS, retry={"attempts": 1, "on_status_codes": [408]}),
+        {"a": [slow(LATE_S), ok()]},
         Expect(200, "config", 1, ("a", "a")),
     ),
     Case(

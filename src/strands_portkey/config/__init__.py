@@ -1,1 +1,1 @@
-"""See ARCHITECTURE.md section 3."""
+"""Portkey configs: parsed once into a frozen plan, errors naming their JSON path (docs/architecture.md)."""

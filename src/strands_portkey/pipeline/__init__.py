@@ -1,1 +1,1 @@
-"""See ARCHITECTURE.md section 3."""
+"""Request stages around a leaf, each a Handler: retry, cache, guardrails (see docs/architecture.md)."""

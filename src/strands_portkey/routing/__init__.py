@@ -1,1 +1,1 @@
-"""See ARCHITECTURE.md section 3."""
+"""Strategies choosing targets (fallback, loadbalance, conditional), the executor (docs/architecture.md)."""

@@ -33,6 +33,10 @@ def _map(error: httpx.HTTPError, request: HttpRequest) -> GatewayError:
             f"no free connection for {where(request)} within the pool timeout: the gateway's "
             "connection pool is full (raise TransportSettings.max_connections)"
         )
+    if isinstance(error, httpx.ConnectTimeout):
+        return timed_out(request, "connect")
+    if isinstance(error, httpx.ReadTimeout):
+        return timed_out(request, "no data within the read timeout")
     if isinstance(error, httpx.TimeoutException):
         return timed_out(request, type(error).__name__)
     if isinstance(error, httpx.RemoteProtocolError) and "without sending complete message" not in str(error):

@@ -7,8 +7,10 @@ fifth of httpx's. What this module adds around aiohttp:
   ``pool_timeout`` (aiohttp's own connect timeout mixes the pool wait with the TCP connect, so a
   full pool could not be told from a slow upstream); a slot is held until the response is released;
 * TLS verified against certifi's bundle, as httpx does (``SSL_CERT_FILE`` / ``SSL_CERT_DIR``
-  honoured), proxies from the environment (``HTTPS_PROXY``, ``NO_PROXY``, ...), no cookie jar,
-  redirects never followed;
+  honoured), no cookie jar, redirects never followed;
+* proxies from the environment (``HTTPS_PROXY``, ``ALL_PROXY``, ``NO_PROXY``, ...) looked up once
+  per scheme and host, not per request: aiohttp's own ``trust_env`` asks a worker thread twice
+  per request (the proxy and ``.netrc``), which cost more than the whole exchange on loopback;
 * connect (``sock_connect``), idle (``sock_read``) and total timeouts are aiohttp's own;
   ``first_byte_timeout`` is a timer around the header phase, only when set;
 * every failure mapped into the error tree, the connection closed (not reused) when a body is
@@ -24,6 +26,7 @@ from collections.abc import AsyncIterator
 
 import aiohttp
 import certifi
+from aiohttp.helpers import get_env_proxy_for_url
 from yarl import URL
 
 from .._json import dumps
@@ -34,6 +37,8 @@ from .gate import Gate
 
 __all__ = ["AiohttpBackend", "AiohttpStream"]
 
+_Origin = tuple[str, "str | None", "int | None"]
+_Proxy = tuple["URL | None", "aiohttp.BasicAuth | None"]
 _URL_CACHE_SIZE = 256  # parsed URLs kept per backend (a gateway sends to a handful of hosts)
 
 
@@ -152,10 +157,11 @@ class AiohttpBackend:
             connector=connector,
             timeout=self._timeout,
             cookie_jar=aiohttp.DummyCookieJar(),
-            trust_env=True,
+            trust_env=False,  # proxies: see _proxy
             auto_decompress=True,
         )
         self._urls: dict[str, URL] = {}
+        self._proxies: dict[_Origin, _Proxy] = {}
 
     @property
     def is_closed(self) -> bool:
@@ -169,6 +175,20 @@ class AiohttpBackend:
                 self._urls.clear()
             parsed = self._urls[url] = URL(url)
         return parsed
+
+    def _proxy(self, url: URL) -> _Proxy:
+        """The environment's proxy for this scheme and host (looked up once; None: go direct)."""
+        key = (url.scheme, url.host, url.port)
+        found = self._proxies.get(key)
+        if found is None:
+            try:
+                found = get_env_proxy_for_url(url)
+            except LookupError:
+                found = (None, None)
+            if len(self._proxies) >= _URL_CACHE_SIZE:
+                self._proxies.clear()
+            self._proxies[key] = found
+        return found
 
     async def _acquire(self, request: HttpRequest) -> Gate:
         gate = self._gate
@@ -187,9 +207,13 @@ class AiohttpBackend:
             data = dumps(request.json)
             if "content-type" not in headers:
                 headers = {**headers, "content-type": "application/json"}
+        url = self._url(request.url)
+        proxy, proxy_auth = self._proxy(url)
         opening = self._session.request(
             request.method,
-            self._url(request.url),
+            url,
+            proxy=proxy,
+            proxy_auth=proxy_auth,
             headers=headers,
             data=data,
             allow_redirects=False,

@@ -62,7 +62,14 @@ class Request:
 
     @property
     def case(self) -> str:
-        return self.path.split("/")[1]
+        return self.origin_path.split("/")[1]
+
+    @property
+    def origin_path(self) -> str:
+        """The path, also when a proxied request names the whole URL (``http://host/path``)."""
+        if "://" in self.path:
+            return "/" + self.path.split("://", 1)[1].split("/", 1)[1]
+        return self.path
 
     @property
     def wants_stream(self) -> bool:
@@ -83,6 +90,7 @@ class RawServer:
     open_connections: int = 0
     peak_connections: int = 0
     requests: int = 0
+    targets: list[str] = field(default_factory=list)  # each request's target as sent (a proxy sees URLs)
     _server: asyncio.Server | None = None
     _tasks: set[asyncio.Task[None]] = field(default_factory=set)
 
@@ -118,6 +126,7 @@ class RawServer:
                 if request is None:
                     return
                 self.requests += 1
+                self.targets.append(request.path)
                 case = self.cases.get(request.case, not_found)
                 keep = await case(request, reader, writer)
                 await writer.drain()

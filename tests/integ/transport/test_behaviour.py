@@ -290,3 +290,21 @@ async def test_cancelling_send_frees_its_connection(client: str, server: RawServ
         assert await _connections_drop_to(server, 1)
     finally:
         await transport.aclose()
+
+
+async def test_proxies_come_from_the_environment(
+    client: str, server: RawServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY", "http_proxy", "no_proxy", "all_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HTTP_PROXY", server.url)
+    monkeypatch.setenv("NO_PROXY", "localhost")
+    transport = Transport(settings=settings(client))
+    try:
+        response = await send(transport, "http://upstream.invalid/ok/v1/chat/completions")
+        assert response.status_code == 200  # type: ignore[attr-defined]
+        assert server.targets == ["http://upstream.invalid/ok/v1/chat/completions"]  # sent to the proxy
+        await send(transport, f"http://localhost:{server.port}/ok/v1/chat/completions")  # NO_PROXY: direct
+        assert server.targets[1] == "/ok/v1/chat/completions"
+    finally:
+        await transport.aclose()

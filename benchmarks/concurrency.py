@@ -26,11 +26,11 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _nginx import nginx  # noqa: E402
+from _nginx import nginx
 
-import strands_portkey  # noqa: E402
-from strands_portkey import Gateway  # noqa: E402
-from strands_portkey.transport import TransportSettings  # noqa: E402
+import strands_portkey
+from strands_portkey import Gateway
+from strands_portkey.transport import TransportSettings
 
 BODY = {"model": "bench", "messages": [{"role": "user", "content": "hi"}]}
 

@@ -2,9 +2,9 @@
 
 nginx (started here, in the foreground with a temporary prefix; see ``_nginx.py``) serves a
 fixed chat completion and fixed 8- and 64-chunk SSE answers, so the upstream costs next to
-nothing and what is measured is the client side. Every path runs once per round, round after
-round (interleaved), so all see the same machine noise. Printed per path: p50 and p99 in µs,
-non-streamed and streamed; the per-chunk cost of a stream (the slope between the 8- and the
+nothing and what is measured is the client side. Every path runs once per round, in a shuffled
+order, round after round (interleaved), so all see the same machine noise. Printed per path:
+p50 and p99 in µs (wall clock, and CPU of this process), non-streamed and streamed; the per-chunk cost of a stream (the slope between the 8- and the
 64-chunk answers); the ratios the README quotes. Paths:
 
 * ``raw asyncio``: a prebuilt request on one kept-alive socket (the floor: the wire and nginx);
@@ -31,6 +31,7 @@ import cProfile
 import io
 import json
 import pstats
+import random
 import sys
 import time
 from collections.abc import Awaitable, Callable, Iterator
@@ -86,8 +87,11 @@ async def interleaved(rounds: int, calls: dict[str, Call], warmup: int = 100) ->
             await call()
     timings: Timings = {name: ([], []) for name in calls}
     wall, cpu = time.perf_counter, time.thread_time
+    order = list(calls.items())
+    shuffle = random.Random(14).shuffle  # a new order every round: no path always follows the same one
     for _ in range(rounds):
-        for name, call in calls.items():
+        shuffle(order)
+        for name, call in order:
             walls, cpus = timings[name]
             start, start_cpu = wall(), cpu()
             await call()

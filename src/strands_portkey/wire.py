@@ -1,15 +1,16 @@
 """What crosses the wire: HTTP requests and responses as adapters see them, and credentials.
 
-Adapters build :class:`HttpRequest` and parse :class:`HttpResponse`; only ``transport.py`` turns
+Adapters build :class:`HttpRequest` and parse :class:`HttpResponse`; only ``transport/`` turns
 them into real HTTP. A :class:`Secret` holds a credential that never prints itself.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
+
+from ._json import dumps
 
 __all__ = ["HttpRequest", "HttpResponse", "Secret"]
 
@@ -55,10 +56,10 @@ class HttpRequest:
     secrets: tuple[str, ...] = ()
 
     def body_bytes(self) -> bytes:
-        """The JSON body, compactly encoded."""
+        """The JSON body, compactly encoded: the exact bytes sent (and SigV4-signed, for Bedrock)."""
         if self.json is None:
             return b""
-        return json.dumps(self.json, separators=(",", ":"), ensure_ascii=False).encode()
+        return dumps(self.json)
 
     def __repr__(self) -> str:
         return f"HttpRequest({self.method} {self.url.split('?', 1)[0]})"

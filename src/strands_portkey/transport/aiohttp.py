@@ -29,7 +29,6 @@ import certifi
 from aiohttp.helpers import get_env_proxy_for_url
 from yarl import URL
 
-from .._json import dumps
 from ..errors import GatewayError, GatewayOverloadedError, StreamInterruptedError, UpstreamConnectionError
 from ..wire import HttpRequest, HttpResponse
 from .base import TransportSettings, malformed, timed_out, unexpected, where
@@ -96,9 +95,8 @@ class AiohttpStream:
         try:
             data = await self._response.read()
         except Exception as error:
-            raise StreamInterruptedError(
-                f"error body from {where(self._request)} was cut: {_map(error, self._request, 'body')}"
-            ) from error
+            cause = _map(error, self._request, "body").message
+            raise StreamInterruptedError(f"error body from {where(self._request)} was cut: {cause}") from error
         self._done = True
         return data
 
@@ -120,7 +118,7 @@ class AiohttpStream:
             ) from error
         except Exception as error:  # the boundary: a cut body, a bad chunk, anything else
             raise StreamInterruptedError(
-                f"stream from {where(self._request)} broke: {_map(error, self._request, 'body')}"
+                f"stream from {where(self._request)} broke: {_map(error, self._request, 'body').message}"
             ) from error
         self._done = True
 
@@ -204,7 +202,7 @@ class AiohttpBackend:
         headers = request.headers
         data = None
         if request.json is not None:
-            data = dumps(request.json)
+            data = request.body_bytes()
             if "content-type" not in headers:
                 headers = {**headers, "content-type": "application/json"}
         url = self._url(request.url)

@@ -13,7 +13,6 @@ from collections.abc import AsyncIterator
 
 import httpx
 
-from .._json import dumps
 from ..errors import GatewayError, GatewayOverloadedError, StreamInterruptedError, UpstreamConnectionError
 from ..wire import HttpRequest, HttpResponse
 from .base import TransportSettings, malformed, timed_out, unexpected, where
@@ -53,7 +52,7 @@ def _body(request: HttpRequest) -> tuple[bytes, dict[str, str]]:
         return b"", headers
     if "content-type" not in headers:
         headers.update(_JSON)
-    return dumps(request.json), headers
+    return request.body_bytes(), headers
 
 
 class HttpxStream:
@@ -109,7 +108,7 @@ class HttpxStream:
             raise
         except Exception as error:  # the boundary: nothing raw leaves the transport
             raise StreamInterruptedError(
-                f"stream from {where(request)} broke: {unexpected(request, error)}"
+                f"stream from {where(request)} broke: {unexpected(request, error).message}"
             ) from error
 
     async def aclose(self) -> None:

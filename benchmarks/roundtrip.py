@@ -4,8 +4,9 @@ nginx (started here, in the foreground with a temporary prefix; see ``_nginx.py`
 fixed chat completion and fixed 8- and 64-chunk SSE answers, so the upstream costs next to
 nothing and what is measured is the client side. Every path runs once per round, in a shuffled
 order, round after round (interleaved), so all see the same machine noise. Printed per path:
-p50 and p99 in µs (wall clock, and CPU of this process), non-streamed and streamed; the per-chunk cost of a stream (the slope between the 8- and the
-64-chunk answers); the ratios the README quotes. Paths:
+p50 and p99 in µs (wall clock, and CPU of this process), non-streamed and streamed; the
+per-chunk cost of a stream (the slope between the 8- and the 64-chunk answers); the ratios the
+README quotes. Paths:
 
 * ``raw asyncio``: a prebuilt request on one kept-alive socket (the floor: the wire and nginx);
 * ``direct httpx`` / ``direct aiohttp``: the HTTP client alone, JSON decoded;

@@ -96,7 +96,8 @@ class AiohttpStream:
             data = await self._response.read()
         except Exception as error:
             cause = _map(error, self._request, "body").message
-            raise StreamInterruptedError(f"error body from {where(self._request)} was cut: {cause}") from error
+            where_ = where(self._request)
+            raise StreamInterruptedError(f"error body from {where_} was cut: {cause}") from error
         self._done = True
         return data
 

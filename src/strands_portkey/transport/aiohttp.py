@@ -20,6 +20,7 @@ fifth of httpx's. What this module adds around aiohttp:
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import ssl
 from collections.abc import AsyncIterator
@@ -41,7 +42,7 @@ _Proxy = tuple["URL | None", "aiohttp.BasicAuth | None"]
 _URL_CACHE_SIZE = 256  # parsed URLs kept per backend (a gateway sends to a handful of hosts)
 
 
-def _ssl_context() -> ssl.SSLContext:
+def tls_context() -> ssl.SSLContext:
     """Verification as httpx does it: certifi's bundle unless the environment names another."""
     cafile = os.environ.get("SSL_CERT_FILE") or certifi.where()
     capath = os.environ.get("SSL_CERT_DIR") or None
@@ -140,9 +141,10 @@ class AiohttpStream:
 class AiohttpBackend:
     """A pooled ``aiohttp.ClientSession`` behind a FIFO gate of ``max_connections`` slots."""
 
-    def __init__(self, settings: TransportSettings) -> None:
+    def __init__(self, settings: TransportSettings, tls: ssl.SSLContext) -> None:
         s = self._settings = settings
         self._gate = Gate(s.max_connections)
+        self._loop = asyncio.get_running_loop()
         self._timeout = aiohttp.ClientTimeout(
             total=s.total_timeout, sock_connect=s.connect_timeout, sock_read=s.read_timeout
         )
@@ -150,7 +152,7 @@ class AiohttpBackend:
             limit=s.max_connections,
             limit_per_host=0,
             keepalive_timeout=s.keepalive_expiry,
-            ssl=_ssl_context(),
+            ssl=tls,
         )
         self._session = aiohttp.ClientSession(
             connector=connector,
@@ -291,3 +293,30 @@ class AiohttpBackend:
     async def aclose(self) -> None:
         """Close every pooled connection."""
         await self._session.close()
+
+    def abandon(self) -> None:
+        """Close the pool without awaiting: its loop is gone, or its owner was collected.
+
+        A Strands ``agent(...)`` call runs on a fresh loop each time; without this, aiohttp logs
+        "Unclosed client session" for each pool that was simply no longer needed.
+
+        On a loop that still runs in another thread the closing is handed to that loop; on a
+        closed loop only the pool is marked closed (its sockets close when collected, as httpx's).
+        """
+        connector = self._session.connector
+        if connector is None or connector.closed:
+            return
+        close = connector._close  # the synchronous half of close(): nothing left to await
+        loop = self._loop
+        try:
+            running: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
+        except RuntimeError:
+            running = None
+        if loop.is_closed() or loop is running:
+            close()
+        else:
+            loop.call_soon_threadsafe(close)
+
+    def __del__(self) -> None:
+        with contextlib.suppress(Exception):  # at interpreter exit anything may be half torn down
+            self.abandon()

@@ -156,6 +156,10 @@ class Backend(Protocol):
         """Close every pooled connection."""
         ...
 
+    def abandon(self) -> None:
+        """Let go without awaiting: the loop that owned the pool is gone (or the owner is)."""
+        ...
+
 
 # --------------------------------------------------------------------------- shared error rules
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import importlib.util
+import ssl
 
 from ..errors import GatewayError
 from ..wire import HttpRequest, HttpResponse
@@ -64,6 +65,7 @@ class Transport:
         else:
             self.client = "httpx"
         self._loops: dict[asyncio.AbstractEventLoop, _LoopState] = {}
+        self._tls: ssl.SSLContext | None = None  # built once: loading the CA bundle takes ~20 ms
 
     def __repr__(self) -> str:
         return f"Transport(client={self.client!r})"
@@ -75,15 +77,17 @@ class Transport:
             limit = self.settings.admission_limit
             state = _LoopState(self._new_backend(), Gate(limit) if limit else None)
             for stale in [other for other in self._loops if other.is_closed()]:
-                del self._loops[stale]
+                self._loops.pop(stale).backend.abandon()
             self._loops[loop] = state
         return state
 
     def _new_backend(self) -> Backend:
         if self.client == "aiohttp":
-            from .aiohttp import AiohttpBackend
+            from .aiohttp import AiohttpBackend, tls_context
 
-            return AiohttpBackend(self.settings)
+            if self._tls is None:
+                self._tls = tls_context()
+            return AiohttpBackend(self.settings, self._tls)
         return HttpxBackend(self.settings, self._custom_transport)
 
     def admission(self) -> Gate | None:
@@ -124,6 +128,9 @@ class Transport:
             loop: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
         except RuntimeError:
             loop = None
+        for other, state in states.items():
+            if other is not loop:
+                state.backend.abandon()
         current = states.get(loop) if loop is not None else None
         if current is not None:
             await current.backend.aclose()

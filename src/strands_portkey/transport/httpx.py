@@ -195,3 +195,6 @@ class HttpxBackend:
     async def aclose(self) -> None:
         """Close every pooled connection."""
         await self._client.aclose()
+
+    def abandon(self) -> None:
+        """Nothing to do: httpx lets an unclosed client go quietly (its sockets close when collected)."""

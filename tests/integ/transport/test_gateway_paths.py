@@ -122,3 +122,21 @@ async def test_an_admission_wait_past_its_limit_is_overload_and_fallback_stops(
         finally:
             await stream.aclose()
         assert (await gateway.chat(BODY)).choices[0].message.content == "fine"
+
+
+def test_pools_of_finished_event_loops_are_let_go_quietly(
+    client: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    # A synchronous Strands agent(...) call runs on a fresh event loop each time: the pool of the
+    # previous loop is closed without a word (aiohttp would log "Unclosed client session").
+    import gc
+
+    from scripted_upstream import ScriptedUpstream, ok
+
+    with ScriptedUpstream(default=ok()) as upstream:
+        gateway = Gateway(leaf(upstream.base_url("loops", "a")), transport_settings=settings(client))
+        for _ in range(3):
+            assert asyncio.run(gateway.chat(BODY)).choices[0].message.content == "ok from a"
+        del gateway
+        gc.collect()
+    assert "Unclosed" not in caplog.text

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import shutil
 import socket
 import subprocess
@@ -88,6 +89,22 @@ http {{
     }}
 }}
 """
+
+
+@contextlib.contextmanager
+def no_control_plane() -> Iterator[None]:
+    """Gateways made inside find no default store (a fresh ``STRANDS_PORTKEY_HOME``, no
+    ``STRANDS_PORTKEY_DB_URL``): no vault lookups, no analytics writes, and the user's own
+    database is never opened or migrated."""
+    names = ("STRANDS_PORTKEY_HOME", "STRANDS_PORTKEY_DB_URL")
+    saved = {name: os.environ.pop(name) for name in names if name in os.environ}
+    with tempfile.TemporaryDirectory(prefix="bench-home-") as home:
+        os.environ["STRANDS_PORTKEY_HOME"] = home
+        try:
+            yield
+        finally:
+            os.environ.pop("STRANDS_PORTKEY_HOME", None)
+            os.environ.update(saved)
 
 
 @contextlib.contextmanager

@@ -26,7 +26,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _nginx import nginx
+from _nginx import nginx, no_control_plane
 
 import strands_portkey
 from strands_portkey import Gateway
@@ -103,7 +103,7 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=10_000, help="at least this many per size")
     parser.add_argument("--label", default="this checkout")
     args = parser.parse_args()
-    with nginx() as base:
+    with no_control_plane(), nginx() as base:
         asyncio.run(run(base, [int(size) for size in args.sizes.split(",")], args.requests, args.label))
 
 

@@ -45,7 +45,7 @@ import httpx
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
 
-from _nginx import COMPLETION, nginx
+from _nginx import COMPLETION, nginx, no_control_plane
 
 from strands_portkey import Gateway, PortkeyModel
 from strands_portkey.transport import TransportSettings
@@ -419,7 +419,7 @@ def main() -> None:
     parser.add_argument("--no-portkey", action="store_true", help="leave Portkey's OSS gateway out")
     args = parser.parse_args()
     assert COMPLETION  # the static answer nginx serves
-    with nginx((SHORT, LONG)) as base:
+    with no_control_plane(), nginx((SHORT, LONG)) as base:
         if args.soak:
             asyncio.run(soak(args.soak, base))
         elif args.profile:

@@ -14,6 +14,12 @@ from .rawserver import CASES, RawServer
 CLIENTS = ["aiohttp", "httpx"]
 
 
+@pytest.fixture(autouse=True)
+def _own_data_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Gateways here open no default store: not the developer's, not another test's."""
+    monkeypatch.setenv("STRANDS_PORTKEY_HOME", str(tmp_path_factory.mktemp("home")))
+
+
 @pytest.fixture(params=CLIENTS)
 def client(request: pytest.FixtureRequest) -> str:
     """Every test of the suite runs once per transport backend."""

@@ -70,3 +70,18 @@ def upstream() -> Callable[..., Upstream]:
         return Upstream(respond)
 
     return make
+
+
+@pytest.fixture(autouse=True)
+def _no_default_store(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Unit tests never open the developer's default store (``~/.local/share/strands-portkey``).
+
+    A gateway looks for that database on its first request, also with ``env={}`` (the default
+    path then comes from the home directory); one left there by another checkout, at a newer
+    schema, made every such test fail. Tests that want a store set their own home.
+    """
+    home = tmp_path_factory.mktemp("home")
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("STRANDS_PORTKEY_HOME", str(home / "strands-portkey"))
+    monkeypatch.delenv("STRANDS_PORTKEY_DB_URL", raising=False)
+    monkeypatch.delenv("XDG_DATA_HOME", raising=False)

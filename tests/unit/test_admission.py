@@ -33,9 +33,13 @@ class Counting:
         return httpx.Response(200, json=completion())
 
 
+NO_STORE = {"STRANDS_PORTKEY_HOME": "/nonexistent/strands-portkey-test-home"}  # no default store is opened
+
+
 def gateway(upstream: Counting, settings: TransportSettings, **leaf: object) -> Gateway:
     config = {"provider": "openai", "api_key": "sk-test", **leaf}
-    return Gateway(config, transport=httpx.MockTransport(upstream.handler), transport_settings=settings)
+    transport = httpx.MockTransport(upstream.handler)
+    return Gateway(config, transport=transport, transport_settings=settings, env=NO_STORE)
 
 
 async def test_1000_concurrent_requests_all_succeed_with_at_most_the_limit_in_flight() -> None:
@@ -79,7 +83,7 @@ async def test_a_wait_in_line_past_the_admission_timeout_is_overload_not_an_upst
         "targets": [{"provider": "openai", "api_key": "sk-a"}, {"provider": "openai", "api_key": "sk-b"}],
     }
     settings = TransportSettings(max_in_flight=1, admission_timeout=0.01)
-    gw = Gateway(config, transport=httpx.MockTransport(held), transport_settings=settings)
+    gw = Gateway(config, transport=httpx.MockTransport(held), transport_settings=settings, env=NO_STORE)
     first = asyncio.create_task(gw.chat(BODY))
     await asyncio.sleep(0)
     with pytest.raises(GatewayOverloadedError) as raised:

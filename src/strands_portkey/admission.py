@@ -13,7 +13,7 @@ line longer than ``admission_timeout`` raises :class:`~strands_portkey.errors.Ga
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable
 
 from .errors import GatewayOverloadedError
 from .pipeline.base import ChunkStream, Handler, RequestContext
@@ -23,10 +23,7 @@ from .types import ChatChunk, ChatRequest, ChatResponse
 __all__ = ["Admitted"]
 
 
-async def _admit(transport: Transport) -> Gate | None:
-    gate = transport.admission()
-    if gate is None:
-        return None
+async def _wait(transport: Transport, gate: Gate) -> Gate:
     timeout = transport.settings.admission_timeout
     if not await gate.acquire(timeout):
         raise GatewayOverloadedError(
@@ -34,6 +31,15 @@ async def _admit(transport: Transport) -> Gate | None:
             f"{timeout:g} s in line (TransportSettings.max_in_flight, admission_timeout)"
         )
     return gate
+
+
+def _admit(transport: Transport) -> Gate | Awaitable[Gate] | None:
+    """The loop's gate with a slot taken, an awaitable of it when the line must be waited in, or
+    None when admission is off (no coroutine in the common, uncontended case)."""
+    gate = transport.admission()
+    if gate is None or gate.try_acquire():
+        return gate
+    return _wait(transport, gate)
 
 
 class _AdmittedStream:
@@ -68,9 +74,10 @@ class Admitted:
 
     async def chat(self, request: ChatRequest, context: RequestContext) -> ChatResponse:
         """Wait for a slot, answer, give the slot back."""
-        gate = await _admit(self._transport)
-        if gate is None:
+        admitted = _admit(self._transport)
+        if admitted is None:
             return await self._inner.chat(request, context)
+        gate = admitted if isinstance(admitted, Gate) else await admitted
         try:
             return await self._inner.chat(request, context)
         finally:
@@ -78,9 +85,10 @@ class Admitted:
 
     async def open_stream(self, request: ChatRequest, context: RequestContext) -> ChunkStream:
         """Wait for a slot and open the stream; the slot is given back when the stream closes."""
-        gate = await _admit(self._transport)
-        if gate is None:
+        admitted = _admit(self._transport)
+        if admitted is None:
             return await self._inner.open_stream(request, context)
+        gate = admitted if isinstance(admitted, Gate) else await admitted
         try:
             stream = await self._inner.open_stream(request, context)
         except BaseException:

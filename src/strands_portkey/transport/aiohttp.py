@@ -238,7 +238,7 @@ class AiohttpBackend:
 
     async def send(self, request: HttpRequest, timeout: float | None) -> HttpResponse:
         """Send and read the whole response within ``timeout`` (and ``total_timeout``) seconds."""
-        gate = await self._acquire(request)
+        gate = self._gate if self._gate.try_acquire() else await self._acquire(request)
         try:
             response = await self._open(request, self._timeout_for(timeout))
         except GatewayError:
@@ -277,7 +277,7 @@ class AiohttpBackend:
 
     async def open_stream(self, request: HttpRequest) -> AiohttpStream:
         """Send and return once the status and headers are in."""
-        gate = await self._acquire(request)
+        gate = self._gate if self._gate.try_acquire() else await self._acquire(request)
         try:
             response = await self._open(request, self._timeout)
         except GatewayError:

@@ -41,6 +41,13 @@ class Gate:
         """Callers waiting in line (some may be about to give up)."""
         return len(self._waiters)
 
+    def try_acquire(self) -> bool:
+        """Take a free slot now if nobody is waiting (no coroutine: the hot path's common case)."""
+        if self._free > 0 and not self._waiters:
+            self._free -= 1
+            return True
+        return False
+
     async def acquire(self, timeout: float | None = None) -> bool:
         """Take a slot, waiting in line at most ``timeout`` seconds; False if the wait ran out."""
         if self._free > 0 and not self._waiters:

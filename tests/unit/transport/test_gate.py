@@ -68,3 +68,14 @@ async def test_a_slot_granted_to_a_waiter_cancelled_at_that_moment_goes_to_the_n
         await first
     assert await second is True
     assert (gate.in_use, gate.waiting) == (1, 0)
+
+
+async def test_try_acquire_takes_a_free_slot_but_never_jumps_the_line() -> None:
+    gate = Gate(1)
+    assert gate.try_acquire() is True
+    assert gate.try_acquire() is False  # none free
+    waiting = asyncio.create_task(gate.acquire())
+    await asyncio.sleep(0)
+    gate.release()  # handed to the waiter, not left free for try_acquire
+    assert gate.try_acquire() is False
+    assert await waiting is True

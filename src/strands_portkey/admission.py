@@ -34,8 +34,10 @@ async def _wait(transport: Transport, gate: Gate) -> Gate:
 
 
 def _admit(transport: Transport) -> Gate | Awaitable[Gate] | None:
-    """The loop's gate with a slot taken, an awaitable of it when the line must be waited in, or
-    None when admission is off (no coroutine in the common, uncontended case)."""
+    """The loop's gate with a slot taken, or an awaitable of it, or None when admission is off.
+
+    An awaitable only when the line must be waited in: no coroutine in the common case.
+    """
     gate = transport.admission()
     if gate is None or gate.try_acquire():
         return gate

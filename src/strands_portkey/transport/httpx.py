@@ -179,15 +179,17 @@ class HttpxBackend:
     async def open_stream(self, request: HttpRequest) -> HttpxStream:
         """Send and return once the status and headers are in."""
         s = self._settings
-        deadline = None if s.total_timeout is None else asyncio.get_running_loop().time() + s.total_timeout
+        total, first_byte = s.total_timeout, s.first_byte_timeout
+        deadline, what = None, "first byte"
+        if total is not None and (first_byte is None or total < first_byte):  # headers come within the total
+            first_byte, what = total, "the total timeout"
+        if total is not None:
+            deadline = asyncio.get_running_loop().time() + total
         opening = self._client.send(self._build(request), stream=True)
-        first_byte = s.first_byte_timeout
-        if deadline is not None:
-            first_byte = min(first_byte or s.total_timeout, s.total_timeout)  # type: ignore[type-var]
         try:
             response = await (opening if first_byte is None else asyncio.wait_for(opening, first_byte))
         except asyncio.TimeoutError as error:
-            raise timed_out(request, "first byte") from error
+            raise timed_out(request, what) from error
         except httpx.HTTPError as error:
             raise _map(error, request) from error
         return HttpxStream(response, request, deadline)

@@ -308,3 +308,14 @@ async def test_proxies_come_from_the_environment(
         assert server.targets[1] == "/ok/v1/chat/completions"
     finally:
         await transport.aclose()
+
+
+async def test_total_timeout_bounds_the_wait_for_a_streams_headers(client: str, server: RawServer) -> None:
+    transport = Transport(settings=settings(client, read_timeout=2.0, total_timeout=0.3))
+    try:
+        with pytest.raises(RequestTimeoutError, match="total timeout"):
+            await asyncio.wait_for(transport.open_stream(post(f"{server.base_url('slow_head')}/x")), BOUND)
+        with pytest.raises(RequestTimeoutError):
+            await send(transport, f"{server.base_url('slow_head')}/chat/completions")
+    finally:
+        await transport.aclose()

@@ -32,7 +32,7 @@ from yarl import URL
 
 from ..errors import GatewayError, GatewayOverloadedError, StreamInterruptedError, UpstreamConnectionError
 from ..wire import HttpRequest, HttpResponse
-from .base import TransportSettings, malformed, timed_out, unexpected, where
+from .base import TIMEOUTS, TransportSettings, malformed, timed_out, unexpected, where
 from .gate import Gate
 
 __all__ = ["AiohttpBackend", "AiohttpStream"]
@@ -55,7 +55,7 @@ def _map(error: BaseException, request: HttpRequest, stage: str) -> GatewayError
         return timed_out(request, "connect")
     if isinstance(error, aiohttp.SocketTimeoutError):
         return timed_out(request, "no data within the read timeout")
-    if isinstance(error, TimeoutError):  # aiohttp's total timeout
+    if isinstance(error, TIMEOUTS):  # aiohttp's total timeout
         return timed_out(request, "the total timeout")
     if isinstance(error, aiohttp.ServerDisconnectedError):
         if stage == "body":
@@ -111,7 +111,7 @@ class AiohttpStream:
                 if not data:
                     break
                 yield data
-        except TimeoutError as error:
+        except TIMEOUTS as error:
             what = (
                 "the read timeout" if isinstance(error, aiohttp.SocketTimeoutError) else "the total timeout"
             )
@@ -248,7 +248,7 @@ class AiohttpBackend:
             gate.release()
             if isinstance(error, Exception):
                 if (
-                    isinstance(error, TimeoutError)
+                    isinstance(error, TIMEOUTS)
                     and timeout is not None
                     and not isinstance(error, aiohttp.ServerTimeoutError)
                 ):
@@ -260,7 +260,7 @@ class AiohttpBackend:
         except Exception as error:
             response.close()
             if (
-                isinstance(error, TimeoutError)
+                isinstance(error, TIMEOUTS)
                 and timeout is not None
                 and not isinstance(error, aiohttp.ServerTimeoutError)
             ):

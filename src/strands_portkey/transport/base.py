@@ -13,6 +13,7 @@ scrubs the request's secrets from every message on top of that.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Literal, Protocol
@@ -28,6 +29,7 @@ from ..errors import (
 from ..wire import HttpRequest, HttpResponse
 
 __all__ = [
+    "TIMEOUTS",
     "Backend",
     "ClientName",
     "StreamHandle",
@@ -40,6 +42,9 @@ __all__ = [
 ]
 
 ClientName = Literal["auto", "aiohttp", "httpx"]
+
+TIMEOUTS: tuple[type[BaseException], ...] = (TimeoutError, asyncio.TimeoutError)
+"""What a timeout is raised as: the same class since Python 3.11, two classes on 3.10."""
 _CLIENTS = ("auto", "aiohttp", "httpx")
 
 
@@ -197,7 +202,7 @@ def unexpected(request: HttpRequest, error: BaseException) -> GatewayError:
     """
     if isinstance(error, GatewayError):
         return error
-    if isinstance(error, TimeoutError):
+    if isinstance(error, TIMEOUTS):
         return timed_out(request, type(error).__name__)
     return UpstreamConnectionError(f"could not send to {where(request)}: {_describe(error)}")
 

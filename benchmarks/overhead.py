@@ -1,9 +1,12 @@
 """What the gateway adds per request and per streamed chunk, against a direct call, in one run.
 
 A minimal HTTP/1.1 upstream (its own process, keep-alive) returns a fixed chat completion and a
-fixed SSE stream. Each measured path runs N requests interleaved with the direct baseline, so
-both see the same machine noise. Printed: p50 / p99 per path, the added p50 / p99, the added
-cost per streamed chunk, and the time of ``import strands_portkey`` in a fresh interpreter.
+fixed SSE stream. Each measured path runs N requests interleaved with the direct baseline (the
+same HTTP client library the gateway's transport uses: aiohttp by default with the ``[fast]``
+extra, httpx with ``--client httpx``), so both see the same machine noise. Printed: p50 / p99
+per path, the added p50 / p99, the added cost per streamed chunk, and the time of
+``import strands_portkey`` in a fresh interpreter. No control plane is opened (a fresh
+``STRANDS_PORTKEY_HOME``).
 
     hatch run bench                      # 2,000 requests per path
     hatch run bench --requests 500       # quicker
@@ -21,8 +24,10 @@ import subprocess
 import sys
 import time
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 import httpx
+from _nginx import no_control_plane
 
 SHORT, LONG = 8, 64
 COMPLETION = json.dumps(
@@ -165,25 +170,63 @@ def _import_time(runs: int = 7) -> tuple[float, float]:
     return statistics.median(ours), statistics.median(full)
 
 
-async def _bench(n: int, base_url: str) -> None:
+class _Direct:
+    """The baseline: the same HTTP client library the gateway's transport uses, called directly."""
+
+    def __init__(self, library: str) -> None:
+        self.library = library
+        self._httpx = httpx.AsyncClient() if library == "httpx" else None
+        self._aiohttp: Any = None
+
+    async def __aenter__(self) -> _Direct:
+        if self.library == "aiohttp":
+            import aiohttp
+
+            self._aiohttp = aiohttp.ClientSession()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        if self._httpx is not None:
+            await self._httpx.aclose()
+        if self._aiohttp is not None:
+            await self._aiohttp.close()
+
+    async def chat(self, url: str, body: dict[str, Any], headers: dict[str, str]) -> object:
+        if self._httpx is not None:
+            return (await self._httpx.post(url, json=body, headers=headers)).json()
+        async with self._aiohttp.post(url, json=body, headers=headers) as response:
+            return json.loads(await response.read())
+
+    async def stream(self, url: str, body: dict[str, Any], headers: dict[str, str]) -> None:
+        if self._httpx is not None:
+            async with self._httpx.stream("POST", url, json=body, headers=headers) as response:
+                async for _ in response.aiter_bytes():
+                    pass
+            return
+        async with self._aiohttp.post(url, json=body, headers=headers) as response:
+            async for _ in response.content.iter_any():
+                pass
+
+
+async def _bench(n: int, base_url: str, client: str) -> None:
     from strands_portkey import Gateway, PortkeyModel
+    from strands_portkey.transport import TransportSettings
 
     body = {"model": "bench", "messages": [{"role": "user", "content": "hi"}]}
-    gateway = Gateway({"provider": "openai", "api_key": "sk-bench", "custom_host": base_url})
+    config = {"provider": "openai", "api_key": "sk-bench", "custom_host": base_url}
+    gateway = Gateway(config, transport_settings=TransportSettings(client=client))  # type: ignore[arg-type]
+    library = gateway._transport.client
     messages = [{"role": "user", "content": [{"text": "hi"}]}]
-    async with httpx.AsyncClient() as client:
+    async with _Direct(library) as baseline:
         url = f"{base_url}/chat/completions"
         headers = {"authorization": "Bearer sk-bench"}
 
         async def direct() -> None:
-            (await client.post(url, json=body, headers=headers)).json()
+            await baseline.chat(url, body, headers)
 
         def direct_stream(chunks: int) -> Callable[[], Awaitable[None]]:
             async def call() -> None:
-                payload = {**body, "stream": True, "max_tokens": chunks}
-                async with client.stream("POST", url, json=payload, headers=headers) as response:
-                    async for _ in response.aiter_bytes():
-                        pass
+                await baseline.stream(url, {**body, "stream": True, "max_tokens": chunks}, headers)
 
             return call
 
@@ -207,7 +250,7 @@ async def _bench(n: int, base_url: str) -> None:
 
             return call
 
-        print(f"{n} requests per path, each interleaved with a direct httpx call; upstream {base_url}\n")
+        print(f"{n} requests per path, each interleaved with a direct {library} call; upstream {base_url}\n")
         _report("Gateway.chat", *await _interleaved(n, direct, via_chat))
         for name, make in (
             ("Gateway.stream", via_stream),
@@ -225,6 +268,9 @@ async def _bench(n: int, base_url: str) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--requests", type=int, default=2000)
+    parser.add_argument(
+        "--client", choices=["auto", "aiohttp", "httpx"], default="auto", help="the gateway's HTTP client"
+    )
     args = parser.parse_args()
     port = _free_port()
     upstream = multiprocessing.Process(target=_upstream_main, args=(port,), daemon=True)
@@ -236,7 +282,8 @@ def main() -> None:
                 if sock.connect_ex(("127.0.0.1", port)) == 0:
                     break
             time.sleep(0.05)
-        asyncio.run(_bench(args.requests, f"http://127.0.0.1:{port}/v1"))
+        with no_control_plane():
+            asyncio.run(_bench(args.requests, f"http://127.0.0.1:{port}/v1", args.client))
     finally:
         upstream.terminate()
         upstream.join(5)

@@ -7,7 +7,7 @@ a request's own values win (its metadata is merged over the defaults). Kept apar
 
 from __future__ import annotations
 
-import uuid
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -44,7 +44,7 @@ class CallDefaults:
         if metadata:
             merged.update(normalize_metadata(metadata, path="metadata", error=InvalidRequestError))
         return RequestContext(
-            trace_id=trace_id or self.trace_id or uuid.uuid4().hex,
+            trace_id=trace_id or self.trace_id or os.urandom(16).hex(),
             metadata=merged,
             cache_namespace=cache_namespace if cache_namespace is not None else self.cache_namespace,
             cache_force_refresh=(

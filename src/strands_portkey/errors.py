@@ -22,6 +22,7 @@ for a provider's error body); nothing else in the code base inspects raw provide
     ├── MalformedResponseError           the provider's answer could not be parsed (non-JSON, bad SSE)
     ├── StreamInterruptedError           a stream broke or ended early after chunks were delivered
     ├── RequestCancelledError            the caller cancelled the request
+    ├── GatewayOverloadedError           this gateway's own admission queue or connection pool was full (503)
     ├── GuardrailDeniedError             a ``deny`` guardrail hook failed (446); .hook_results
     └── ControlPlaneError                the vault, catalog or store refused or failed
         ├── ResourceNotFoundError (LookupError)  no provider / key / rate with that id or name (404)
@@ -68,6 +69,7 @@ __all__ = [
     "CredentialsUnavailableError",
     "DecryptionError",
     "GatewayError",
+    "GatewayOverloadedError",
     "GuardrailDeniedError",
     "InvalidApiKeyError",
     "InvalidRequestError",
@@ -251,6 +253,17 @@ class RequestCancelledError(GatewayError):
     """The caller cancelled the request (e.g. a Strands ``cancel_signal``)."""
 
     default_status = 499
+
+
+class GatewayOverloadedError(GatewayError):
+    """The gateway's own capacity ran out: no admission slot or pooled connection in time (503).
+
+    Raised before the upstream was asked anything, so it says nothing about the upstream: retry
+    and fallback stop here (another target would wait on the same pool). Raise
+    ``TransportSettings.max_connections`` / ``max_in_flight``, or ``admission_timeout``.
+    """
+
+    default_status = 503
 
 
 class GuardrailDeniedError(GatewayError):

@@ -17,6 +17,7 @@ from collections.abc import Callable, Mapping
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from .admission import Admitted
 from .analytics.record import (  # analytics (issue 7); no database import
     StreamRecorder,
     recorded,
@@ -73,8 +74,11 @@ class Gateway(ControlPlaneFaces):
             runs that config's current version and follows later ones.
         client_args: Portkey ``AsyncPortkey`` arguments instead of ``config`` (see
             :mod:`strands_portkey.config.client_args` for where each combination routes).
-        transport: An ``httpx`` async transport to use instead of the network (tests).
-        transport_settings: Connection-pool sizes and timeouts.
+        transport: An ``httpx`` async transport to use instead of the network (tests:
+            ``httpx.MockTransport``); it selects the httpx backend.
+        transport_settings: The HTTP client (aiohttp when the ``[fast]`` extra is installed, else
+            httpx), pool sizes, admission (requests in flight, queued first come first served)
+            and timeouts; see :class:`~strands_portkey.transport.TransportSettings`.
         env: Where provider keys such as ``OPENAI_API_KEY`` are looked up (default ``os.environ``).
         clock: A monotonic clock in seconds (injected in tests).
         sleep: How retries wait (default ``asyncio.sleep``; tests inject one that only records).
@@ -167,13 +171,10 @@ class Gateway(ControlPlaneFaces):
         plan = build_plan(config, request_timeout_ms=self._timeout_override_ms)
         calls = {leaf.path: self._leaf_call(leaf) for leaf in iter_leaves(plan)}
         handlers = {leaf.path: self._leaf_handler(leaf, calls[leaf.path]) for leaf in iter_leaves(plan)}
-        return (
-            plan,
-            calls,
-            build_router(
-                plan, handlers, rng=self._rng, balance=self._balance, shared_state=self._shared_state
-            ),
+        router = build_router(
+            plan, handlers, rng=self._rng, balance=self._balance, shared_state=self._shared_state
         )
+        return plan, calls, Admitted(router, self._transport)
 
     def _leaf_call(self, leaf: LeafPlan) -> UpstreamCall:
         names_model = isinstance(leaf.override_params.get("model"), str)

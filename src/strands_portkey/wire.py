@@ -1,6 +1,6 @@
 """What crosses the wire: HTTP requests and responses as adapters see them, and credentials.
 
-Adapters build :class:`HttpRequest` and parse :class:`HttpResponse`; only ``transport.py`` turns
+Adapters build :class:`HttpRequest` and parse :class:`HttpResponse`; only ``transport/`` turns
 them into real HTTP. A :class:`Secret` holds a credential that never prints itself.
 :func:`decode_json` is the one way bytes from an upstream (a provider, a webhook, a shared store)
 become JSON values.
@@ -12,6 +12,8 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
+
+from ._json import dumps, loads
 
 __all__ = ["MAX_JSON_DEPTH", "HttpRequest", "HttpResponse", "JSONTooDeepError", "Secret", "decode_json"]
 
@@ -38,9 +40,9 @@ def decode_json(data: bytes | str) -> Any:
     the depth walk only runs when the text holds more brackets than the limit.
     """
     try:
-        value = json.loads(data)
-    except RecursionError:
-        raise JSONTooDeepError(f"JSON nested deeper than {MAX_JSON_DEPTH} levels") from None
+        value = loads(data)  # orjson when installed (the [fast] extra): the common case, fast
+    except ValueError:
+        value = _stdlib_decode(data)  # what orjson refuses (NaN, 10**30): the stdlib reading, or its error
     if (
         len(data) > _SHALLOW_BELOW
         and _openings(data) > MAX_JSON_DEPTH
@@ -48,6 +50,14 @@ def decode_json(data: bytes | str) -> Any:
     ):
         raise JSONTooDeepError(f"JSON nested deeper than {MAX_JSON_DEPTH} levels")
     return value
+
+
+def _stdlib_decode(data: bytes | str) -> Any:
+    """The stdlib's reading: lenient where orjson is strict, and the stdlib's own error messages."""
+    try:
+        return json.loads(data)
+    except RecursionError:
+        raise JSONTooDeepError(f"JSON nested deeper than {MAX_JSON_DEPTH} levels") from None
 
 
 def _openings(data: bytes | str) -> int:
@@ -113,10 +123,10 @@ class HttpRequest:
     secrets: tuple[str, ...] = ()
 
     def body_bytes(self) -> bytes:
-        """The JSON body, compactly encoded."""
+        """The JSON body, compactly encoded: the exact bytes sent (and SigV4-signed, for Bedrock)."""
         if self.json is None:
             return b""
-        return json.dumps(self.json, separators=(",", ":"), ensure_ascii=False).encode()
+        return dumps(self.json)
 
     def __repr__(self) -> str:
         return f"HttpRequest({self.method} {self.url.split('?', 1)[0]})"

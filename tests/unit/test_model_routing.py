@@ -81,14 +81,14 @@ async def test_update_config_routes_the_next_request_and_keeps_the_pool(hosts: H
     model = model_over(hosts, target(hosts.script("a")))
     await consume(model)
     gateway = model.gateway
-    pool_before = dict(gateway._transport._clients)
+    pool_before = dict(gateway._transport._loops)
     model.update_config(
         config=fallback(target(hosts.script("b", 500)), target(hosts.script("c"))), model_id="m2"
     )
     await consume(model)
     assert hosts.calls == ["a", "b", "c"]
     assert hosts.bodies[-1]["model"] == "m2"
-    assert gateway._transport._clients == pool_before
+    assert gateway._transport._loops == pool_before
     assert "config" not in model.get_config()
 
 

@@ -18,6 +18,7 @@ EXPECTED = {
     "CredentialsUnavailableError",
     "Gateway",
     "GatewayError",
+    "GatewayOverloadedError",
     "GuardrailDeniedError",
     "InvalidRequestError",
     "MalformedResponseError",

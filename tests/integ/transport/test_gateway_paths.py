@@ -1,6 +1,6 @@
 """The gateway over both transports against a scripted raw upstream: bad input ends as one error
-of the tree with the attempt in ``RouteInfo``; an invalid ``custom_host`` is passed over by
-fallback; a burst of 1,000 concurrent requests is admitted in line, with no timeouts."""
+of the tree with the attempt in ``RouteInfo``; an invalid ``custom_host`` is refused at
+construction, and an invalid URL that reaches the transport is an error of the tree; a burst of 1,000 concurrent requests is admitted in line, with no timeouts."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import pytest
 
 from strands_portkey import Gateway
 from strands_portkey.errors import (
+    ConfigurationError,
     GatewayError,
     GatewayOverloadedError,
     MalformedResponseError,
@@ -17,6 +18,9 @@ from strands_portkey.errors import (
     UpstreamConnectionError,
     UpstreamError,
 )
+
+from strands_portkey.transport import Transport
+from strands_portkey.wire import HttpRequest
 
 from .conftest import settings
 from .rawserver import RawServer
@@ -76,17 +80,31 @@ async def test_a_stream_broken_after_the_first_chunk_raises_mid_stream(
 
 
 @pytest.mark.parametrize("bad_host", ["http://[::1", "http://127.0.0.1:99999/v1"])
-async def test_fallback_moves_on_from_an_invalid_custom_host(
-    client: str, server: RawServer, bad_host: str
+def test_an_invalid_custom_host_is_refused_when_the_gateway_is_built(bad_host: str) -> None:
+    config = {"strategy": {"mode": "fallback"}, "targets": [leaf(bad_host), leaf("http://127.0.0.1:1/v1")]}
+    with pytest.raises(ConfigurationError) as raised:
+        Gateway(config)
+    assert raised.value.path == "config.targets[0].custom_host"
+
+
+@pytest.mark.parametrize(
+    "bad_url", ["http://[::1/v1/chat/completions", "http://127.0.0.1:99999/v1/x?key=secret"]
+)
+async def test_an_invalid_url_reaching_the_transport_is_a_connection_error_of_the_tree(
+    client: str, bad_url: str
 ) -> None:
-    config = {"strategy": {"mode": "fallback"}, "targets": [leaf(bad_host), leaf(server.base_url("ok"))]}
-    async with Gateway(config, transport_settings=settings(client)) as gateway:
-        response = await gateway.chat(BODY)
-        assert response.choices[0].message.content == "fine"
-        assert [a.error_type for a in response.route.attempts] == ["UpstreamConnectionError", None]
-        async with gateway.stream(BODY) as stream:
-            assert [chunk async for chunk in stream]
-        assert stream.route.last_used_option_index == "config.targets[1]"
+    # A URL that got past construction (say, a provider's baseUrl stored before hosts were
+    # checked): whatever the client library raises leaves the transport as an error of the tree.
+    transport = Transport(settings=settings(client))
+    request = HttpRequest(method="POST", url=bad_url, headers={}, json={"model": "raw"})
+    try:
+        with pytest.raises(UpstreamConnectionError) as raised:
+            await transport.send(request)
+        assert "secret" not in str(raised.value)
+        with pytest.raises(UpstreamConnectionError):
+            await transport.open_stream(request)
+    finally:
+        await transport.aclose()
 
 
 async def test_a_burst_of_1000_is_admitted_in_line_and_all_succeed(client: str, server: RawServer) -> None:

@@ -1,6 +1,7 @@
 """The gateway over both transports against a scripted raw upstream: bad input ends as one error
 of the tree with the attempt in ``RouteInfo``; an invalid ``custom_host`` is refused at
-construction, and an invalid URL that reaches the transport is an error of the tree; a burst of 1,000 concurrent requests is admitted in line, with no timeouts."""
+construction, and an invalid URL that reaches the transport is an error of the tree; a burst of
+1,000 concurrent requests is admitted in line, with no timeouts."""
 
 from __future__ import annotations
 

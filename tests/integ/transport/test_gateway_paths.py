@@ -19,7 +19,6 @@ from strands_portkey.errors import (
     UpstreamConnectionError,
     UpstreamError,
 )
-
 from strands_portkey.transport import Transport
 from strands_portkey.wire import HttpRequest
 

@@ -1,6 +1,6 @@
 """What one server process holds, and the steps before every data-plane call.
 
-The state: route gateways, the SSRF-guarded pool, the control plane. The steps, in order:
+The state: route gateways, the one SSRF-guarded transport they share, the control plane. The steps, in order:
 authenticate, read the body, pick the gateway, reserve limits.
 """
 
@@ -17,10 +17,11 @@ from urllib.parse import urlsplit
 from starlette.requests import Request
 
 from ..errors import ControlPlaneError
+from ..transport import GuardedHTTPTransport, Transport
 from ..types import Usage
 from ..wire import decode_json
 from .auth import Authenticator, Principal, provider_key
-from .egress import GuardedTransport, shared_pool, system_resolver
+from .egress import AddressGuard, system_resolver
 from .errors import ServerInputError
 from .headers import CallOptions, read_call_options, read_route
 from .limits import Limiter, LimitRequest, Outcome, Reservation
@@ -100,8 +101,9 @@ class ServerState:
         self.settings = settings
         self.authenticator = authenticator
         self.limiter = limiter
-        inner = settings.upstream_transport if settings.upstream_transport is not None else shared_pool()
-        self.egress = GuardedTransport(inner, settings.address_policy, settings.resolver or system_resolver)
+        self.guard = AddressGuard(settings.address_policy, settings.resolver or system_resolver)
+        self.egress = Transport(settings.upstream_transport, settings.transport_settings, self.guard)
+        self._checks = GuardedHTTPTransport(self.guard, settings.upstream_transport)  # key validation calls
         self._owns_plane = settings.control_plane is None
         self._redis: RedisStore | None = None
         self.plane: ControlPlane | None = settings.control_plane or self._open_plane()
@@ -119,7 +121,7 @@ class ServerState:
     def _open_plane(self) -> ControlPlane | None:
         from ..controlplane import open_control_plane
 
-        return open_control_plane(self.settings.env, transport=self.egress, create=self.settings.open_store)
+        return open_control_plane(self.settings.env, transport=self._checks, create=self.settings.open_store)
 
     def _cache_store(self) -> CacheStore | None:
         """The shared cache (Redis, when configured); also what ``/health/ready`` pings."""
@@ -134,7 +136,7 @@ class ServerState:
         parts = urlsplit(url)
         if parts.hostname:
             port = parts.port or (443 if parts.scheme == "https" else 80)
-            await self.egress.check(parts.hostname, port, path=where)
+            await self.guard.check(parts.hostname, port, path=where)
 
     async def admit(self, request: Request, endpoint: str) -> Admitted:
         """Authenticate, read the body, choose the gateway, reserve: everything before the call."""
@@ -189,7 +191,7 @@ class ServerState:
         return checks
 
     async def aclose(self) -> None:
-        """Write pending analytics, close the control plane and the shared pool (shutdown)."""
+        """Write pending analytics, close the control plane and the shared transport (shutdown)."""
         if self.plane is not None and self._owns_plane:
             try:
                 await asyncio.to_thread(self.plane.records.flush)
@@ -197,3 +199,5 @@ class ServerState:
                 _log.warning("analytics flush at shutdown failed: %s", type(error).__name__)
             await self.plane.aclose()
         await self.egress.aclose()
+        if self.settings.upstream_transport is None:  # a test's own transport is the test's to close
+            await self._checks.aclose()

@@ -49,16 +49,23 @@ def plain_headers(request: Request) -> dict[str, str]:
     return {name.decode("latin-1"): value.decode("latin-1") for name, value in request.scope["headers"]}
 
 
-async def read_json_body(request: Request, limit: int) -> tuple[dict[str, Any], int]:
-    """The request's JSON object body and its size; 415 / 413 / 400 naming what is wrong."""
-    content_type = request.headers.get("content-type")
+async def read_json_body(
+    request: Request, limit: int, headers: Mapping[str, str] | None = None
+) -> tuple[dict[str, Any], int]:
+    """The request's JSON object body and its size; 415 / 413 / 400 naming what is wrong.
+
+    ``headers``: the request's :func:`plain_headers`, when the caller has them already.
+    """
+    if headers is None:
+        headers = plain_headers(request)
+    content_type = headers.get("content-type")
     if content_type is not None:
         media = content_type.split(";", 1)[0].strip().lower()
         if media not in _JSON_TYPES and not media.endswith("+json"):
             raise ServerInputError(
                 f"expected 'application/json', got {media[:64]!r}", path="content-type", status=415
             )
-    declared = request.headers.get("content-length")
+    declared = headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > limit:
         raise ServerInputError(f"the body is larger than {limit} bytes", path="body", status=413)
     parts: list[bytes] = []
@@ -142,7 +149,7 @@ class ServerState:
         """Authenticate, read the body, choose the gateway, reserve: everything before the call."""
         headers = plain_headers(request)
         principal = await self.authenticator.authenticate(headers)
-        body, size = await read_json_body(request, self.settings.max_body_bytes)
+        body, size = await read_json_body(request, self.settings.max_body_bytes, headers)
         spec = read_route(headers, provider_key(headers, self.authenticator))
         options = read_call_options(headers, principal.metadata)
         model = body.get("model")

@@ -5,9 +5,9 @@ custom host, a timeout; see :class:`~strands_portkey.server.headers.RouteSpec`),
 (``@provider/model``), or nothing (the server's default gateway). Building a gateway parses and
 validates its config, so doing it per request would put that work on the hot path; the pool
 builds each route once. Keys are keyed BLAKE2 digests (a MAC) of the route with a per-process
-secret (a provider key is never a cache key in clear). Every gateway shares the server's one transport (SSRF-guarded),
-its control plane and its cache store; an evicted gateway is dropped, not closed, since what it
-holds is shared and closed once, by the server.
+secret (a provider key is never a cache key in clear). Every gateway shares the server's one
+transport (SSRF-guarded), its control plane and its cache store; an evicted gateway is dropped,
+not closed, since what it holds is shared and closed once, by the server.
 """
 
 from __future__ import annotations

@@ -10,6 +10,7 @@ import pytest
 
 from strands_portkey import Gateway
 from strands_portkey.errors import (
+    ConfigurationError,
     GatewayError,
     GatewayOverloadedError,
     MalformedResponseError,
@@ -76,17 +77,15 @@ async def test_a_stream_broken_after_the_first_chunk_raises_mid_stream(
 
 
 @pytest.mark.parametrize("bad_host", ["http://[::1", "http://127.0.0.1:99999/v1"])
-async def test_fallback_moves_on_from_an_invalid_custom_host(
+async def test_an_invalid_custom_host_is_refused_at_construction(
     client: str, server: RawServer, bad_host: str
 ) -> None:
+    """Host URLs are validated when the config is built (config/host_url.py), so such a target never
+    reaches the transport; the transport's own mapping of these URLs is in test_behaviour."""
     config = {"strategy": {"mode": "fallback"}, "targets": [leaf(bad_host), leaf(server.base_url("ok"))]}
-    async with Gateway(config, transport_settings=settings(client)) as gateway:
-        response = await gateway.chat(BODY)
-        assert response.choices[0].message.content == "fine"
-        assert [a.error_type for a in response.route.attempts] == ["UpstreamConnectionError", None]
-        async with gateway.stream(BODY) as stream:
-            assert [chunk async for chunk in stream]
-        assert stream.route.last_used_option_index == "config.targets[1]"
+    with pytest.raises(ConfigurationError) as raised:
+        Gateway(config, transport_settings=settings(client))
+    assert raised.value.path == "config.targets[0].custom_host"
 
 
 async def test_a_burst_of_1000_is_admitted_in_line_and_all_succeed(client: str, server: RawServer) -> None:

@@ -10,8 +10,10 @@ import httpx
 import pytest
 from aiohttp.abc import AbstractResolver, ResolveResult
 
+from strands_portkey.errors import ConfigurationError
 from strands_portkey.server.egress import AddressGuard, AddressPolicy
 from strands_portkey.server.errors import AddressRefusedError
+from strands_portkey.server.settings import ServerSettings
 from strands_portkey.transport import GuardedHTTPTransport, Transport, TransportSettings
 from strands_portkey.transport.aiohttp import GuardedResolver
 from strands_portkey.transport.base import guarded
@@ -242,3 +244,12 @@ async def test_the_control_planes_httpx_transport_is_guarded_too() -> None:
     assert [(str(r.url), r.headers["host"]) for r in seen] == [
         ("http://93.184.216.34/v1/models", "api.example")
     ]
+
+
+def test_the_servers_upstream_client_is_chosen_by_the_environment() -> None:
+    assert ServerSettings.from_env({}).transport_settings.client == "auto"
+    chosen = ServerSettings.from_env({"STRANDS_PORTKEY_HTTP_CLIENT": "httpx"}).transport_settings
+    assert (chosen.client, chosen.max_connections) == ("httpx", 256)
+    with pytest.raises(ConfigurationError) as raised:
+        ServerSettings.from_env({"STRANDS_PORTKEY_HTTP_CLIENT": "curl"})
+    assert raised.value.path == "STRANDS_PORTKEY_HTTP_CLIENT"

@@ -18,10 +18,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from .admission import Admitted
-from .analytics.record import (  # analytics (issue 7); no database import
-    StreamRecorder,
-    recorded,
-)
+from .analytics.record import StreamRecorder, recorded  # analytics (issue 7); no database import
 from .cache.semantic import SemanticCache, SemanticSettings
 from .cache.stores import CacheStore, MemoryStore
 from .call_defaults import CallDefaults
@@ -74,8 +71,8 @@ class Gateway(ControlPlaneFaces):
             runs that config's current version and follows later ones.
         client_args: Portkey ``AsyncPortkey`` arguments instead of ``config`` (see
             :mod:`strands_portkey.config.client_args` for where each combination routes).
-        transport: An ``httpx`` async transport to use instead of the network (tests:
-            ``httpx.MockTransport``); it selects the httpx backend.
+        transport: An ``httpx`` async transport instead of the network (``httpx.MockTransport``;
+            selects httpx), or a ``Transport`` shared with other gateways (its owner closes it).
         transport_settings: The HTTP client (aiohttp when the ``[fast]`` extra is installed, else
             httpx), pool sizes, admission (requests in flight, queued first come first served)
             and timeouts; see :class:`~strands_portkey.transport.TransportSettings`.
@@ -104,7 +101,7 @@ class Gateway(ControlPlaneFaces):
         config: Mapping[str, Any] | str | None = None,
         *,
         client_args: Mapping[str, Any] | None = None,
-        transport: AsyncHTTPTransport | None = None,
+        transport: AsyncHTTPTransport | Transport | None = None,
         transport_settings: TransportSettings | None = None,
         env: Mapping[str, str] | None = None,
         clock: Callable[[], float] = time.perf_counter,
@@ -125,7 +122,8 @@ class Gateway(ControlPlaneFaces):
         self._env = os.environ if env is None else env
         self._shared_state = shared_state  # issue 15: positions and cooldowns shared by processes
         # --- control plane (issue 5) ---
-        self._control_plane, self._owns_control_plane, self._http_transport = control_plane, False, transport
+        self._control_plane, self._owns_control_plane = control_plane, False
+        self._http_transport = None if isinstance(transport, Transport) else transport
         self._control_api: tuple[AINamespace, Providers] | None = None
         self._keys_api: tuple[Configs, ApiKeys] | None = None  # issue 15
         # --- end control plane ---
@@ -144,12 +142,12 @@ class Gateway(ControlPlaneFaces):
                 route.trace_id, route.metadata, route.cache_namespace, route.cache_force_refresh
             )
             self._timeout_override_ms = route.request_timeout_ms
-        self._transport = Transport(transport, transport_settings)
-        self._clock = clock
-        self._sleep = sleep
+        shared = transport if isinstance(transport, Transport) else None  # its owner closes it
+        self._owns_transport = shared is None
+        self._transport = shared or Transport(self._http_transport, transport_settings)
+        self._clock, self._sleep, self._backoff = clock, sleep, backoff or Backoff()
         self._rng = rng if rng is not None else random.Random()
         self._balance: BalanceMode = balance
-        self._backoff = backoff or Backoff()
         self._cache_store: CacheStore = cache_store if cache_store is not None else MemoryStore()
         self._semantic = SemanticCache(
             semantic_cache or SemanticSettings(), self._cache_store, self._transport.send
@@ -386,7 +384,8 @@ class Gateway(ControlPlaneFaces):
 
     async def aclose(self) -> None:
         """Close pooled connections (and the control plane this gateway opened); write analytics."""
-        await self._transport.aclose()
+        if self._owns_transport:
+            await self._transport.aclose()
         if self._models.sink is not None and self._control_plane is not None:  # analytics (issue 7)
             await asyncio.to_thread(self._control_plane.records.flush)
         if self._owns_control_plane and self._control_plane is not None:  # control plane (issue 5)

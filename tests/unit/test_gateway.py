@@ -20,6 +20,7 @@ from strands_portkey import (
     StreamInterruptedError,
     UpstreamConnectionError,
 )
+from strands_portkey.transport import Transport
 from tests.unit.conftest import chunk, completion, sse
 
 BODY = {"model": "gpt-4o", "messages": [{"role": "user", "content": "hi"}]}
@@ -291,3 +292,27 @@ def test_virtual_key_without_a_portkey_key_fails_at_construction() -> None:
         Gateway(client_args={"virtual_key": "vk"}, env={})
     self_hosted = Gateway(client_args={"virtual_key": "vk", "base_url": "http://127.0.0.1:8787/v1"}, env={})
     assert "portkey" in repr(self_hosted)
+
+
+async def test_gateways_share_a_transport_without_closing_it() -> None:
+    seen: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request.url.host)
+        return json_response(completion("shared"))
+
+    shared = Transport(httpx.MockTransport(handler))
+    first = Gateway(
+        {"provider": "openai", "api_key": "sk-a", "custom_host": "http://one.test/v1"}, transport=shared
+    )
+    second = Gateway(
+        {"provider": "openai", "api_key": "sk-b", "custom_host": "http://two.test/v1"}, transport=shared
+    )
+    await first.chat({"model": "m", "messages": [{"role": "user", "content": "hi"}]})
+    backend = shared._state().backend
+    await first.aclose()  # not the owner: the shared pool stays open
+    assert not backend.is_closed
+    await second.chat({"model": "m", "messages": [{"role": "user", "content": "hi"}]})
+    assert seen == ["one.test", "two.test"]
+    await shared.aclose()
+    assert backend.is_closed

@@ -1,21 +1,21 @@
-"""Where the server may send requests: the SSRF address policy, and the one shared connection pool.
+"""Where the server may send requests: the SSRF address policy and the guard that applies it.
 
 A server that takes upstream URLs from its callers (``x-portkey-custom-host``, a config's
 ``custom_host``, a registered provider's ``baseUrl``, a guardrail webhook) must not become a
-proxy into its own network. Every upstream request therefore goes through :class:`GuardedTransport`:
-its host is resolved and the request is refused (403, :class:`AddressRefusedError`) when any
+proxy into its own network. Every upstream request is therefore checked by :class:`AddressGuard`,
+the egress guard of the server's shared transport (:class:`~strands_portkey.transport.Transport`,
+either backend): its host is resolved and the request is refused (403, :class:`AddressRefusedError`) when any
 address is private, link-local (cloud metadata ``169.254.169.254`` included), shared (CGNAT),
 multicast, reserved or unspecified. Loopback is allowed (local models), as is any host, address
 or network listed in ``STRANDS_PORTKEY_TRUSTED_HOSTS`` (comma-separated: ``models.internal``,
 ``10.0.0.7``, ``10.1.0.0/16``).
 
-A plain-``http`` request is sent to the address that was checked (the URL is pinned to it, the
-``Host`` header keeps the name), so a name that resolves differently a moment later (DNS
-rebinding) cannot slip through; an ``https`` request keeps its name so TLS verifies the
-certificate for it (an internal address would have to present a valid certificate for the name).
-Decisions are cached per host for a short time.
-
-This module is the server's only ``httpx`` user: the pool all route gateways share is built here.
+The connection goes to an address that was checked, so a name that resolves differently a
+moment later (DNS rebinding) cannot slip through. With aiohttp (the default) the connector
+resolves names through the guard, for ``http`` and ``https`` alike, and TLS still verifies the
+certificate against the name. With httpx a plain-``http`` URL is pinned to the checked address
+(the ``Host`` header keeps the name); an ``https`` one keeps its name, so an internal address
+would have to present a valid certificate for it. Decisions are cached per host for 30 s.
 """
 
 from __future__ import annotations
@@ -27,11 +27,9 @@ import time
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 
-import httpx
-
 from .errors import AddressRefusedError
 
-__all__ = ["AddressPolicy", "GuardedTransport", "Resolver", "ShardedPool", "shared_pool", "system_resolver"]
+__all__ = ["AddressGuard", "AddressPolicy", "Resolver", "system_resolver"]
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -114,24 +112,27 @@ def _literal(host: str) -> str | None:
         return None
 
 
-class GuardedTransport(httpx.AsyncBaseTransport):
-    """An httpx transport that applies an :class:`AddressPolicy` before each request leaves."""
+class AddressGuard:
+    """Applies an :class:`AddressPolicy` to every upstream request (the transport's egress guard).
+
+    Given to the server's shared :class:`~strands_portkey.transport.Transport` (both backends)
+    and to the control plane's validation calls. Allowed decisions are kept for a short while, so
+    the check costs a dict lookup per request; refusals are not kept (they are rare).
+    """
 
     def __init__(
         self,
-        inner: httpx.AsyncBaseTransport,
         policy: AddressPolicy,
         resolver: Resolver = system_resolver,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        self._inner = inner
         self._policy = policy
         self._resolver = resolver
         self._clock = clock
-        self._decisions: dict[tuple[str, int], tuple[float, str]] = {}
+        self._decisions: dict[tuple[str, int], tuple[float, tuple[str, ...]]] = {}
 
-    async def check(self, host: str, port: int, *, path: str | None = None) -> str:
-        """The address to connect to for ``host``; raise :class:`AddressRefusedError` if it is refused."""
+    async def addresses(self, host: str, port: int, *, path: str | None = None) -> tuple[str, ...]:
+        """The checked addresses of ``host`` (empty: trusted or unresolvable); refusals raise 403."""
         now = self._clock()
         cached = self._decisions.get((host, port))
         if cached is not None and cached[0] > now:
@@ -141,85 +142,31 @@ class GuardedTransport(httpx.AsyncBaseTransport):
             problem = self._policy.refusal(literal)
             if problem is not None:
                 raise AddressRefusedError(f"upstream address {literal} {problem}; {_HINT}", path=path)
-            self._remember(host, port, now, host)
-            return host
+            return self._remember(host, port, now, (literal,))
         if self._policy.name_trusted(host):
-            return host
+            return ()
         try:
-            addresses = await self._resolver(host, port)
+            found = await self._resolver(host, port)
         except OSError:
-            return host  # unresolvable: the connection attempt fails with a clear connect error
-        for address in addresses:
+            return ()  # unresolvable: the connection attempt fails with a clear connect error
+        for address in found:
             problem = self._policy.refusal(address)
             if problem is not None:
                 raise AddressRefusedError(
                     f"upstream host {host!r} resolves to {address}, which {problem}; {_HINT}", path=path
                 )
-        if not addresses:
-            return host
-        self._remember(host, port, now, addresses[0])
-        return addresses[0]
+        return self._remember(host, port, now, tuple(dict.fromkeys(found))) if found else ()
 
-    def _remember(self, host: str, port: int, now: float, address: str) -> None:
-        """Keep an allowed decision for a while (refusals are not kept: they are rare)."""
+    async def check(self, host: str, port: int, *, path: str | None = None) -> str:
+        """The address to connect to for ``host`` (``host`` itself when unchecked); refusals raise."""
+        found = await self.addresses(host, port, path=path)
+        return found[0] if found else host
+
+    def _remember(self, host: str, port: int, now: float, found: tuple[str, ...]) -> tuple[str, ...]:
         if len(self._decisions) >= _CACHE_MAX:
             self._decisions.clear()
-        self._decisions[(host, port)] = (now + _CACHE_TTL_S, address)
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        """Check (and for ``http``, pin) the destination, then send with the inner transport."""
-        url = request.url
-        address = await self.check(url.host, url.port or (443 if url.scheme == "https" else 80))
-        if url.scheme == "http" and address != url.host:
-            request.url = url.copy_with(host=address)
-        return await self._inner.handle_async_request(request)
-
-    async def aclose(self) -> None:
-        """Close the inner transport (its pooled connections)."""
-        await self._inner.aclose()
+        self._decisions[(host, port)] = (now + _CACHE_TTL_S, found)
+        return found
 
 
 _HINT = f"refused by the server's SSRF policy (allow it with {TRUSTED_HOSTS_ENV})"
-
-
-class ShardedPool(httpx.AsyncBaseTransport):
-    """Several small connection pools used in turn, instead of one large one.
-
-    httpcore's pool looks at every connection it holds on each request, so a request costs more
-    the more connections are open: at 64 concurrent requests one pool of 64 connections spends
-    most of its time there. Shards of a few connections each keep that scan short; each shard
-    still reuses its own keep-alive connections.
-    """
-
-    def __init__(self, shards: list[httpx.AsyncBaseTransport]) -> None:
-        if not shards:
-            raise ValueError("a sharded pool needs at least one shard")
-        self._shards = shards
-        self._next = 0
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        """Send through the next shard."""
-        shard = self._shards[self._next]
-        self._next = (self._next + 1) % len(self._shards)
-        return await shard.handle_async_request(request)
-
-    async def aclose(self) -> None:
-        """Close every shard."""
-        for shard in self._shards:
-            await shard.aclose()
-
-
-def shared_pool(
-    max_connections: int = 256, max_keepalive: int = 128, shards: int = 8
-) -> httpx.AsyncBaseTransport:
-    """The one pooled HTTP transport every route gateway of a server sends through."""
-    if shards <= 1:
-        return httpx.AsyncHTTPTransport(
-            limits=httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_keepalive),
-            retries=0,
-        )
-    per_shard = httpx.Limits(
-        max_connections=max(1, max_connections // shards),
-        max_keepalive_connections=max(1, max_keepalive // shards),
-    )
-    return ShardedPool([httpx.AsyncHTTPTransport(limits=per_shard, retries=0) for _ in range(shards)])

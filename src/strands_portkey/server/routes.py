@@ -4,10 +4,10 @@ A route is what a request's headers name (a config, a provider with its key, a v
 custom host, a timeout; see :class:`~strands_portkey.server.headers.RouteSpec`), a model slug
 (``@provider/model``), or nothing (the server's default gateway). Building a gateway parses and
 validates its config, so doing it per request would put that work on the hot path; the pool
-builds each route once. Keys are HMACs of the route with a per-process secret (a provider key is
-never a cache key in clear). Every gateway shares the server's pooled transport (SSRF-guarded),
-its control plane and its cache store; an evicted gateway is dropped, not closed, since what it
-holds is shared and closed once, by the server.
+builds each route once. Keys are keyed BLAKE2 digests (a MAC) of the route with a per-process
+secret (a provider key is never a cache key in clear). Every gateway shares the server's one
+transport (SSRF-guarded), its control plane and its cache store; an evicted gateway is dropped,
+not closed, since what it holds is shared and closed once, by the server.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from .headers import RouteSpec
 
 if TYPE_CHECKING:
     from ..controlplane import ControlPlane
-    from ..transport import AsyncHTTPTransport
+    from ..transport import Transport
     from .auth import Principal
 
 __all__ = ["HostCheck", "RoutePool", "SavedConfigs", "custom_hosts"]
@@ -71,7 +71,7 @@ class RoutePool:
         size: int,
         default_config: Mapping[str, Any] | str | None,
         env: Mapping[str, str],
-        transport: AsyncHTTPTransport,
+        transport: Transport,
         control_plane: ControlPlane | None,
         saved_configs: SavedConfigs | None = None,
         check_host: HostCheck | None = None,

@@ -7,13 +7,15 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from ..errors import ConfigurationError
+from ..transport import TransportSettings
 from .egress import TRUSTED_HOSTS_ENV, AddressPolicy, Resolver
 
 __all__ = [
     "DEFAULT_MAX_BODY_BYTES",
+    "HTTP_CLIENT_ENV",
     "MAX_BODY_ENV",
     "REDIS_URL_ENV",
     "SHUTDOWN_GRACE_ENV",
@@ -25,6 +27,7 @@ DEFAULT_MAX_BODY_BYTES = 10 * 1024 * 1024
 MAX_BODY_ENV = "STRANDS_PORTKEY_MAX_BODY_BYTES"
 REDIS_URL_ENV = "STRANDS_PORTKEY_REDIS_URL"
 SHUTDOWN_GRACE_ENV = "STRANDS_PORTKEY_SHUTDOWN_GRACE"
+HTTP_CLIENT_ENV = "STRANDS_PORTKEY_HTTP_CLIENT"
 
 
 def load_config_file(path: str | Path) -> Mapping[str, Any]:
@@ -53,6 +56,14 @@ def _positive(env: Mapping[str, str], name: str, default: float) -> float:
     return value
 
 
+def _transport_settings(client: str) -> TransportSettings:
+    """The shared upstream pool: sized for a server (every route gateway sends through it)."""
+    try:
+        return TransportSettings(max_connections=256, max_keepalive_connections=128, client=cast(Any, client))
+    except ConfigurationError as error:
+        raise ConfigurationError(error.reason, path=HTTP_CLIENT_ENV) from None
+
+
 @dataclass(frozen=True, slots=True)
 class ServerSettings:
     """What one server process runs with.
@@ -68,6 +79,8 @@ class ServerSettings:
         redis_url: Shared state for several workers (``STRANDS_PORTKEY_REDIS_URL``).
         open_store: Open (create) the control plane at start; False: only if it exists.
         upstream_transport: An httpx transport instead of the network (tests); still SSRF-guarded.
+        transport_settings: The upstream HTTP client, pool and timeouts (default: aiohttp with the
+            ``[fast]`` extra, 256 connections); ``STRANDS_PORTKEY_HTTP_CLIENT`` picks the client.
         resolver: How upstream host names are resolved for the SSRF check (tests inject one).
         control_plane: A control plane to use instead of opening one (the server does not close it).
     """
@@ -81,6 +94,7 @@ class ServerSettings:
     redis_url: str | None = None
     open_store: bool = True
     upstream_transport: Any = None
+    transport_settings: TransportSettings = field(default_factory=lambda: _transport_settings("auto"))
     resolver: Resolver | None = None
     control_plane: Any = None
 
@@ -94,6 +108,7 @@ class ServerSettings:
             "shutdown_grace_s": _positive(env, SHUTDOWN_GRACE_ENV, 30.0),
             "address_policy": AddressPolicy.from_env(env.get(TRUSTED_HOSTS_ENV)),
             "redis_url": env.get(REDIS_URL_ENV) or None,
+            "transport_settings": _transport_settings(env.get(HTTP_CLIENT_ENV, "").strip() or "auto"),
         }
         values.update(overrides)
         return cls(**values)

@@ -1,6 +1,6 @@
 """What one server process holds, and the steps before every data-plane call.
 
-The state: route gateways, the SSRF-guarded pool, the control plane. The steps, in order:
+The state: route gateways, the one SSRF-guarded transport they share, the control plane. The steps, in order:
 authenticate, read the body, pick the gateway, reserve limits.
 """
 
@@ -17,10 +17,11 @@ from urllib.parse import urlsplit
 from starlette.requests import Request
 
 from ..errors import ControlPlaneError
+from ..transport import GuardedHTTPTransport, Transport
 from ..types import Usage
 from ..wire import decode_json
 from .auth import Authenticator, Principal, provider_key
-from .egress import GuardedTransport, shared_pool, system_resolver
+from .egress import AddressGuard, system_resolver
 from .errors import ServerInputError
 from .headers import CallOptions, read_call_options, read_route
 from .limits import Limiter, LimitRequest, Outcome, Reservation
@@ -48,16 +49,23 @@ def plain_headers(request: Request) -> dict[str, str]:
     return {name.decode("latin-1"): value.decode("latin-1") for name, value in request.scope["headers"]}
 
 
-async def read_json_body(request: Request, limit: int) -> tuple[dict[str, Any], int]:
-    """The request's JSON object body and its size; 415 / 413 / 400 naming what is wrong."""
-    content_type = request.headers.get("content-type")
+async def read_json_body(
+    request: Request, limit: int, headers: Mapping[str, str] | None = None
+) -> tuple[dict[str, Any], int]:
+    """The request's JSON object body and its size; 415 / 413 / 400 naming what is wrong.
+
+    ``headers``: the request's :func:`plain_headers`, when the caller has them already.
+    """
+    if headers is None:
+        headers = plain_headers(request)
+    content_type = headers.get("content-type")
     if content_type is not None:
         media = content_type.split(";", 1)[0].strip().lower()
         if media not in _JSON_TYPES and not media.endswith("+json"):
             raise ServerInputError(
                 f"expected 'application/json', got {media[:64]!r}", path="content-type", status=415
             )
-    declared = request.headers.get("content-length")
+    declared = headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > limit:
         raise ServerInputError(f"the body is larger than {limit} bytes", path="body", status=413)
     parts: list[bytes] = []
@@ -100,8 +108,9 @@ class ServerState:
         self.settings = settings
         self.authenticator = authenticator
         self.limiter = limiter
-        inner = settings.upstream_transport if settings.upstream_transport is not None else shared_pool()
-        self.egress = GuardedTransport(inner, settings.address_policy, settings.resolver or system_resolver)
+        self.guard = AddressGuard(settings.address_policy, settings.resolver or system_resolver)
+        self.egress = Transport(settings.upstream_transport, settings.transport_settings, self.guard)
+        self._checks = GuardedHTTPTransport(self.guard, settings.upstream_transport)  # key validation calls
         self._owns_plane = settings.control_plane is None
         self._redis: RedisStore | None = None
         self.plane: ControlPlane | None = settings.control_plane or self._open_plane()
@@ -119,7 +128,7 @@ class ServerState:
     def _open_plane(self) -> ControlPlane | None:
         from ..controlplane import open_control_plane
 
-        return open_control_plane(self.settings.env, transport=self.egress, create=self.settings.open_store)
+        return open_control_plane(self.settings.env, transport=self._checks, create=self.settings.open_store)
 
     def _cache_store(self) -> CacheStore | None:
         """The shared cache (Redis, when configured); also what ``/health/ready`` pings."""
@@ -134,13 +143,13 @@ class ServerState:
         parts = urlsplit(url)
         if parts.hostname:
             port = parts.port or (443 if parts.scheme == "https" else 80)
-            await self.egress.check(parts.hostname, port, path=where)
+            await self.guard.check(parts.hostname, port, path=where)
 
     async def admit(self, request: Request, endpoint: str) -> Admitted:
         """Authenticate, read the body, choose the gateway, reserve: everything before the call."""
         headers = plain_headers(request)
         principal = await self.authenticator.authenticate(headers)
-        body, size = await read_json_body(request, self.settings.max_body_bytes)
+        body, size = await read_json_body(request, self.settings.max_body_bytes, headers)
         spec = read_route(headers, provider_key(headers, self.authenticator))
         options = read_call_options(headers, principal.metadata)
         model = body.get("model")
@@ -189,7 +198,7 @@ class ServerState:
         return checks
 
     async def aclose(self) -> None:
-        """Write pending analytics, close the control plane and the shared pool (shutdown)."""
+        """Write pending analytics, close the control plane and the shared transport (shutdown)."""
         if self.plane is not None and self._owns_plane:
             try:
                 await asyncio.to_thread(self.plane.records.flush)
@@ -197,3 +206,5 @@ class ServerState:
                 _log.warning("analytics flush at shutdown failed: %s", type(error).__name__)
             await self.plane.aclose()
         await self.egress.aclose()
+        if self.settings.upstream_transport is None:  # a test's own transport is the test's to close
+            await self._checks.aclose()

@@ -14,7 +14,11 @@ fifth of httpx's. What this module adds around aiohttp:
 * connect (``sock_connect``), idle (``sock_read``) and total timeouts are aiohttp's own;
   ``first_byte_timeout`` is a timer around the header phase, only when set;
 * every failure mapped into the error tree, the connection closed (not reused) when a body is
-  abandoned or cancelled mid-way.
+  abandoned or cancelled mid-way;
+* with an egress guard (the server's SSRF policy), names are resolved through it
+  (:class:`GuardedResolver`): aiohttp connects only to the addresses the guard checked, for
+  ``http`` and ``https`` alike (DNS rebinding cannot swap them), while TLS still verifies the
+  certificate against the name in the URL.
 """
 
 from __future__ import annotations
@@ -22,20 +26,22 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import socket
 import ssl
 from collections.abc import AsyncIterator
 
 import aiohttp
 import certifi
+from aiohttp.abc import AbstractResolver, ResolveResult
 from aiohttp.helpers import get_env_proxy_for_url
 from yarl import URL
 
 from ..errors import GatewayError, GatewayOverloadedError, StreamInterruptedError, UpstreamConnectionError
 from ..wire import HttpRequest, HttpResponse
-from .base import TIMEOUTS, TransportSettings, malformed, timed_out, unexpected, where
+from .base import TIMEOUTS, EgressGuard, TransportSettings, malformed, timed_out, unexpected, where
 from .gate import Gate
 
-__all__ = ["AiohttpBackend", "AiohttpStream"]
+__all__ = ["AiohttpBackend", "AiohttpStream", "GuardedResolver"]
 
 _Origin = tuple[str, "str | None", "int | None"]
 _Proxy = tuple["URL | None", "aiohttp.BasicAuth | None"]
@@ -76,6 +82,49 @@ def _map(error: BaseException, request: HttpRequest, stage: str) -> GatewayError
 
 def _headers(response: aiohttp.ClientResponse) -> dict[str, str]:
     return {name.decode("latin-1").lower(): value.decode("latin-1") for name, value in response.raw_headers}
+
+
+class GuardedResolver(AbstractResolver):
+    """Resolves through an :class:`~.base.EgressGuard`: only checked addresses are connected to.
+
+    aiohttp resolves a name when it opens a connection (IP literals are never resolved: the
+    transport checks those before sending). The guard's answer is what the connector dials, so a
+    name cannot resolve to an allowed address for the check and a private one for the connection.
+    A name the guard leaves unchecked (trusted, or unresolvable) goes to aiohttp's own resolver.
+    """
+
+    def __init__(self, guard: EgressGuard, fallback: AbstractResolver) -> None:
+        self._guard = guard
+        self._fallback = fallback
+
+    async def resolve(
+        self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
+    ) -> list[ResolveResult]:
+        """The guard's addresses for ``host`` (of ``family`` unless unspecified); refusals raise."""
+        addresses = await self._guard.addresses(host, port)
+        if not addresses:
+            return await self._fallback.resolve(host, port, family)
+        results: list[ResolveResult] = []
+        for address in addresses:
+            found = socket.AF_INET6 if ":" in address else socket.AF_INET
+            if family in (socket.AF_UNSPEC, found):
+                results.append(
+                    {
+                        "hostname": host,
+                        "host": address,
+                        "port": port,
+                        "family": found,
+                        "proto": 0,
+                        "flags": socket.AI_NUMERICHOST | socket.AI_NUMERICSERV,
+                    }
+                )
+        if not results:
+            raise OSError(f"{host} has no checked address of family {family.name}")
+        return results
+
+    async def close(self) -> None:
+        """Close aiohttp's own resolver."""
+        await self._fallback.close()
 
 
 class AiohttpStream:
@@ -141,7 +190,9 @@ class AiohttpStream:
 class AiohttpBackend:
     """A pooled ``aiohttp.ClientSession`` behind a FIFO gate of ``max_connections`` slots."""
 
-    def __init__(self, settings: TransportSettings, tls: ssl.SSLContext) -> None:
+    def __init__(
+        self, settings: TransportSettings, tls: ssl.SSLContext, guard: EgressGuard | None = None
+    ) -> None:
         s = self._settings = settings
         self._gate = Gate(s.max_connections)
         self._loop = asyncio.get_running_loop()
@@ -153,6 +204,7 @@ class AiohttpBackend:
             limit_per_host=0,
             keepalive_timeout=s.keepalive_expiry,
             ssl=tls,
+            resolver=GuardedResolver(guard, aiohttp.ThreadedResolver()) if guard is not None else None,
         )
         self._session = aiohttp.ClientSession(
             connector=connector,

@@ -9,14 +9,21 @@ original kept as ``__cause__``.
 
 Messages name the URL without its query string (some providers carry keys there); the leaf call
 scrubs the request's secrets from every message on top of that.
+
+An optional :class:`EgressGuard` (the server's SSRF policy) decides where a request may go, for
+both backends: :func:`guarded` checks every request before it reaches a backend (and pins a plain
+``http`` URL to the checked address for httpx), and the aiohttp backend also asks the guard when
+it resolves a name for a new connection, so it connects only to addresses that were checked.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from dataclasses import dataclass
+import ipaddress
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass, replace
 from typing import Literal, Protocol
+from urllib.parse import urlsplit
 
 from ..errors import (
     ConfigurationError,
@@ -32,8 +39,10 @@ __all__ = [
     "TIMEOUTS",
     "Backend",
     "ClientName",
+    "EgressGuard",
     "StreamHandle",
     "TransportSettings",
+    "guarded",
     "malformed",
     "redirect_error",
     "timed_out",
@@ -164,6 +173,44 @@ class Backend(Protocol):
     def abandon(self) -> None:
         """Let go without awaiting: the loop that owned the pool is gone (or the owner is)."""
         ...
+
+
+class EgressGuard(Protocol):
+    """Where requests may be sent (a server's SSRF policy); given to :class:`.client.Transport`."""
+
+    async def addresses(self, host: str, port: int) -> Sequence[str]:
+        """The addresses ``host`` may be connected at, every one allowed (an IP literal: itself).
+
+        Empty: connect by name unchecked (a trusted name, or one that does not resolve, whose
+        connection attempt then fails). Refusing raises a
+        :class:`~strands_portkey.errors.GatewayError` (a 403 from the server). Called for every
+        request, so decisions should be cached.
+        """
+        ...
+
+
+async def guarded(request: HttpRequest, guard: EgressGuard, *, pin: bool) -> HttpRequest:
+    """``request`` checked by ``guard``; with ``pin``, a plain-``http`` URL goes to the checked address.
+
+    Pinning keeps the name in the ``Host`` header, so virtual hosts still work, while a name that
+    resolves elsewhere a moment later (DNS rebinding) is never connected to. ``https`` keeps its
+    name (TLS verifies the certificate against it); the aiohttp backend pins both schemes at
+    connect time through its resolver instead, so it passes ``pin=False``.
+    """
+    parts = urlsplit(request.url)
+    host = parts.hostname
+    if not host:
+        return request
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    addresses = await guard.addresses(host, port)
+    if not pin or not addresses or parts.scheme != "http" or addresses[0] == host:
+        return request
+    address = addresses[0]
+    literal = f"[{address}]" if isinstance(ipaddress.ip_address(address), ipaddress.IPv6Address) else address
+    userinfo, at, named = parts.netloc.rpartition("@")
+    netloc = f"{userinfo}{at}{literal}" + (f":{parts.port}" if parts.port else "")
+    headers = {**request.headers, "host": named}
+    return replace(request, url=parts._replace(netloc=netloc).geturl(), headers=headers)
 
 
 # --------------------------------------------------------------------------- shared error rules

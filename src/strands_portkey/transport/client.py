@@ -11,6 +11,10 @@ knows, and anything else it raises (an invalid URL, an ``ExceptionGroup`` from a
 library bug) is mapped here by :func:`.base.unexpected`, with the original as ``__cause__``. A
 redirect answering a POST is reported, never followed. Status codes and bodies are left to the
 provider adapters.
+
+A ``guard`` (:class:`.base.EgressGuard`, the server's SSRF policy) is applied here to every
+request, whichever backend sends it: httpx gets plain-``http`` URLs pinned to the checked
+address; aiohttp resolves names through the guard, pinning ``http`` and ``https`` alike.
 """
 
 from __future__ import annotations
@@ -21,7 +25,15 @@ import ssl
 
 from ..errors import GatewayError
 from ..wire import HttpRequest, HttpResponse
-from .base import Backend, StreamHandle, TransportSettings, redirect_error, unexpected
+from .base import (
+    Backend,
+    EgressGuard,
+    StreamHandle,
+    TransportSettings,
+    guarded,
+    redirect_error,
+    unexpected,
+)
 from .gate import Gate
 from .httpx import AsyncHTTPTransport, HttpxBackend
 
@@ -48,14 +60,17 @@ class Transport:
 
     ``transport`` (an httpx transport, ``httpx.MockTransport`` in tests) forces the httpx
     backend; otherwise ``settings.client`` chooses (``"auto"``: aiohttp when installed).
+    ``guard`` decides where requests may go (refusals raise before anything is sent).
     """
 
     def __init__(
         self,
         transport: AsyncHTTPTransport | None = None,
         settings: TransportSettings | None = None,
+        guard: EgressGuard | None = None,
     ) -> None:
         self._custom_transport = transport
+        self._guard = guard
         self.settings = settings or TransportSettings()
         choice = self.settings.client
         if transport is not None or choice == "httpx":
@@ -87,7 +102,7 @@ class Transport:
 
             if self._tls is None:
                 self._tls = tls_context()
-            return AiohttpBackend(self.settings, self._tls)
+            return AiohttpBackend(self.settings, self._tls, self._guard)
         return HttpxBackend(self.settings, self._custom_transport)
 
     def admission(self) -> Gate | None:
@@ -97,6 +112,8 @@ class Transport:
     async def send(self, request: HttpRequest, *, timeout: float | None = None) -> HttpResponse:
         """Send and read the whole response. ``timeout`` bounds the entire attempt (seconds)."""
         try:
+            if self._guard is not None:
+                request = await guarded(request, self._guard, pin=self.client == "httpx")
             response = await self._state().backend.send(request, timeout)
         except GatewayError:
             raise
@@ -110,6 +127,8 @@ class Transport:
     async def open_stream(self, request: HttpRequest) -> StreamHandle:
         """Send and return once the status and headers are in (the caller bounds the wait)."""
         try:
+            if self._guard is not None:
+                request = await guarded(request, self._guard, pin=self.client == "httpx")
             handle = await self._state().backend.open_stream(request)
         except GatewayError:
             raise

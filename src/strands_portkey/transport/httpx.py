@@ -15,9 +15,9 @@ import httpx
 
 from ..errors import GatewayError, GatewayOverloadedError, StreamInterruptedError, UpstreamConnectionError
 from ..wire import HttpRequest, HttpResponse
-from .base import TransportSettings, malformed, timed_out, unexpected, where
+from .base import EgressGuard, TransportSettings, malformed, timed_out, unexpected, where
 
-__all__ = ["AsyncHTTPTransport", "HttpxBackend", "HttpxStream"]
+__all__ = ["AsyncHTTPTransport", "GuardedHTTPTransport", "HttpxBackend", "HttpxStream"]
 
 AsyncHTTPTransport = httpx.AsyncBaseTransport
 """The type of a pluggable transport (``httpx.MockTransport`` in tests)."""
@@ -53,6 +53,31 @@ def _body(request: HttpRequest) -> tuple[bytes, dict[str, str]]:
     if "content-type" not in headers:
         headers.update(_JSON)
     return request.body_bytes(), headers
+
+
+class GuardedHTTPTransport(httpx.AsyncBaseTransport):
+    """An httpx transport that asks an :class:`~.base.EgressGuard` before each request leaves.
+
+    For callers that take an httpx transport rather than a guarded ``Transport`` (the control
+    plane's credential checks in the server). Plain ``http`` is pinned to the checked address, the
+    ``Host`` header keeping the name, as :func:`~.base.guarded` does.
+    """
+
+    def __init__(self, guard: EgressGuard, inner: httpx.AsyncBaseTransport | None = None) -> None:
+        self._guard = guard
+        self._inner = inner if inner is not None else httpx.AsyncHTTPTransport(retries=0)
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        """Check (and for ``http``, pin) the destination, then send with the inner transport."""
+        url = request.url
+        addresses = await self._guard.addresses(url.host, url.port or (443 if url.scheme == "https" else 80))
+        if url.scheme == "http" and addresses and addresses[0] != url.host:
+            request.url = url.copy_with(host=addresses[0])
+        return await self._inner.handle_async_request(request)
+
+    async def aclose(self) -> None:
+        """Close the inner transport (its pooled connections)."""
+        await self._inner.aclose()
 
 
 class HttpxStream:

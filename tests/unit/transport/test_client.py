@@ -97,3 +97,60 @@ async def test_a_redirect_answering_a_post_is_reported_without_its_query(status:
 async def test_a_redirect_answering_a_get_is_returned_as_it_is() -> None:
     response = await redirecting(302).send(request("GET"))
     assert response.status_code == 302
+
+
+class Guard:
+    """An egress guard answering from a table; a host marked ``None`` is refused."""
+
+    def __init__(self, answers: dict[str, list[str] | None]) -> None:
+        self.answers = answers
+
+    async def addresses(self, host: str, port: int) -> list[str]:
+        found = self.answers.get(host, [])
+        if found is None:
+            raise UpstreamError(f"{host} refused by the guard", status_code=403)
+        return found
+
+
+def recording(guard: Guard) -> tuple[Transport, list[httpx.Request]]:
+    seen: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(200)
+
+    return Transport(httpx.MockTransport(handler), guard=guard), seen
+
+
+@pytest.mark.parametrize(
+    ("url", "address", "sent", "host"),
+    [
+        ("http://api.test:8080/v1", "93.184.216.34", "http://93.184.216.34:8080/v1", "api.test:8080"),
+        ("http://api.test/v1?x=1", "2606:4700::1111", "http://[2606:4700::1111]/v1?x=1", "api.test"),
+        ("http://u:p@api.test/v1", "93.184.216.34", "http://u:p@93.184.216.34/v1", "api.test"),
+        ("https://api.test/v1", "93.184.216.34", "https://api.test/v1", "api.test"),
+    ],
+)
+async def test_the_guard_pins_plain_http_for_httpx_and_keeps_the_host_header(
+    url: str, address: str, sent: str, host: str
+) -> None:
+    transport, seen = recording(Guard({"api.test": [address]}))
+    await transport.send(HttpRequest("POST", url, {}, {"a": 1}))
+    handle = await transport.open_stream(HttpRequest("POST", url, {}, {"a": 1}))
+    await handle.aclose()
+    assert [(str(r.url), r.headers["host"]) for r in seen] == [(sent, host)] * 2
+
+
+async def test_a_refusal_of_the_guard_is_raised_before_anything_is_sent() -> None:
+    transport, seen = recording(Guard({"evil.test": None}))
+    with pytest.raises(UpstreamError, match="refused by the guard"):
+        await transport.send(HttpRequest("POST", "http://evil.test/v1", {}))
+    with pytest.raises(UpstreamError, match="refused by the guard"):
+        await transport.open_stream(HttpRequest("POST", "https://evil.test/v1", {}))
+    assert seen == []
+
+
+async def test_a_name_the_guard_leaves_unchecked_is_sent_by_name() -> None:
+    transport, seen = recording(Guard({}))
+    await transport.send(HttpRequest("POST", "http://models.internal/v1", {}))
+    assert seen[0].url.host == "models.internal"

@@ -11,7 +11,6 @@ that goes away closes the upstream call; analytics records the request once, as 
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import AsyncIterator
 from typing import Any
@@ -20,6 +19,7 @@ import anyio
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
+from ..._json import dumps as _dumps
 from ...chat_stream import ChatStream
 from ...errors import GatewayError
 from ...types import ChatRequest, Usage
@@ -33,10 +33,6 @@ __all__ = ["chat_completions", "json_response"]
 _log = logging.getLogger("strands_portkey.server")
 _DONE = b"data: [DONE]\n\n"
 _SSE_HEADERS = {"cache-control": "no-cache", "x-accel-buffering": "no"}
-
-
-def _dumps(value: Any) -> bytes:
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode()
 
 
 def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:

@@ -42,7 +42,9 @@ def _env(home: Path, redis_url: str | None = None) -> dict[str, str]:
 
 def _cli(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
     env = server_env(home, {"STRANDS_PORTKEY_MASTER_KEY": MASTER})
-    return subprocess.run([*command(), "keys", *args], env=env, capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [*command(), "keys", *args], env=env, capture_output=True, text=True, timeout=120, check=False
+    )
 
 
 def _create(home: Path, *args: str) -> tuple[str, str]:

@@ -139,9 +139,11 @@ def limited_key(home: Path) -> str:
     """A gateway key with a (never reached) rate limit and budget, made with ``strands-portkey keys``."""
     home.mkdir(parents=True, exist_ok=True)
     done = subprocess.run(
-        [sys.executable, "-m", "strands_portkey", "keys", "create", "--name", "bench"]
-        + ["--rate-limits", '[{"type": "requests", "unit": "rpm", "value": 10000000}]']
-        + ["--usage-limits", '{"credit_limit": 1e12, "type": "tokens"}'],
+        [
+            *(sys.executable, "-m", "strands_portkey", "keys", "create", "--name", "bench"),
+            *("--rate-limits", '[{"type": "requests", "unit": "rpm", "value": 10000000}]'),
+            *("--usage-limits", '{"credit_limit": 1e12, "type": "tokens"}'),
+        ],
         env=_server_env(home),
         capture_output=True,
         text=True,

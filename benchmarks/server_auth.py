@@ -29,7 +29,6 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "scripts"))
 
 from _peer import free_port
-
 from strands_portkey.controlplane import ControlPlane
 from strands_portkey.controlplane.api_keys import ApiKeys
 from strands_portkey.limits import LimitsEngine, MemoryLimits

@@ -270,3 +270,27 @@ async def test_ratelimit_headers_report_the_tightest_limit_of_each_kind() -> Non
     assert headers["x-ratelimit-remaining-requests"] == "1"
     assert headers["x-ratelimit-reset-requests"] == "0.500s"
     assert (headers["x-ratelimit-remaining-tokens"], headers["x-ratelimit-limit-tokens"]) == ("900", "1000")
+
+
+async def test_registered_models_are_checked_against_the_keys_user(plane: ControlPlane) -> None:
+    from strands_portkey.catalog.models import Actor
+    from strands_portkey.controlplane import AINamespace
+
+    seen: list[httpx.Request] = []
+    app = _app(plane, env={"OPENAI_API_KEY": "sk-env-7788"}, respond=lambda r: seen.append(r) or _answer(r))
+    ai = AINamespace(plane)
+    ai.models.actor = Actor("carol", "acme")
+    body = {"name": "carols-model", "provider": "openai", "vendor_model_id": "gpt-4o", "shared_with": ["bob"]}
+    ai.models.create(body)
+    bob, _ = _key(app, user="bob", organization_id="acme")
+    ana, _ = _key(app)  # the acting user of the store (STRANDS_PORTKEY_USER), not shared with
+    request = {"model": "carols-model", "messages": HI}
+    async with client(app) as c:
+        shared = await c.post("/v1/chat/completions", json=request, headers={"x-portkey-api-key": bob})
+        hidden = await c.post("/v1/chat/completions", json=request, headers={"x-portkey-api-key": ana})
+        listed = await c.get("/v1/models", headers={"x-portkey-api-key": ana})
+    # bob's permission reached the gateway's own check (the store's user, ana, may not use it)
+    assert shared.status_code == 200, shared.text
+    assert json.loads(seen[0].content)["model"] == "gpt-4o"
+    assert hidden.status_code == 404
+    assert "carols-model" not in [m["id"] for m in listed.json()["data"]]

@@ -1,7 +1,8 @@
-"""Gateway API keys, limits and budgets on a real server process (one worker, and two over Redis).
+"""Gateway API keys, limits and budgets on a real server process (one worker on SQLite, and two
+workers over PostgreSQL and Redis).
 
-Keys are made with ``strands-portkey keys`` and with ``gw.api_keys`` on the server's store (another
-process, as an admin tool would); the upstream is the scripted OpenAI-compatible server (8 tokens
+Keys are made and revoked with ``strands-portkey keys`` on the server's store (another process, as
+an admin would); the upstream is the scripted OpenAI-compatible server (8 tokens
 an answer). Redis is a real ``redis-server`` on a free loopback port, stopped mid-run in the last test.
 """
 
@@ -21,6 +22,7 @@ import httpx
 import openai
 import pytest
 
+import postgres_server  # scripts/ is on pytest's pythonpath
 from scripted_upstream import ScriptedUpstream, ok
 from tests.integ.test_cache_redis import RedisServer
 from tests.integ.test_server_process import HI, ServerProcess, command, running_server, server_env
@@ -33,15 +35,21 @@ PROVIDER_KEY = "sk-canary-provider-key-5566"
 BODY = {"model": "gpt-4o", "messages": HI, "max_tokens": 10}
 
 
+def _db_url(home: Path) -> dict[str, str]:
+    """The store of a server home: PostgreSQL when the home says so (``db_url`` file), else SQLite."""
+    marker = home / "db_url"
+    return {"STRANDS_PORTKEY_DB_URL": marker.read_text()} if marker.exists() else {}
+
+
 def _env(home: Path, redis_url: str | None = None) -> dict[str, str]:
-    extra = {"STRANDS_PORTKEY_MASTER_KEY": MASTER, "STRANDS_PORTKEY_ADMIN_KEY": ADMIN}
+    extra = {"STRANDS_PORTKEY_MASTER_KEY": MASTER, "STRANDS_PORTKEY_ADMIN_KEY": ADMIN, **_db_url(home)}
     if redis_url:
         extra["STRANDS_PORTKEY_REDIS_URL"] = redis_url
     return extra
 
 
 def _cli(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = server_env(home, {"STRANDS_PORTKEY_MASTER_KEY": MASTER})
+    env = server_env(home, {"STRANDS_PORTKEY_MASTER_KEY": MASTER, **_db_url(home)})
     return subprocess.run(
         [*command(), "keys", *args], env=env, capture_output=True, text=True, timeout=120, check=False
     )
@@ -203,8 +211,25 @@ def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServ
 
 
 @pytest.fixture(scope="module")
-def pair(tmp_path_factory: pytest.TempPathFactory, redis_server: RedisServer) -> Iterator[ServerProcess]:
+def postgres() -> Iterator[str]:
+    try:
+        context = postgres_server.start()
+        running = context.__enter__()
+    except (RuntimeError, OSError, subprocess.SubprocessError) as error:
+        pytest.skip(f"PostgreSQL not available: {error}")
+    try:
+        yield running.url
+    finally:
+        context.__exit__(None, None, None)
+
+
+@pytest.fixture(scope="module")
+def pair(
+    tmp_path_factory: pytest.TempPathFactory, redis_server: RedisServer, postgres: str
+) -> Iterator[ServerProcess]:
+    """Two workers over one PostgreSQL store and one Redis."""
     home = tmp_path_factory.mktemp("two-workers")
+    (home / "db_url").write_text(postgres)
     env = _env(home, redis_server.url)
     with running_server(home, ["--workers", "2"], env=env, no_auth=False) as running:
         yield running
@@ -215,6 +240,33 @@ def test_an_rpm_limit_is_held_across_two_workers(pair: ServerProcess, upstream: 
     statuses = [_post(pair, _headers(upstream, key)).status_code for _ in range(14)]
     assert statuses.count(200) == 6, statuses  # each worker alone would have admitted 6
     assert set(statuses[6:]) == {429}
+
+
+def test_analytics_of_a_two_worker_server_land_in_one_postgres_store(
+    pair: ServerProcess, upstream: ScriptedUpstream
+) -> None:
+    key, key_id = _create(pair.home)
+    for _ in range(12):  # a new connection each: both workers answer some
+        assert _post(pair, _headers(upstream, key)).status_code == 200
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine((pair.home / "db_url").read_text())
+    deadline = time.monotonic() + 10
+    try:
+        while True:
+            with engine.connect() as connection:
+                rows = connection.execute(
+                    text(
+                        "SELECT request_metadata FROM request_records WHERE request_metadata::text LIKE :id"
+                    ),
+                    {"id": f"%{key_id}%"},
+                ).all()
+            if len(rows) == 12 or time.monotonic() > deadline:
+                break
+            time.sleep(0.2)
+    finally:
+        engine.dispose()
+    assert len(rows) == 12
 
 
 def test_a_budget_under_50_concurrent_requests_overshoots_by_at_most_one_reservation(

@@ -6,7 +6,9 @@ not the upstream. A small raw HTTP/1.1 keep-alive client (one connection per con
 sends the same chat-completion request:
 
 - direct to nginx (the baseline),
-- through ``strands-portkey serve`` (1 worker; 2 when ``STRANDS_PORTKEY_REDIS_URL`` is set),
+- through ``strands-portkey serve`` (1 worker, ``--no-auth``), and 2 workers over a
+  ``redis-server`` started here, called with a gateway key that has a rate limit and a budget
+  (auth, limits and shared state in Redis on every request; ``--no-redis`` skips it),
 - through Portkey's gateway (``hatch run portkey-gateway ensure``; skipped when absent),
 
 both gateways routed by the same headers (``x-portkey-provider: openai`` +
@@ -59,6 +61,24 @@ BODY = json.dumps({"model": "bench", "messages": [{"role": "user", "content": "h
 
 # --------------------------------------------------------------------------- peers
 
+MASTER = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="
+
+
+@contextlib.contextmanager
+def redis_server(folder: Path) -> Iterator[str | None]:
+    """A ``redis-server`` on a free loopback port (its URL), or None when it is not installed."""
+    from server_auth import _redis
+
+    started = _redis(folder)
+    if started is None:
+        yield None
+        return
+    try:
+        yield started[1]
+    finally:
+        started[0].terminate()
+        started[0].wait(10)
+
 
 @contextlib.contextmanager
 def nginx() -> Iterator[int]:
@@ -102,19 +122,45 @@ http {{
             process.wait(10)
 
 
-@contextlib.contextmanager
-def our_server(upstream_home: Path, workers: int) -> Iterator[int]:
-    """``strands-portkey serve --no-auth`` on a free loopback port."""
-    port = free_port()
+def _server_env(home: Path, extra: dict[str, str] | None = None) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.lower().endswith("_proxy")}
     env.update(
         {
-            "STRANDS_PORTKEY_HOME": str(upstream_home),
-            "STRANDS_PORTKEY_DB_URL": f"sqlite:///{upstream_home / 'bench.db'}",
+            "STRANDS_PORTKEY_HOME": str(home),
+            "STRANDS_PORTKEY_DB_URL": f"sqlite:///{home / 'bench.db'}",
+            "STRANDS_PORTKEY_MASTER_KEY": MASTER,
+            **(extra or {}),
         }
     )
-    command = [sys.executable, "-m", "strands_portkey", "serve", "--no-auth", "--port", str(port)]
+    return env
+
+
+def limited_key(home: Path) -> str:
+    """A gateway key with a (never reached) rate limit and budget, made with ``strands-portkey keys``."""
+    home.mkdir(parents=True, exist_ok=True)
+    done = subprocess.run(
+        [
+            *(sys.executable, "-m", "strands_portkey", "keys", "create", "--name", "bench"),
+            *("--rate-limits", '[{"type": "requests", "unit": "rpm", "value": 10000000}]'),
+            *("--usage-limits", '{"credit_limit": 1e12, "type": "tokens"}'),
+        ],
+        env=_server_env(home),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    return done.stdout.strip().splitlines()[-1]
+
+
+@contextlib.contextmanager
+def our_server(upstream_home: Path, workers: int, redis_url: str | None = None) -> Iterator[int]:
+    """``strands-portkey serve`` on a free loopback port: ``--no-auth``, or gateway keys over Redis."""
+    port = free_port()
+    env = _server_env(upstream_home, {"STRANDS_PORTKEY_REDIS_URL": redis_url} if redis_url else None)
+    command = [sys.executable, "-m", "strands_portkey", "serve", "--port", str(port)]
     command += ["--workers", str(workers), "--log-level", "warning"]
+    command += [] if redis_url else ["--no-auth"]
     process = subprocess.Popen(command, env=env, stderr=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
     try:
         _wait_port(port, process, path="/health/live")
@@ -292,6 +338,7 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=64, help="the high concurrency level")
     parser.add_argument("--max-seconds", type=float, default=60.0, help="bound on each measured phase")
     parser.add_argument("--no-portkey", action="store_true", help="skip Portkey's gateway")
+    parser.add_argument("--no-redis", action="store_true", help="skip 2 workers over Redis")
     args = parser.parse_args()
     print(f"python {sys.version.split()[0]}, {os.cpu_count()} cores; upstream: nginx (static completion)")
     with contextlib.ExitStack() as stack:
@@ -307,10 +354,16 @@ def main() -> None:
             )
         ]
         home = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="bench-server-")))
-        worker_counts = [1, 2] if os.environ.get("STRANDS_PORTKEY_REDIS_URL") else [1]
-        for workers in worker_counts:
-            port = stack.enter_context(our_server(home / f"w{workers}", workers))
-            paths.append(Measured(f"strands-portkey ({workers} worker)", port, build_request(port, route)))
+        port = stack.enter_context(our_server(home / "w1", 1))
+        paths.append(Measured("strands-portkey (1 worker)", port, build_request(port, route)))
+        redis = stack.enter_context(redis_server(home)) if not args.no_redis else None
+        if redis is not None:
+            key = limited_key(home / "w2")
+            port = stack.enter_context(our_server(home / "w2", 2, redis))
+            keyed = {**route, "x-portkey-api-key": key}
+            paths.append(Measured("strands-portkey (2w, Redis)", port, build_request(port, keyed)))
+        elif not args.no_redis:
+            print("redis-server is not installed: 2 workers over Redis not measured")
         if not args.no_portkey and portkey_gateway.installed() is not None and shutil.which("node"):
             gateway = stack.enter_context(portkey_gateway.start())
             port = int(gateway.base_url.rsplit(":", 1)[1].split("/")[0])

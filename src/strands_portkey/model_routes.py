@@ -15,6 +15,11 @@ Where a request naming a registered model goes:
      the config;
   4. else an :class:`InvalidRequestError` saying how to give the provider a key.
 
+Whose permissions apply: the user of ``STRANDS_PORTKEY_USER``, unless the request's metadata
+carries a gateway key's identity (``_api_key_id``, ``_user``, ``_organization_id``), which the
+server sets from the caller's key (overwriting whatever the caller sent): then that key's user and
+organization.
+
 A config target may name a registered model too (``override_params.model``): the model's
 vendor id and defaults apply there, and a target without ``provider`` takes the model's.
 
@@ -27,7 +32,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import replace
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from .analytics.record import RecordSink, refused_record
 from .config.plan import LeafPlan
@@ -37,17 +42,38 @@ from .pipeline.base import ChunkStream, Handler, RequestContext
 from .providers import host_spec
 from .types import ChatRequest, ChatResponse
 
+if TYPE_CHECKING:  # catalog.models loads SQLAlchemy: only when a gateway key's identity is present
+    from .catalog.models import Actor
+
 __all__ = [
     "ANALYTICS_ENV",
+    "KEY_ID_METADATA",
+    "ORGANIZATION_METADATA",
+    "USER_METADATA",
     "ModelRegistry",
     "ModelRouting",
     "RegisteredModelsOnly",
+    "actor_of",
     "canonical_provider",
     "served_providers",
 ]
 
 ANALYTICS_ENV = "STRANDS_PORTKEY_ANALYTICS"
 _OFF = {"0", "off", "false", "no"}
+KEY_ID_METADATA = "_api_key_id"
+USER_METADATA = "_user"
+ORGANIZATION_METADATA = "_organization_id"
+
+
+def actor_of(metadata: Mapping[str, str]) -> Actor | None:
+    """The gateway key's user and organization the server put in a request's metadata, or None."""
+    if KEY_ID_METADATA not in metadata:
+        return None
+    from .catalog.models import Actor
+
+    return Actor(metadata.get(USER_METADATA, ""), metadata.get(ORGANIZATION_METADATA, ""))
+
+
 _PORTKEY = "portkey"
 _REPLICA_KEYS = ("retry", "request_timeout")
 
@@ -55,7 +81,7 @@ _REPLICA_KEYS = ("retry", "request_timeout")
 class ModelRegistry(Protocol):
     """What routing needs of the registered models (``controlplane.models_api.RegisteredModels``)."""
 
-    def resolve(self, request: ChatRequest) -> tuple[ChatRequest, str | None]:
+    def resolve(self, request: ChatRequest, actor: Actor | None = None) -> tuple[ChatRequest, str | None]:
         """The request with a registered model's vendor id and defaults, and the model's id."""
         ...
 
@@ -171,7 +197,7 @@ class ModelRouting:
         if registry is None:
             return named, config, None, sink
         try:
-            resolved, model_id = registry.resolve(named)
+            resolved, model_id = registry.resolve(named, actor_of(context.metadata))
             if model_id is None:
                 return resolved, config, None, sink
             route = self._route(registry, model_id, config, served)

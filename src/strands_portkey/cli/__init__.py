@@ -1,6 +1,7 @@
 """``strands-portkey``: the command line (typer + rich, the ``[server]`` extra, imported lazily).
 
-One module per command group; ``serve`` runs the gateway as an HTTP server. Without the extra
+One module per command group; ``serve`` runs the gateway as an HTTP server, ``keys`` manages its
+API keys. Without the extra
 installed, the command says which one to install instead of a traceback.
 """
 
@@ -18,6 +19,7 @@ def build_app() -> Any:
     """The typer app with every command group registered."""
     import typer
 
+    from .keys import keys_app
     from .serve import serve
 
     app = typer.Typer(
@@ -27,6 +29,7 @@ def build_app() -> Any:
         add_completion=False,
     )
     app.command("serve")(serve)
+    app.add_typer(keys_app(), name="keys")
 
     @app.callback()
     def _root() -> None:

@@ -2,10 +2,16 @@
 
 Every worker builds its app from the environment (:func:`~strands_portkey.server.app.app_from_env`),
 so the options are handed over as ``STRANDS_PORTKEY_*`` variables. Several workers share state
-(cache, later rate limits and budgets) through Redis, so ``--workers`` above 1 needs
-``STRANDS_PORTKEY_REDIS_URL``. On SIGTERM or Ctrl-C the server stops accepting connections, lets
-in-flight requests and streams finish for up to ``--shutdown-grace`` seconds, then writes pending
-analytics and closes its connections.
+(gateway keys' limits and budgets, the cache, round-robin positions, credential cooldowns) through
+Redis, so ``--workers`` above 1 needs ``STRANDS_PORTKEY_REDIS_URL``.
+
+Auth is always on: callers present gateway API keys (``spk-...``). The first admin key is
+``STRANDS_PORTKEY_ADMIN_KEY``, or, when the store has no key at all, one that ``serve`` creates and
+prints once. ``--no-auth`` is accepted only on a loopback bind, and says so at start.
+
+On SIGTERM or Ctrl-C the server stops accepting connections, lets in-flight requests and streams
+finish for up to ``--shutdown-grace`` seconds, then writes pending analytics and closes its
+connections.
 """
 
 from __future__ import annotations
@@ -41,6 +47,27 @@ def _fail(message: str) -> typer.Exit:
     return typer.Exit(code=2)
 
 
+def _admin_key() -> None:
+    """Check ``STRANDS_PORTKEY_ADMIN_KEY``, or create a first admin key in an empty store (printed once)."""
+    from ..errors import GatewayError
+    from ..server.gateway_keys import ADMIN_KEY_ENV, check_admin_key
+    from .keys import bootstrap_admin_key, open_api_keys
+
+    try:
+        if os.environ.get(ADMIN_KEY_ENV, "").strip():
+            check_admin_key(os.environ[ADMIN_KEY_ENV])
+            return
+        with open_api_keys() as api_keys:
+            created = bootstrap_admin_key(api_keys)
+    except GatewayError as error:
+        raise _fail(str(error)) from None
+    if created is not None:
+        _console().print(
+            f"[bold]a first admin key was created[/] (shown this once; store it now, or set {ADMIN_KEY_ENV}):"
+        )
+        print(created, flush=True)
+
+
 def serve(
     *,
     host: Annotated[str, typer.Option(help="Address to bind.")] = "127.0.0.1",
@@ -70,11 +97,6 @@ def serve(
     from ..server.app import DEFAULT_CONFIG_ENV, NO_AUTH_ENV, app_from_env
     from ..server.settings import REDIS_URL_ENV, SHUTDOWN_GRACE_ENV, load_config_file
 
-    if not no_auth:
-        raise _fail(
-            "gateway API keys are not available in this version: pass --no-auth to serve a loopback "
-            "development server"
-        )
     if no_auth and not is_loopback(host):
         raise _fail(f"--no-auth serves anyone who can connect: bind a loopback address, not {host!r}")
     if workers > 1 and not os.environ.get(REDIS_URL_ENV):
@@ -87,6 +109,8 @@ def serve(
         except ConfigurationError as error:
             raise _fail(str(error)) from None
         os.environ[DEFAULT_CONFIG_ENV] = str(config.resolve())
+    if not no_auth:
+        _admin_key()
     os.environ[NO_AUTH_ENV] = "1" if no_auth else "0"
     os.environ[SHUTDOWN_GRACE_ENV] = str(shutdown_grace) if shutdown_grace > 0 else "0.001"
     try:

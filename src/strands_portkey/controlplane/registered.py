@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlalchemy import select
 
-from ..catalog.models import DEFAULT_KEYS, actor_from_env, can_use, route_config
+from ..catalog.models import DEFAULT_KEYS, Actor, actor_from_env, can_use, route_config
 from ..errors import PermissionDeniedError
 from ..store.db import Store
 from ..store.tables import AIModelRow
@@ -109,20 +109,26 @@ class RegisteredModels:
                 entries = [RegisteredModel.of(row) for row in session.scalars(select(AIModelRow))]
             self._models = {m.id: m for m in entries} | {m.name: m for m in entries}
 
-    def resolve(self, request: ChatRequest) -> tuple[ChatRequest, str | None]:
+    def find(self, name: str) -> RegisteredModel | None:
+        """The registered model with this id or name (``None``: not registered)."""
+        self._plane.maybe_refresh()
+        return self._models.get(name)
+
+    def resolve(self, request: ChatRequest, actor: Actor | None = None) -> tuple[ChatRequest, str | None]:
         """The request with a registered model's vendor id and defaults, and the model's id.
 
         A model name that is not registered passes through unchanged (``None``). A registered
-        model the acting user may not use raises :class:`PermissionDeniedError`.
+        model the acting user (``actor``, default ``STRANDS_PORTKEY_USER``'s; the server passes
+        the gateway key's) may not use raises :class:`PermissionDeniedError`.
         """
         self._plane.maybe_refresh()
         model = self._models.get(request.model)
         if model is None:
             return request, None
-        if not can_use(model, self._actor):
+        actor = actor or self._actor
+        if not can_use(model, actor):
             raise PermissionDeniedError(
-                f"user {self._actor.user!r} may not use model {model.name!r} ({model.id}): "
-                "not shared with them"
+                f"user {actor.user!r} may not use model {model.name!r} ({model.id}): not shared with them"
             )
         params = request.params
         missing = [param for param in model.defaults if param not in params]

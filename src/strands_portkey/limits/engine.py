@@ -74,14 +74,17 @@ class Reservation:
     """What one admitted request holds; pass it to :meth:`LimitsEngine.settle` once the call ends.
 
     ``used`` is each budget's usage right after this reservation (reservations included), in plan
-    order; ``alerts`` names the budgets at or past their ``alert_threshold``. ``enforced`` is
-    False when the limits' store was unreachable and the engine is configured to fail open.
+    order; ``levels`` each rate limit's bucket level right after it (what is left: the server's
+    ``x-ratelimit-remaining-*``); ``alerts`` names the budgets at or past their
+    ``alert_threshold``. ``enforced`` is False when the limits' store was unreachable and the
+    engine is configured to fail open.
     """
 
     subject_id: str
     estimate: Spend
     plan: Plan = field(default_factory=lambda: Plan((), ()))
     used: tuple[float, ...] = ()
+    levels: tuple[float, ...] = ()
     enforced: bool = True
     settled: bool = False
 
@@ -159,7 +162,8 @@ class LimitsEngine(ABC):
             raise _refused(subject.id, plan, outcome)
         if outcome is None:  # the store is down and we fail open
             return Reservation(subject.id, estimate, plan, enforced=False)
-        return Reservation(subject.id, estimate, plan, outcome)
+        budgets = len(plan.budgets)
+        return Reservation(subject.id, estimate, plan, outcome[:budgets], outcome[budgets:])
 
     async def settle(self, reservation: Reservation, actual: Spend | None = None) -> None:
         """Replace the reservation's estimate by what the request really used (once; again: no-op).
@@ -190,7 +194,7 @@ class LimitsEngine(ABC):
 
     @abstractmethod
     async def _reserve(self, plan: Plan) -> tuple[float, ...] | Refusal | None:
-        """One atomic step: check all, then take from all; the budgets' usage after it."""
+        """One atomic step: check all, then take from all; the budgets' usage, then the buckets' levels."""
 
     @abstractmethod
     async def _settle(
@@ -275,7 +279,10 @@ class MemoryLimits(LimitsEngine):
                 used = self._used(budget) + budget.amount
                 self._usage[budget.key] = (budget.period, used)
                 used_after.append(used)
-            return tuple(used_after)
+            return (
+                *used_after,
+                *(level - bucket.take for bucket, level in zip(plan.buckets, levels, strict=True)),
+            )
 
     async def _settle(
         self, buckets: tuple[tuple[Bucket, float], ...], budgets: tuple[tuple[Budget, float], ...]

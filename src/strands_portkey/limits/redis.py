@@ -35,7 +35,8 @@ _log = logging.getLogger("strands_portkey.limits")
 
 # KEYS: bucket keys, then budget keys (with their period). ARGV[1]: number of buckets; then
 # (capacity, rate, take) per bucket; then (limit, amount, ttl_ms) per budget.
-# Returns {0, used...} when admitted, {1, index, wait} over a rate limit, {2, index, used} over a budget.
+# Returns {0, used..., level...} when admitted (budgets' usage, then buckets' levels),
+# {1, index, wait} over a rate limit, {2, index, used} over a budget.
 _RESERVE = """
 local nb = tonumber(ARGV[1])
 local budgets = #KEYS - nb
@@ -71,6 +72,9 @@ for j = 1, budgets do
   out[j + 1] = redis.call('INCRBYFLOAT', KEYS[nb + j], ARGV[a + 1])
   local ttl = tonumber(ARGV[a + 2])
   if ttl > 0 then redis.call('PEXPIRE', KEYS[nb + j], ttl) end
+end
+for i = 1, nb do
+  out[budgets + 1 + i] = tostring(levels[i] - tonumber(ARGV[2 + (i - 1) * 3 + 2]))
 end
 return out
 """

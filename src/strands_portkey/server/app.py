@@ -83,16 +83,29 @@ def create_app(
     limiter: Limiter | None = None,
     saved_configs: SavedConfigs | None = None,
     extra_routes: Sequence[BaseRoute] = (),
+    gateway_keys: bool = False,
 ) -> Starlette:
-    """The server app. Needs an ``authenticator`` or an explicit ``no_auth=True``."""
-    if authenticator is None and not no_auth:
+    """The server app. Needs an ``authenticator``, ``gateway_keys=True`` or an explicit ``no_auth=True``.
+
+    ``gateway_keys=True``: callers present ``spk-...`` keys of the store (``gw.api_keys``, and
+    ``STRANDS_PORTKEY_ADMIN_KEY``); their roles, scopes, allow-lists, rate limits and budgets
+    apply (limits in Redis when ``settings.redis_url`` is set, else in this process); saved
+    configs come from the store.
+    """
+    if authenticator is None and not no_auth and not gateway_keys:
         raise ConfigurationError(
             "the server needs an authenticator (gateway API keys), or no_auth=True for a loopback "
             "development server",
             path="create_app.authenticator",
         )
     settings = settings or ServerSettings.from_env()
-    state = ServerState(settings, authenticator or NoAuth(), limiter or NoLimits(), saved_configs)
+    state = ServerState(
+        settings,
+        authenticator or NoAuth(),
+        limiter or NoLimits(),
+        saved_configs,
+        gateway_keys=gateway_keys and authenticator is None,
+    )
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -124,4 +137,4 @@ def app_from_env() -> Starlette:
     no_auth = env.get(NO_AUTH_ENV) == "1"
     if no_auth:
         _log.warning("no authentication: every request is served (a loopback development server)")
-    return create_app(settings, no_auth=no_auth)
+    return create_app(settings, no_auth=no_auth, gateway_keys=not no_auth)

@@ -1,8 +1,9 @@
 """Who is calling: the :class:`Authenticator` seam and where the caller's gateway key is read.
 
-The concrete gateway-key scheme (keys stored hashed, scopes, expiry, revocation) plugs in here
-later; until then :func:`~strands_portkey.server.app.create_app` needs an authenticator or an
-explicit ``no_auth=True`` (which ``strands-portkey serve`` allows only on a loopback bind).
+The gateway-key scheme (``spk-...`` keys stored hashed, roles, scopes, allow-lists, expiry,
+revocation) is :class:`~strands_portkey.server.gateway_keys.GatewayKeyAuth`;
+:func:`~strands_portkey.server.app.create_app` needs an authenticator or an explicit
+``no_auth=True`` (which ``strands-portkey serve`` allows only on a loopback bind).
 
 Where the gateway key is read, first found wins: ``x-portkey-api-key``, else
 ``Authorization: Bearer <key>``, else ``x-api-key`` (Anthropic's SDK). ``Authorization`` is
@@ -16,9 +17,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from .errors import UnauthorizedError
+
+if TYPE_CHECKING:
+    from ..controlplane.api_key_fields import ApiKeyPrincipal
 
 __all__ = [
     "ANONYMOUS",
@@ -40,13 +44,16 @@ class Principal:
     """The authenticated caller: a gateway key's id and name (never the key), and what it carries.
 
     ``metadata`` is merged under each request's ``x-portkey-metadata`` (the request wins);
-    ``attributes`` is room for the key scheme (scopes, allowed models, budgets' ids).
+    ``identity`` over it (the key's user, organization and id: the caller cannot change them);
+    ``key`` is the gateway key's principal (role, scopes, allow-lists, limits), None without keys.
     """
 
     key_id: str
     name: str
     metadata: Mapping[str, str] = field(default_factory=dict)
     attributes: Mapping[str, object] = field(default_factory=dict)
+    identity: Mapping[str, str] = field(default_factory=dict)
+    key: ApiKeyPrincipal | None = None
 
 
 ANONYMOUS = Principal(key_id="anonymous", name="anonymous")

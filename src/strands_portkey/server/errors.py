@@ -3,7 +3,9 @@
 The data plane speaks two wire formats (OpenAI's chat completions, Anthropic's messages); an error
 answers in the format of the route that was called. Status codes follow Portkey's gateway: an
 upstream status passes through (a provider's 422 stays 422), 408 for a timeout, 446 when a
-``deny`` guardrail failed (with Portkey's ``hook_results`` in the body), 429 with ``Retry-After``.
+``deny`` guardrail failed (with Portkey's ``hook_results`` in the body), 429 with ``Retry-After``
+over a gateway key's rate limit, 412 when its budget is spent (the message names the limit), 503
+when the limits' store (Redis) cannot be reached and limits fail closed.
 Errors the server raises about the HTTP request itself (body too large, wrong content type, a bad
 header) are :class:`ServerInputError` s naming the header or JSON field.
 
@@ -24,6 +26,7 @@ from typing import Any, Literal
 from ..errors import (
     AuthenticationError,
     BadRequestError,
+    BudgetExceededError,
     ConfigurationError,
     ConflictError,
     ContextWindowExceededError,
@@ -31,8 +34,10 @@ from ..errors import (
     CredentialsUnavailableError,
     GatewayError,
     GuardrailDeniedError,
+    InvalidApiKeyError,
     InvalidRequestError,
     LimitExceededError,
+    LimitsUnavailableError,
     MalformedResponseError,
     NotFoundError,
     OverloadedError,
@@ -98,6 +103,7 @@ _TABLE: tuple[tuple[type[BaseException], _Row], ...] = (
     (GuardrailDeniedError, _Row(446, "hooks_failed", "invalid_request_error")),
     (ServerInputError, _Row(400, "invalid_request_error", "invalid_request_error", passes_status=True)),
     (UnauthorizedError, _Row(401, "authentication_error", "authentication_error")),
+    (InvalidApiKeyError, _Row(401, "authentication_error", "authentication_error")),
     (AddressRefusedError, _Row(403, "permission_error", "permission_error")),
     (ContextWindowExceededError, _Row(400, "invalid_request_error", "invalid_request_error", True)),
     (BadRequestError, _Row(400, "invalid_request_error", "invalid_request_error", True)),
@@ -105,6 +111,8 @@ _TABLE: tuple[tuple[type[BaseException], _Row], ...] = (
     (NotFoundError, _Row(404, "not_found_error", "not_found_error", True)),
     (RateLimitError, _Row(429, "rate_limit_error", "rate_limit_error")),
     (LimitExceededError, _Row(429, "rate_limit_error", "rate_limit_error")),
+    (BudgetExceededError, _Row(412, "budget_exceeded", "permission_error")),
+    (LimitsUnavailableError, _Row(503, "api_error", "api_error")),
     (OverloadedError, _Row(529, "overloaded_error", "overloaded_error", True)),
     (ServerError, _Row(500, "api_error", "api_error", True)),
     (RequestTimeoutError, _Row(408, "timeout_error", "timeout_error")),

@@ -1,7 +1,8 @@
 """The limits seam: :class:`Limiter` ``reserve`` before a data-plane request, ``settle`` after it.
 
-Budgets and rate limits (memory and Redis, one atomic step each) plug in here later; the default,
-:class:`NoLimits`, reserves nothing. A limiter refuses a request by raising
+Gateway keys' budgets and rate limits (memory and Redis, one atomic step each) are
+:class:`~strands_portkey.server.key_limits.KeyLimiter`; the default, :class:`NoLimits`, reserves
+nothing. A limiter refuses a request by raising
 :class:`~strands_portkey.errors.LimitExceededError` (429 with ``Retry-After``) from ``reserve``;
 the headers of a :class:`Reservation` (``x-ratelimit-*``) are added to the response. ``settle`` is
 called exactly once per reservation, when the answer (or the stream) has ended, with what it cost.
@@ -22,11 +23,12 @@ __all__ = ["LimitRequest", "Limiter", "NoLimits", "Outcome", "Reservation"]
 
 @dataclass(frozen=True, slots=True)
 class LimitRequest:
-    """What a limiter may weigh before the call: the endpoint, the model asked for, the body size."""
+    """What a limiter may weigh before the call: endpoint, model, body size, ``max_tokens`` (or None)."""
 
     endpoint: str
     model: str
     body_bytes: int
+    max_tokens: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -25,6 +25,7 @@ from .headers import RouteSpec
 
 if TYPE_CHECKING:
     from ..controlplane import ControlPlane
+    from ..shared_state import SharedState
     from ..transport import Transport
     from .auth import Principal
 
@@ -76,6 +77,7 @@ class RoutePool:
         saved_configs: SavedConfigs | None = None,
         check_host: HostCheck | None = None,
         cache_store: CacheStore | None = None,
+        shared_state: SharedState | None = None,
     ) -> None:
         self._size = max(1, size)
         self._env = env
@@ -84,6 +86,7 @@ class RoutePool:
         self._saved = saved_configs
         self._check_host = check_host
         self._cache_store = cache_store if cache_store is not None else MemoryStore()
+        self._shared_state = shared_state
         self._secret = secrets.token_bytes(32)
         self._gateways: OrderedDict[str, Gateway] = OrderedDict()
         self.default = self._new(config=default_config)
@@ -99,6 +102,7 @@ class RoutePool:
             env=self._env,
             control_plane=self._plane,
             cache_store=self._cache_store,
+            shared_state=self._shared_state,
         )
 
     async def gateway(self, spec: RouteSpec, model: str, principal: Principal) -> tuple[Gateway, str | None]:

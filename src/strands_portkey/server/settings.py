@@ -16,6 +16,7 @@ from .egress import TRUSTED_HOSTS_ENV, AddressPolicy, Resolver
 __all__ = [
     "DEFAULT_MAX_BODY_BYTES",
     "HTTP_CLIENT_ENV",
+    "LIMITS_FAIL_OPEN_ENV",
     "MAX_BODY_ENV",
     "REDIS_URL_ENV",
     "SHUTDOWN_GRACE_ENV",
@@ -28,6 +29,8 @@ MAX_BODY_ENV = "STRANDS_PORTKEY_MAX_BODY_BYTES"
 REDIS_URL_ENV = "STRANDS_PORTKEY_REDIS_URL"
 SHUTDOWN_GRACE_ENV = "STRANDS_PORTKEY_SHUTDOWN_GRACE"
 HTTP_CLIENT_ENV = "STRANDS_PORTKEY_HTTP_CLIENT"
+LIMITS_FAIL_OPEN_ENV = "STRANDS_PORTKEY_LIMITS_FAIL_OPEN"
+_TRUE = {"1", "on", "true", "yes"}
 
 
 def load_config_file(path: str | Path) -> Mapping[str, Any]:
@@ -76,7 +79,10 @@ class ServerSettings:
         shutdown_grace_s: How long in-flight requests and streams may run after SIGTERM.
         route_cache_size: How many route gateways are kept (LRU).
         env: Where provider keys, the store URL and the other settings are read.
-        redis_url: Shared state for several workers (``STRANDS_PORTKEY_REDIS_URL``).
+        redis_url: Shared state for several workers (``STRANDS_PORTKEY_REDIS_URL``): gateway
+            keys' limits and budgets, the cache, round-robin positions and credential cooldowns.
+        limits_fail_open: With Redis unreachable, serve requests uncounted instead of refusing
+            them with 503 (``STRANDS_PORTKEY_LIMITS_FAIL_OPEN=1``; default: fail closed).
         open_store: Open (create) the control plane at start; False: only if it exists.
         upstream_transport: An httpx transport instead of the network (tests); still SSRF-guarded.
         transport_settings: The upstream HTTP client, pool and timeouts (default: aiohttp with the
@@ -92,6 +98,7 @@ class ServerSettings:
     route_cache_size: int = 256
     env: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
     redis_url: str | None = None
+    limits_fail_open: bool = False
     open_store: bool = True
     upstream_transport: Any = None
     transport_settings: TransportSettings = field(default_factory=lambda: _transport_settings("auto"))
@@ -109,6 +116,7 @@ class ServerSettings:
             "address_policy": AddressPolicy.from_env(env.get(TRUSTED_HOSTS_ENV)),
             "redis_url": env.get(REDIS_URL_ENV) or None,
             "transport_settings": _transport_settings(env.get(HTTP_CLIENT_ENV, "").strip() or "auto"),
+            "limits_fail_open": env.get(LIMITS_FAIL_OPEN_ENV, "").strip().lower() in _TRUE,
         }
         values.update(overrides)
         return cls(**values)

@@ -1,7 +1,11 @@
 """What one server process holds, and the steps before every data-plane call.
 
-The state: route gateways, the one SSRF-guarded transport they share, the control plane. The steps, in order:
-authenticate, read the body, pick the gateway, reserve limits.
+The state: route gateways, the one SSRF-guarded transport they share, the control plane, and
+with gateway keys their authenticator and limiter; with ``STRANDS_PORTKEY_REDIS_URL``, what every
+worker shares through Redis (limits and budgets, the cache, round-robin positions and credential
+cooldowns). The steps, in order: authenticate, read the body, authorize (scope, allowed models,
+registered models' owners), pick the gateway (the key's default config unless the request names
+a route), reserve limits.
 """
 
 from __future__ import annotations
@@ -9,21 +13,30 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from starlette.requests import Request
 
-from ..errors import ControlPlaneError
+from ..errors import ConfigurationError, ControlPlaneError
+from ..model_routes import KEY_ID_METADATA
 from ..transport import GuardedHTTPTransport, Transport
 from ..types import Usage
 from ..wire import decode_json
 from .auth import Authenticator, Principal, provider_key
 from .egress import AddressGuard, system_resolver
 from .errors import ServerInputError
+from .gateway_keys import (
+    INFERENCE_SCOPE,
+    GatewayKeyAuth,
+    authorize,
+    check_registered_model,
+    saved_configs_of,
+)
 from .headers import CallOptions, read_call_options, read_route
+from .key_limits import KeyLimiter
 from .limits import Limiter, LimitRequest, Outcome, Reservation
 from .routes import RoutePool, SavedConfigs
 from .settings import ServerSettings
@@ -33,8 +46,18 @@ if TYPE_CHECKING:
     from ..cache.stores import CacheStore
     from ..controlplane import ControlPlane
     from ..gateway import Gateway
+    from ..shared_state import SharedState
+    from ..shared_state.redis import RedisState
 
-__all__ = ["Admitted", "ServerState", "plain_headers", "read_json_body"]
+__all__ = [
+    "Admitted",
+    "ServerState",
+    "is_slug",
+    "max_tokens_of",
+    "plain_headers",
+    "read_json_body",
+    "with_identity",
+]
 
 _log = logging.getLogger("strands_portkey.server")
 _JSON_TYPES = ("application/json",)
@@ -84,6 +107,31 @@ async def read_json_body(
     return body, size
 
 
+def is_slug(model: str) -> bool:
+    """Whether ``model`` names its provider (``@provider/model``): a route of its own."""
+    return model.startswith("@") and "/" in model
+
+
+def max_tokens_of(body: Mapping[str, Any]) -> int | None:
+    """The answer's token ceiling the body asks for (what a budget reserves), or None."""
+    for name in ("max_completion_tokens", "max_tokens"):
+        value = body.get(name)
+        if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+            return value
+    return None
+
+
+def with_identity(options: CallOptions, identity: Mapping[str, str]) -> CallOptions:
+    """The options with the gateway key's identity over the caller's metadata (never the reverse).
+
+    A caller's own ``_api_key_id`` is dropped even without keys: only the server names the key.
+    """
+    if not identity and KEY_ID_METADATA not in options.metadata:
+        return options
+    metadata = {name: value for name, value in options.metadata.items() if name != KEY_ID_METADATA}
+    return replace(options, metadata={**metadata, **identity})
+
+
 @dataclass(frozen=True, slots=True)
 class Admitted:
     """A request that passed the server's gates: who, what, which gateway, which reservation."""
@@ -104,6 +152,8 @@ class ServerState:
         authenticator: Authenticator,
         limiter: Limiter,
         saved_configs: SavedConfigs | None,
+        *,
+        gateway_keys: bool = False,
     ) -> None:
         self.settings = settings
         self.authenticator = authenticator
@@ -113,7 +163,10 @@ class ServerState:
         self._checks = GuardedHTTPTransport(self.guard, settings.upstream_transport)  # key validation calls
         self._owns_plane = settings.control_plane is None
         self._redis: RedisStore | None = None
+        self._shared: RedisState | None = None
         self.plane: ControlPlane | None = settings.control_plane or self._open_plane()
+        if gateway_keys:
+            self.authenticator, self.limiter, saved_configs = self._gateway_keys(saved_configs)
         self.pool = RoutePool(
             size=settings.route_cache_size,
             default_config=settings.default_config,
@@ -123,7 +176,44 @@ class ServerState:
             saved_configs=saved_configs,
             check_host=self._check_host,
             cache_store=self._cache_store(),
+            shared_state=self._shared_state(),
         )
+
+    def _gateway_keys(self, saved: SavedConfigs | None) -> tuple[Authenticator, Limiter, SavedConfigs]:
+        """Gateway keys from the store, their limits (Redis when configured), saved configs."""
+        if self.plane is None:
+            raise ConfigurationError(
+                "gateway API keys live in the store: set STRANDS_PORTKEY_DB_URL or let the server "
+                "create its SQLite file",
+                path="STRANDS_PORTKEY_DB_URL",
+            )
+        from ..controlplane.api_keys import ApiKeys
+        from ..limits import LimitsEngine, MemoryLimits
+
+        engine: LimitsEngine = MemoryLimits()
+        if self.settings.redis_url:
+            from ..limits.redis import RedisLimits
+
+            engine = RedisLimits(self.settings.redis_url, fail_open=self.settings.limits_fail_open)
+        authenticator = GatewayKeyAuth(ApiKeys(self.plane), self.settings.env)
+        return authenticator, KeyLimiter(engine, self.estimate_cost), saved or saved_configs_of(self.plane)
+
+    def _shared_state(self) -> SharedState | None:
+        """Round-robin positions and credential cooldowns in Redis, shared by every worker."""
+        if not self.settings.redis_url:
+            return None
+        from ..shared_state.redis import RedisState
+
+        self._shared = RedisState(self.settings.redis_url)
+        return self._shared
+
+    def estimate_cost(self, model: str, usage: Usage) -> Decimal | None:
+        """``usage`` of ``model`` priced before routing: known for a slug or a registered model."""
+        if is_slug(model):
+            provider, _, name = model[1:].partition("/")
+            return self.cost(provider, name, usage)
+        found = self.plane.registered_models.find(model) if self.plane is not None and model else None
+        return None if found is None else self.cost(found.provider, found.vendor_model_id, usage)
 
     def _open_plane(self) -> ControlPlane | None:
         from ..controlplane import open_control_plane
@@ -150,16 +240,21 @@ class ServerState:
         headers = plain_headers(request)
         principal = await self.authenticator.authenticate(headers)
         body, size = await read_json_body(request, self.settings.max_body_bytes, headers)
+        named = body.get("model")
+        model = named if isinstance(named, str) else ""
+        key = principal.key
+        if key is not None:
+            authorize(key, INFERENCE_SCOPE, model)
+            check_registered_model(self.plane, key, model)
         spec = read_route(headers, provider_key(headers, self.authenticator))
-        options = read_call_options(headers, principal.metadata)
-        model = body.get("model")
-        gateway, slug_model = await self.pool.gateway(
-            spec, model if isinstance(model, str) else "", principal
-        )
+        if key is not None and key.default_config and not spec.names_route and not is_slug(model):
+            spec = replace(spec, saved_config=key.default_config)  # the key's config, unless one is named
+        options = with_identity(read_call_options(headers, principal.metadata), principal.identity)
+        gateway, slug_model = await self.pool.gateway(spec, model, principal)
         if slug_model is not None:
             body = {**body, "model": slug_model}
         reservation = await self.limiter.reserve(
-            principal, LimitRequest(endpoint, model if isinstance(model, str) else "", size)
+            principal, LimitRequest(endpoint, model, size, max_tokens_of(body))
         )
         return Admitted(principal, body, gateway, options, reservation)
 
@@ -205,6 +300,11 @@ class ServerState:
             except Exception as error:
                 _log.warning("analytics flush at shutdown failed: %s", type(error).__name__)
             await self.plane.aclose()
+        closer = getattr(self.limiter, "aclose", None)
+        if closer is not None:
+            await closer()
+        if self._shared is not None:
+            self._shared.close()
         await self.egress.aclose()
         if self.settings.upstream_transport is None:  # a test's own transport is the test's to close
             await self._checks.aclose()

@@ -26,7 +26,7 @@ def test_is_loopback(host: str, loopback: bool) -> None:
 @pytest.mark.parametrize(
     ("args", "says"),
     [
-        (["serve"], "--no-auth"),
+        (["serve", "--host", "0.0.0.0", "--workers", "2"], "STRANDS_PORTKEY_REDIS_URL"),
         (["serve", "--no-auth", "--host", "0.0.0.0"], "bind a loopback address"),
         (["serve", "--no-auth", "--workers", "3"], "STRANDS_PORTKEY_REDIS_URL"),
         (["serve", "--no-auth", "--config", "/nonexistent/c.json"], "cannot read"),
@@ -37,6 +37,14 @@ def test_serve_refuses_before_starting(args: list[str], says: str, monkeypatch: 
     result = CliRunner().invoke(build_app(), args)
     assert result.exit_code == 2
     assert says in result.output.replace("\n", " ")
+
+
+def test_a_malformed_admin_key_is_refused_before_starting(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("STRANDS_PORTKEY_ADMIN_KEY", "short-and-not-spk")
+    result = CliRunner().invoke(build_app(), ["serve"])
+    assert result.exit_code == 2
+    assert "STRANDS_PORTKEY_ADMIN_KEY" in result.output.replace("\n", " ")
+    assert "short-and-not-spk" not in result.output
 
 
 def test_a_config_file_that_is_not_an_object_is_refused(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:

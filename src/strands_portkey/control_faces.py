@@ -1,4 +1,6 @@
-"""The control-plane faces of a gateway: ``gw.ai``, ``gw.providers``, ``gw.configs``, ``gw.api_keys``.
+"""The control-plane faces of a gateway: ``gw.ai``, ``gw.providers``, ``gw.configs`` and the rest.
+
+Also ``gw.api_keys`` and ``gw.prompts``.
 
 A mixin, so the gateway module stays about routing requests. Each face is built on first use over
 the gateway's control plane (creating the local store then), never at construction.
@@ -12,6 +14,7 @@ if TYPE_CHECKING:  # the control plane is imported on first use only
     from .controlplane import AINamespace, ControlPlane
     from .controlplane.api_keys import ApiKeys
     from .controlplane.configs_api import Configs
+    from .controlplane.prompts_api import Prompts
     from .controlplane.providers_api import Providers
     from .model_routes import ModelRouting
 
@@ -23,6 +26,7 @@ class ControlPlaneFaces:
 
     _control_api: tuple[AINamespace, Providers] | None
     _keys_api: tuple[Configs, ApiKeys] | None
+    _prompts_api: Prompts | None = None
     _models: ModelRouting
 
     def _plane(self, *, create: bool) -> ControlPlane | None:
@@ -69,3 +73,15 @@ class ControlPlaneFaces:
     def api_keys(self) -> ApiKeys:
         """Gateway API keys (``spk-...``): create, list, retrieve, update, rotate, revoke, authenticate."""
         return self._keys_and_configs()[1]
+
+    @property
+    def prompts(self) -> Prompts:
+        """Prompt templates (``pp-...``): versions, labels, publish/rollback, render, completions."""
+        if self._prompts_api is None:
+            from .controlplane.prompts_api import Prompts
+
+            self._control()  # the store exists from here on (as for gw.ai)
+            plane = self._plane(create=True)
+            assert plane is not None
+            self._prompts_api = Prompts(plane, gateway=self)  # type: ignore[arg-type]
+        return self._prompts_api

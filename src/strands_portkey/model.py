@@ -56,7 +56,10 @@ class PortkeyModel(Model):
             ``temperature``), ``stream`` (default True), ``context_window_limit``, and
             ``config``: a Portkey config (dict or JSON string) for the gateway to route by. A
             ``config`` is handed to the gateway (``Gateway.reconfigure``), not kept in
-            ``model.config``, since it may hold provider keys.
+            ``model.config``, since it may hold provider keys. ``prompt`` (``"support-bot@production"``,
+            ``gw.prompts``) with ``prompt_variables``: the model, parameters and leading messages
+            come from that prompt, resolved again on every request (a moved label takes effect
+            within the control plane's refresh interval); ``model_id`` is then optional.
     """
 
     class PortkeyConfig(BaseModelConfig, total=False):
@@ -66,6 +69,8 @@ class PortkeyModel(Model):
         params: dict[str, Any] | None
         stream: bool
         config: dict[str, Any] | str
+        prompt: str
+        prompt_variables: dict[str, Any]
 
     def __init__(
         self,
@@ -77,7 +82,7 @@ class PortkeyModel(Model):
         if client_args is not None and gateway is not None:
             raise ConfigurationError("pass either client_args or gateway, not both", path="PortkeyModel")
         settings: dict[str, Any] = dict(model_config)
-        _check_config(settings, require_model_id=True)
+        _check_config(settings, require_model_id="prompt" not in settings)
         routing = settings.pop("config", None)
         if gateway is None:
             args = dict(client_args or {})
@@ -141,7 +146,7 @@ class PortkeyModel(Model):
             return  # cancelled before anything was sent: nothing to send, nothing to close
         request = to_chat_request(
             messages,
-            model_id=self.config["model_id"],
+            model_id=self.config.get("model_id") or self.config.get("prompt", ""),
             tool_specs=tool_specs,
             system_prompt=system_prompt,
             system_prompt_content=system_prompt_content,
@@ -149,6 +154,8 @@ class PortkeyModel(Model):
             params=self.config.get("params"),
             stream=self.config.get("stream", True),
         )
+        if self.config.get("prompt"):
+            request = self._prompted(request)
         converter = StreamConverter()
         started = time.perf_counter()
         try:
@@ -174,6 +181,25 @@ class PortkeyModel(Model):
             if mapped is error:
                 raise
             raise mapped from error
+
+    def _prompted(self, request: ChatRequest) -> ChatRequest:
+        """The request with the prompt's model, parameters and messages first (the agent's follow).
+
+        The model's own ``params``, tools and ``model_id`` win over the prompt's when given.
+        """
+        rendered = self._gateway.prompts.render(
+            self.config["prompt"], self.config.get("prompt_variables") or {}
+        )
+        body = request.to_body()
+        own = {key: value for key, value in body.items() if key not in ("model", "messages")}
+        model = self.config.get("model_id") or rendered.model
+        if not model:
+            raise ConfigurationError(
+                f"prompt {rendered.name!r} names no model: give model_id", path="model_id"
+            )
+        return ChatRequest.from_body(
+            {**rendered.params, **own, "model": model, "messages": [*rendered.messages, *body["messages"]]}
+        )
 
     async def _stream_events(
         self, request: ChatRequest, cancel_signal: threading.Event | None, converter: StreamConverter
@@ -316,6 +342,12 @@ def _check_config(config: dict[str, Any], *, require_model_id: bool) -> None:
         raise ConfigurationError(
             f"expected a dict of body fields, got {type(params).__name__}", path="params"
         )
+    if "prompt" in config and (not isinstance(config["prompt"], str) or not config["prompt"].strip()):
+        raise ConfigurationError(
+            "expected a prompt reference such as 'support-bot@production'", path="prompt"
+        )
+    if "prompt_variables" in config and not isinstance(config["prompt_variables"], Mapping):
+        raise ConfigurationError("expected a dict of template variables", path="prompt_variables")
     if "stream" in config and not isinstance(config["stream"], bool):
         raise ConfigurationError("expected True or False", path="stream")
     routing = config.get("config")

@@ -154,16 +154,17 @@ class PortkeyModel(Model):
             params=self.config.get("params"),
             stream=self.config.get("stream", True),
         )
+        metadata = None
         if self.config.get("prompt"):
-            request = self._prompted(request)
+            request, metadata = self._prompted(request)
         converter = StreamConverter()
         started = time.perf_counter()
         try:
             if self.config.get("stream", True):
-                async for event in self._stream_events(request, cancel_signal, converter):
+                async for event in self._stream_events(request, cancel_signal, converter, metadata):
                     yield event
             else:
-                for event in await self._chat_events(request, cancel_signal):
+                for event in await self._chat_events(request, cancel_signal, metadata):
                     yield event
             for event in _input_redaction(request, self.last_route):
                 yield event
@@ -182,7 +183,7 @@ class PortkeyModel(Model):
                 raise
             raise mapped from error
 
-    def _prompted(self, request: ChatRequest) -> ChatRequest:
+    def _prompted(self, request: ChatRequest) -> tuple[ChatRequest, dict[str, str]]:
         """The request with the prompt's model, parameters and messages first (the agent's follow).
 
         The model's own ``params``, tools and ``model_id`` win over the prompt's when given.
@@ -197,15 +198,24 @@ class PortkeyModel(Model):
             raise ConfigurationError(
                 f"prompt {rendered.name!r} names no model: give model_id", path="model_id"
             )
-        return ChatRequest.from_body(
-            {**rendered.params, **own, "model": model, "messages": [*rendered.messages, *body["messages"]]}
-        )
+        merged = {
+            **rendered.params,
+            **own,
+            "model": model,
+            "messages": [*rendered.messages, *body["messages"]],
+        }
+        tags = {"prompt_id": rendered.prompt_id, "prompt_version": str(rendered.version)}
+        return ChatRequest.from_body(merged), tags
 
     async def _stream_events(
-        self, request: ChatRequest, cancel_signal: threading.Event | None, converter: StreamConverter
+        self,
+        request: ChatRequest,
+        cancel_signal: threading.Event | None,
+        converter: StreamConverter,
+        metadata: Mapping[str, str] | None,
     ) -> AsyncGenerator[StreamEvent, None]:
         started = time.perf_counter()
-        stream = self._gateway.stream(request)
+        stream = self._gateway.stream(request, metadata=metadata)
         self.last_route = stream.route
         await _until_cancelled(stream.open(), cancel_signal, stream)
         async with _closing_on_cancel(stream, cancel_signal):
@@ -218,10 +228,10 @@ class PortkeyModel(Model):
             yield event
 
     async def _chat_events(
-        self, request: ChatRequest, cancel_signal: threading.Event | None
+        self, request: ChatRequest, cancel_signal: threading.Event | None, metadata: Mapping[str, str] | None
     ) -> list[StreamEvent]:
         started = time.perf_counter()
-        response = await _until_cancelled(self._gateway.chat(request), cancel_signal, None)
+        response = await _until_cancelled(self._gateway.chat(request, metadata=metadata), cancel_signal, None)
         self.last_route = response.route
         return response_to_events(response, int((time.perf_counter() - started) * 1000))
 

@@ -79,6 +79,10 @@ def test_an_agents_answer_follows_production(tmp_path: Path) -> None:
 
     model.update_config(prompt="support-bot@1", prompt_variables={"persona": "a poet"})
     assert str(agent("switch")).strip() == "gpt-4o t=0.1 Answer as a poet."
+    by_version = {
+        e["prompt_version"]: e["requests"] for e in gw.ai.analytics.prompts(prompt_id="support-bot").versions
+    }
+    assert by_version == {1: 3, 2: 1}  # every agent request recorded its prompt version
 
 
 def test_model_id_is_optional_with_a_prompt_and_bad_prompt_settings_name_the_field() -> None:

@@ -243,3 +243,50 @@ async def test_completions_go_through_the_gateway(open_plane: Callable[..., Cont
         texts = [choice.delta.content async for chunk in stream for choice in chunk.choices]
     assert "".join(t or "" for t in texts) == "gpt-4o-mini|You are terse.|0.3"
     await gw.aclose()
+
+
+def fails_for_bad_model(request: httpx.Request) -> httpx.Response:
+    import json
+
+    if json.loads(request.content)["model"] == "bad":
+        return httpx.Response(400, json={"error": {"message": "bad model"}})
+    return chat_ok(request)
+
+
+async def test_analytics_compare_prompt_versions_side_by_side(
+    open_plane: Callable[..., ControlPlane],
+) -> None:
+    plane = open_plane()
+    gw = Gateway(
+        config={"provider": "openai", "api_key": "sk-test"},
+        control_plane=plane,
+        transport=httpx.MockTransport(fails_for_bad_model),
+    )
+    bot = gw.prompts.create("bot", SYSTEM, model="good")
+    gw.prompts.create("other", SYSTEM, model="good")
+    gw.prompts.update("bot", model="bad")
+    for _ in range(3):
+        await gw.prompts.completions("bot@1", VARS)
+    with pytest.raises(Exception, match="bad model"):
+        await gw.prompts.completions("bot@2", VARS)
+    await gw.prompts.completions("other", VARS)
+    await gw.chat({"model": "good", "messages": [{"role": "user", "content": "no prompt"}]})
+
+    stats = gw.ai.analytics.prompts(prompt_id="bot")
+    assert stats.prompt_id == bot.id
+    assert stats.total_requests == 4
+    by_version = {entry["prompt_version"]: entry for entry in stats.versions}
+    assert by_version[1]["requests"] == 3
+    assert by_version[1]["error_rate"] == 0.0
+    assert by_version[2]["requests"] == 1
+    assert by_version[2]["error_rate"] == 1.0
+    assert by_version[1]["p50_latency_ms"] is not None
+    everything = gw.ai.analytics.prompts()
+    assert sorted((e["prompt_id"] == bot.id, e["prompt_version"]) for e in everything.versions) == [
+        (False, 1),
+        (True, 1),
+        (True, 2),
+    ]
+    with pytest.raises(ResourceNotFoundError):
+        gw.ai.analytics.prompts(prompt_id="nope")
+    await gw.aclose()

@@ -1,5 +1,8 @@
 """Prompt library (``pp-...``): prompts and partials, immutable versions, labels.
 
+Also which prompt version a recorded request was made through (``request_records.prompt_id``,
+``prompt_version``).
+
 Revision ID: 0008
 Revises: 0007
 """
@@ -55,10 +58,20 @@ def upgrade() -> None:
         sa.Column("previous_version", sa.Integer(), nullable=True),
         sa.Column("updated_at", UTCDateTime(), nullable=False),
     )
+    with op.batch_alter_table("request_records") as batch:
+        batch.add_column(sa.Column("prompt_id", sa.String(40), nullable=True))
+        batch.add_column(sa.Column("prompt_version", sa.Integer(), nullable=True))
+    op.create_index(
+        "ix_request_records_prompt", "request_records", ["prompt_id", "prompt_version", "created_at"]
+    )
 
 
 def downgrade() -> None:
-    """Drop the three tables."""
+    """Drop the three tables and the two columns."""
+    op.drop_index("ix_request_records_prompt", table_name="request_records")
+    with op.batch_alter_table("request_records") as batch:
+        batch.drop_column("prompt_version")
+        batch.drop_column("prompt_id")
     op.drop_table("prompt_labels")
     op.drop_table("prompt_versions")
     op.drop_table("prompts")

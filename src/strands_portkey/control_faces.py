@@ -8,7 +8,8 @@ the gateway's control plane (creating the local store then), never at constructi
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # the control plane is imported on first use only
     from .controlplane import AINamespace, ControlPlane
@@ -85,3 +86,14 @@ class ControlPlaneFaces:
             assert plane is not None
             self._prompts_api = Prompts(plane, gateway=self)  # type: ignore[arg-type]
         return self._prompts_api
+
+    def _render_prompt_target(
+        self, ref: str, variables: Mapping[str, Any], overrides: Mapping[str, Any]
+    ) -> dict[str, Any]:
+        """A config target's ``prompt_id``, rendered from this gateway's prompt store (by a leaf stage)."""
+        from .errors import ResourceNotFoundError
+
+        plane = self._plane(create=False)
+        if plane is None:
+            raise ResourceNotFoundError(f"no prompt {ref!r}: this gateway has no prompt store (gw.prompts)")
+        return plane.prompts.render(ref, variables, overrides).body()

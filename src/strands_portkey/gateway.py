@@ -205,15 +205,8 @@ class Gateway(ControlPlaneFaces):
         )
 
     def _leaf_handler(self, leaf: LeafPlan, call: UpstreamCall) -> Handler:
-        stages = LeafStages(
-            self._checks,
-            self._send_check,
-            self._backoff,
-            self._sleep,
-            self._rng,
-            self._cache_store,
-            self._semantic,
-        )
+        parts = (self._checks, self._send_check, self._backoff, self._sleep, self._rng, self._cache_store)
+        stages = LeafStages(*parts, self._semantic, self._render_prompt_target)
         return stages.wrap(leaf, call, call.target.provider, call.target.base_url)
 
     async def _send_check(self, request: HttpRequest, timeout_s: float) -> HttpResponse:

@@ -379,9 +379,10 @@ class Prompts:
             raise InvalidRequestError("this prompts API has no gateway to send through", path="prompt")
         rendered = self.render(ref, variables, overrides, missing=missing)
         tagged = {**(metadata or {}), **prompt_metadata(rendered)}
+        body = {**rendered.body(), "variables": dict(variables or {})}  # for a config's prompt targets
         if stream:
-            return self._gateway.stream(rendered.body(), metadata=tagged)
-        return self._gateway.chat(rendered.body(), metadata=tagged)
+            return self._gateway.stream(body, metadata=tagged)
+        return self._gateway.chat(body, metadata=tagged)
 
 
 def prompt_metadata(rendered: RenderedPrompt) -> dict[str, str]:

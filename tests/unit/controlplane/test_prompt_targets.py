@@ -1,0 +1,114 @@
+"""A config target's ``prompt_id``: fallback and load balancing across prompts (each with its own
+model and messages), the request's parameters over the prompt's, ``variables`` never upstream.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from strands_portkey import Gateway
+from strands_portkey.controlplane import ControlPlane
+from strands_portkey.errors import ConfigurationError
+
+from .conftest import MASTER
+
+
+@pytest.fixture
+def plane(tmp_path: Path) -> Iterator[ControlPlane]:
+    opened = ControlPlane(
+        f"sqlite:///{tmp_path / 'targets.db'}",
+        env={"STRANDS_PORTKEY_HOME": str(tmp_path)},
+        master_key=MASTER,
+        validate_credentials=False,
+        refresh_interval=None,
+    )
+    yield opened
+    opened.close()
+
+
+class Upstream:
+    """503 for the model 'down'; otherwise answers with the model and the system message."""
+
+    def __init__(self) -> None:
+        self.bodies: list[dict[str, Any]] = []
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        body = json.loads(request.content)
+        self.bodies.append(body)
+        if body["model"] == "down":
+            return httpx.Response(503, json={"error": {"message": "overloaded"}})
+        text = f"{body['model']}: {body['messages'][0]['content']}"
+        message = {"role": "assistant", "content": text}
+        return httpx.Response(
+            200,
+            json={
+                "id": "r",
+                "model": body["model"],
+                "choices": [{"index": 0, "message": message, "finish_reason": "stop"}],
+                "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2},
+            },
+        )
+
+
+def leaf(prompt_id: str) -> dict[str, Any]:
+    return {"provider": "openai", "api_key": "sk-test", "prompt_id": prompt_id}
+
+
+async def test_fallback_across_two_prompts(plane: ControlPlane) -> None:
+    upstream = Upstream()
+    config = {"strategy": {"mode": "fallback"}, "targets": [leaf("for-claude"), leaf("for-gpt")]}
+    gw = Gateway(config=config, control_plane=plane, transport=httpx.MockTransport(upstream))
+    gw.prompts.create(
+        "for-claude", [{"role": "system", "content": "Terse steps for {{goal}}."}], model="down"
+    )
+    gw.prompts.create(
+        "for-gpt",
+        [{"role": "system", "content": "Numbered steps for {{goal}}."}],
+        model="gpt-4o",
+        params={"seed": 1},
+    )
+    body = {"model": "ignored", "messages": [{"role": "user", "content": "go"}], "variables": {"goal": "abs"}}
+    response = await gw.chat({**body, "temperature": 0.4})
+    assert response.choices[0].message.content == "gpt-4o: Numbered steps for abs."
+    assert response.route.last_used_option_index == "config.targets[1]"
+    sent = upstream.bodies[-1]
+    assert "variables" not in sent
+    assert sent["messages"][-1] == {"role": "user", "content": "go"}  # the request's messages follow
+    assert (sent["temperature"], sent["seed"]) == (0.4, 1)  # the request's parameters over the prompt's
+
+    # Through gw.prompts.completions: the targets' prompts win over the one named in the call.
+    answer = await gw.prompts.completions("for-claude", {"goal": "tea"})
+    assert answer.choices[0].message.content == "gpt-4o: Numbered steps for tea."
+    assert len(upstream.bodies[-1]["messages"]) == 1
+    await gw.aclose()
+
+
+async def test_a_plain_target_never_sends_variables_upstream(plane: ControlPlane) -> None:
+    upstream = Upstream()
+    config = {
+        "strategy": {"mode": "fallback"},
+        "targets": [leaf("first"), {"provider": "openai", "api_key": "sk-test"}],
+    }
+    gw = Gateway(config=config, control_plane=plane, transport=httpx.MockTransport(upstream))
+    gw.prompts.create("first", [{"role": "system", "content": "Hi {{name}}"}], model="down")
+    response = await gw.chat(
+        {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "x"}], "variables": {"name": "b"}}
+    )
+    assert response.choices[0].message.content == "gpt-4o-mini: x"
+    assert all("variables" not in body for body in upstream.bodies)
+    await gw.aclose()
+
+
+def test_a_prompt_target_still_names_where_to_send() -> None:
+    with pytest.raises(ConfigurationError) as caught:
+        Gateway(config={"prompt_id": "bot"})
+    assert "prompt_id" in str(caught.value)
+    with pytest.raises(ConfigurationError) as caught:
+        Gateway(config={"provider": "openai", "prompt_id": ""})
+    assert caught.value.path == "config.prompt_id"

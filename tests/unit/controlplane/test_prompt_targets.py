@@ -14,7 +14,7 @@ import pytest
 
 from strands_portkey import Gateway
 from strands_portkey.controlplane import ControlPlane
-from strands_portkey.errors import ConfigurationError
+from strands_portkey.errors import ConfigurationError, InvalidRequestError, ResourceNotFoundError
 
 from .conftest import MASTER
 
@@ -112,3 +112,19 @@ def test_a_prompt_target_still_names_where_to_send() -> None:
     with pytest.raises(ConfigurationError) as caught:
         Gateway(config={"provider": "openai", "prompt_id": ""})
     assert caught.value.path == "config.prompt_id"
+
+
+async def test_an_unknown_prompt_at_a_target_is_an_error_naming_it_not_a_silent_fallback(
+    plane: ControlPlane,
+) -> None:
+    upstream = Upstream()
+    config = {"strategy": {"mode": "fallback"}, "targets": [leaf("missing"), leaf("there")]}
+    gw = Gateway(config=config, control_plane=plane, transport=httpx.MockTransport(upstream))
+    gw.prompts.create("there", [{"role": "system", "content": "ok {{who}}"}], model="gpt-4o")
+    with pytest.raises(ResourceNotFoundError, match="missing"):
+        await gw.chat({"model": "m", "messages": [{"role": "user", "content": "x"}]})
+    gw.reconfigure({"strategy": {"mode": "fallback"}, "targets": [leaf("there")]})
+    with pytest.raises(InvalidRequestError, match="who"):
+        await gw.chat({"model": "m", "messages": [{"role": "user", "content": "x"}]})
+    assert upstream.bodies == []  # nothing was sent
+    await gw.aclose()

@@ -18,7 +18,7 @@ PRODUCTION = "production"
 LATEST = "latest"
 DEFAULT_LABELS = ("production", "staging", "development")
 
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-/]{0,199}$")
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,199}$")  # no '/': names go in URL paths
 _LABEL = re.compile(r"^[a-z][a-z0-9_\-]{0,99}$")
 
 
@@ -37,10 +37,11 @@ class PromptRef:
 
 
 def check_name(name: object, path: str = "name") -> str:
-    """A prompt name: letters, digits, ``_ . - /``; no ``@`` (it separates the version)."""
+    """A prompt name: letters, digits, ``_ . -``; no ``@`` (it separates the version)."""
     if not isinstance(name, str) or not _NAME.match(name):
         raise InvalidRequestError(
-            f"expected a prompt name of letters, digits, '_', '.', '-', '/' (no '@'), got {name!r}", path=path
+            f"expected a prompt name of letters, digits, '_', '.', '-' (no '@' or '/'), got {name!r}",
+            path=path,
         )
     return name
 

@@ -16,7 +16,7 @@ from strands_portkey.prompts.refs import PromptRef, check_label, parse_ref
         ("support-bot@12", PromptRef("support-bot", version=12)),
         ("support-bot@latest", PromptRef("support-bot", label="latest")),
         ("support-bot@staging", PromptRef("support-bot", label="staging")),
-        ("team/bot.v2@canary-eu", PromptRef("team/bot.v2", label="canary-eu")),
+        ("team.bot-v2@canary-eu", PromptRef("team.bot-v2", label="canary-eu")),
     ],
 )
 def test_references_parse(text: str, expected: PromptRef) -> None:
@@ -24,7 +24,9 @@ def test_references_parse(text: str, expected: PromptRef) -> None:
     assert str(parse_ref(str(expected))) == str(expected)
 
 
-@pytest.mark.parametrize("text", ["", "@3", "bot@0", "bot@", "bot@Staging", "bad name", "bot@1@2", None, 7])
+@pytest.mark.parametrize(
+    "text", ["", "@3", "bot@0", "bot@", "bot@Staging", "bad name", "bot@1@2", "team/bot", None, 7]
+)
 def test_bad_references_name_the_field(text: object) -> None:
     with pytest.raises(InvalidRequestError) as caught:
         parse_ref(text, path="prompt_id")

@@ -19,12 +19,14 @@ from sqlalchemy import select, tuple_
 
 from ..errors import InvalidRequestError, ResourceNotFoundError
 from ..prompts.refs import LATEST, PromptRef, parse_ref
-from ..prompts.render import Compiled, Missing, check_variables, compile_template, make_renderer
+from ..prompts.render import Compiled, Missing, check_given, compile_template, make_renderer, variable_names
 from ..prompts.template import CompiledMessage, compile_messages, render_messages, templates_of
 from ..store.db import Store
 from ..store.prompt_tables import PromptLabelRow, PromptRow, PromptVersionRow
 
 __all__ = ["LoadedVersion", "PromptSnapshot", "RenderedPrompt"]
+
+_MAX_RESOLVED = 10_000  # references remembered between reloads (beyond that, resolved each time)
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,6 +119,10 @@ class PromptSnapshot:
         self._plane = plane
         self._entries: Mapping[str, _Entry] = {}
         self._versions: dict[tuple[str, int], LoadedVersion] = {}
+        # Request-path caches, emptied on every reload (labels may have moved): a reference's
+        # version, and a version's variable names (its partials included).
+        self._resolved: dict[str, LoadedVersion] = {}
+        self._names: dict[tuple[str, int], tuple[frozenset[str], frozenset[str]]] = {}
         self._renderer = make_renderer(self._partial)
         self.refresh()
 
@@ -151,6 +157,7 @@ class PromptSnapshot:
             live = {row.id for row in prompts}
             self._versions = {k: v for k, v in self._versions.items() if k[0] in live}
             self._entries = entries
+            self._resolved, self._names = {}, {}
 
     def _entry(self, ref: PromptRef, path: str) -> _Entry:
         self._plane.maybe_refresh()
@@ -164,6 +171,11 @@ class PromptSnapshot:
 
     def resolve(self, ref: str | PromptRef, path: str = "prompt") -> LoadedVersion:
         """The version ``ref`` names; unknown prompt, version or label: ``ResourceNotFoundError``."""
+        if isinstance(ref, str):
+            self._plane.maybe_refresh()
+            known = self._resolved.get(ref)
+            if known is not None:
+                return known
         parsed = ref if isinstance(ref, PromptRef) else parse_ref(ref, path)
         entry = self._entry(parsed, path)
         if parsed.version is not None:
@@ -174,14 +186,16 @@ class PromptSnapshot:
             assert parsed.label is not None
             found = entry.labels.get(parsed.label)
             if found is None:
-                known = ", ".join(sorted([*entry.labels, LATEST]))
+                labels = ", ".join(sorted([*entry.labels, LATEST]))
                 raise ResourceNotFoundError(
-                    f"prompt {entry.name!r} has no label {parsed.label!r} (labels: {known})"
+                    f"prompt {entry.name!r} has no label {parsed.label!r} (labels: {labels})"
                 )
             number = found
         loaded = self._versions.get((entry.id, number))
         if loaded is None:
             loaded = self._load(entry, number)
+        if isinstance(ref, str) and len(self._resolved) < _MAX_RESOLVED:
+            self._resolved[ref] = loaded
         return loaded
 
     def _load(self, entry: _Entry, number: int) -> LoadedVersion:
@@ -221,7 +235,11 @@ class PromptSnapshot:
             raise InvalidRequestError(
                 f"{loaded.name!r} is a partial: include it with {{{{>{loaded.name}}}}}", path="prompt"
             )
-        check_variables(templates_of(loaded.messages), values, self._partial, missing)
+        which = (loaded.prompt_id, loaded.version)
+        names = self._names.get(which)
+        if names is None:
+            names = self._names[which] = variable_names(templates_of(loaded.messages), self._partial)
+        check_given(*names, values, missing)
         messages = render_messages(self._renderer, loaded.messages, values)
         params = dict(loaded.params)
         model = loaded.model

@@ -23,10 +23,12 @@ __all__ = [
     "Compiled",
     "Missing",
     "PartialResolver",
+    "check_given",
     "check_variables",
     "compile_template",
     "make_renderer",
     "render_text",
+    "variable_names",
 ]
 
 MAX_TEMPLATE_CHARS = 100_000  # per template (a message's content or a partial)
@@ -98,7 +100,9 @@ def _walk(parsed: Any, *, top: bool, required: set[str], names: set[str], partia
             _walk(inner, top=False, required=required, names=names, partials=partials)
 
 
-def _closure(compiled: Iterable[Compiled], resolve: PartialResolver) -> tuple[set[str], set[str]]:
+def variable_names(
+    compiled: Iterable[Compiled], resolve: PartialResolver
+) -> tuple[frozenset[str], frozenset[str]]:
     """Required and known names of templates plus the partials they include (to a bounded depth)."""
     required: set[str] = set()
     names: set[str] = set()
@@ -115,14 +119,20 @@ def _closure(compiled: Iterable[Compiled], resolve: PartialResolver) -> tuple[se
                 seen.add(ref)
                 following.append(resolve(ref))
         frontier = following
-    return required, names
+    return frozenset(required), frozenset(names)
 
 
 def check_variables(
     templates: Iterable[Compiled], variables: Mapping[str, Any], resolve: PartialResolver, missing: Missing
 ) -> None:
     """Raise for a needed variable not given (``missing="error"``); warn for a given one never used."""
-    required, names = _closure(templates, resolve)
+    check_given(*variable_names(templates, resolve), variables, missing)
+
+
+def check_given(
+    required: frozenset[str], names: frozenset[str], variables: Mapping[str, Any], missing: Missing
+) -> None:
+    """:func:`check_variables` with the names already collected (a snapshot caches them)."""
     if missing == "error":
         absent = sorted(required - variables.keys())
         if absent:

@@ -28,6 +28,9 @@ class ControlPlaneFaces:
     _control_api: tuple[AINamespace, Providers] | None
     _keys_api: tuple[Configs, ApiKeys] | None
     _prompts_api: Prompts | None = None
+    _prompt_gateways: dict[str, ControlPlaneFaces] | None = None  # by a prompt version's config_id
+    _env: Mapping[str, str]
+    _http_transport: Any
     _models: ModelRouting
 
     def _plane(self, *, create: bool) -> ControlPlane | None:
@@ -84,8 +87,30 @@ class ControlPlaneFaces:
             self._control()  # the store exists from here on (as for gw.ai)
             plane = self._plane(create=True)
             assert plane is not None
-            self._prompts_api = Prompts(plane, gateway=self)  # type: ignore[arg-type]
+            self._prompts_api = Prompts(plane, gateway=self, gateway_for=self._config_gateway)  # type: ignore[arg-type]
         return self._prompts_api
+
+    def _config_gateway(self, config_id: str) -> Any:
+        """A gateway like this one running ``config_id`` (made once, closed with this gateway)."""
+        if self._prompt_gateways is None:
+            self._prompt_gateways = {}
+        found = self._prompt_gateways.get(config_id)
+        if found is None:
+            make: Any = type(self)
+            found = make(
+                config_id,
+                transport=self._http_transport,
+                env=self._env,
+                control_plane=self._plane(create=True),
+            )
+            self._prompt_gateways[config_id] = found
+        return found
+
+    async def _close_config_gateways(self) -> None:
+        """Close the gateways made for prompt versions' ``config_id`` (on :meth:`Gateway.aclose`)."""
+        for gateway in (self._prompt_gateways or {}).values():
+            await gateway.aclose()  # type: ignore[attr-defined]
+        self._prompt_gateways = None
 
     def _render_prompt_target(
         self, ref: str, variables: Mapping[str, Any], overrides: Mapping[str, Any]

@@ -379,6 +379,7 @@ class Gateway(ControlPlaneFaces):
     async def aclose(self) -> None:
         """Close pooled connections (and the control plane this gateway opened); write analytics."""
         await self._transport.aclose()
+        await self._close_config_gateways()  # prompts (issue 19)
         if self._models.sink is not None and self._control_plane is not None:  # analytics (issue 7)
             await asyncio.to_thread(self._control_plane.records.flush)
         if self._owns_control_plane and self._control_plane is not None:  # control plane (issue 5)

@@ -13,7 +13,7 @@ back to where it was before. Partials (``template="..."``) are prompts too, incl
 from __future__ import annotations
 
 import builtins
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
 from sqlalchemy import or_, select, update
@@ -78,9 +78,15 @@ class Prompts:
     completions.
     """
 
-    def __init__(self, plane: ControlPlane, gateway: PromptGateway | None = None) -> None:
+    def __init__(
+        self,
+        plane: ControlPlane,
+        gateway: PromptGateway | None = None,
+        gateway_for: Callable[[str], PromptGateway] | None = None,
+    ) -> None:
         self._plane = plane
         self._gateway = gateway
+        self._gateway_for = gateway_for  # a gateway running a prompt version's config_id
 
     def __repr__(self) -> str:
         return "Prompts()"
@@ -374,15 +380,23 @@ class Prompts:
         metadata: Mapping[str, Any] | None = None,
         missing: Missing = "error",
     ) -> Any:
-        """Render and send through the gateway: an awaitable response, or (``stream=True``) a stream."""
+        """Render and send through the gateway: an awaitable response, or (``stream=True``) a stream.
+
+        A version with a ``config_id`` is routed by that config (a saved ``pc-...`` config of this
+        store, else Portkey's hosted gateway resolves it), with this gateway's transport and
+        control plane; otherwise by this gateway's own config.
+        """
         if self._gateway is None:
             raise InvalidRequestError("this prompts API has no gateway to send through", path="prompt")
         rendered = self.render(ref, variables, overrides, missing=missing)
+        gateway = self._gateway
+        if rendered.config_id and self._gateway_for is not None:
+            gateway = self._gateway_for(rendered.config_id)
         tagged = {**(metadata or {}), **prompt_metadata(rendered)}
         body = {**rendered.body(), "variables": dict(variables or {})}  # for a config's prompt targets
         if stream:
-            return self._gateway.stream(body, metadata=tagged)
-        return self._gateway.chat(body, metadata=tagged)
+            return gateway.stream(body, metadata=tagged)
+        return gateway.chat(body, metadata=tagged)
 
 
 def prompt_metadata(rendered: RenderedPrompt) -> dict[str, str]:

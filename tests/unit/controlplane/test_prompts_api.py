@@ -290,3 +290,24 @@ async def test_analytics_compare_prompt_versions_side_by_side(
     with pytest.raises(ResourceNotFoundError):
         gw.ai.analytics.prompts(prompt_id="nope")
     await gw.aclose()
+
+
+async def test_a_versions_config_id_routes_its_completions(open_plane: Callable[..., ControlPlane]) -> None:
+    plane = open_plane()
+    gw = Gateway(
+        config={"provider": "openai", "api_key": "sk-test"},
+        control_plane=plane,
+        transport=httpx.MockTransport(chat_ok),
+        env={"OPENAI_API_KEY": "sk-from-env"},
+    )
+    saved = gw.configs.create("routed", {"provider": "openai", "override_params": {"model": "routed-model"}})
+    gw.prompts.create("bot", SYSTEM, model="gpt-4o")
+    gw.prompts.update("bot", config_id=saved.id)
+    plain = await gw.prompts.completions("bot@1", VARS)
+    assert plain.choices[0].message.content.startswith("gpt-4o|")
+    routed = await gw.prompts.completions("bot@2", VARS)
+    assert routed.choices[0].message.content.startswith("routed-model|")
+    async with gw.prompts.completions("bot@2", VARS, stream=True) as stream:
+        texts = [choice.delta.content async for chunk in stream for choice in chunk.choices]
+    assert "".join(t or "" for t in texts).startswith("routed-model|")
+    await gw.aclose()

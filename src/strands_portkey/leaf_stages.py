@@ -15,12 +15,14 @@ from .cache.semantic import SemanticCache
 from .cache.stores import CacheStore
 from .config.plan import LeafPlan
 from .embeddings import EmbeddingRequest, EmbeddingResponse
+from .errors import ConfigurationError
 from .guardrails import CheckRegistry
 from .guardrails.runner import compile_hooks
 from .pipeline.base import ChunkStream, Handler, RequestContext
 from .pipeline.cache import Caching
 from .pipeline.guardrails import InputGuard, OutputGuard
 from .pipeline.retry import Backoff, Retrying, Sleep
+from .prompts.refs import parse_ref
 from .types import ChatRequest, ChatResponse
 from .wire import HttpRequest, HttpResponse
 
@@ -91,6 +93,8 @@ class LeafStages:
     def wrap(self, leaf: LeafPlan, call: Handler, provider: str, host: str) -> Handler:
         """``call`` (the upstream call of ``leaf``, at ``provider`` / ``host``) inside its stages."""
         handler = call
+        if leaf.prompt_id is not None:  # a bad reference is a config error, raised at construction
+            parse_ref(leaf.prompt_id, f"{leaf.path}.prompt_id", ConfigurationError)
         if leaf.after_hooks:
             after = compile_hooks(leaf.after_hooks, "afterRequestHook", self.checks)
             handler = OutputGuard(handler, after, self.send_check, provider)

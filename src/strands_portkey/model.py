@@ -33,6 +33,7 @@ from typing_extensions import Unpack, override
 from ._strands_codec import StreamConverter, response_to_events, to_chat_request, to_strands_exception
 from .errors import ConfigurationError, GatewayError, GuardrailDeniedError, RequestCancelledError
 from .gateway import ChatStream, Gateway
+from .prompts.refs import parse_ref
 from .types import ChatRequest, RouteInfo
 
 __all__ = ["PortkeyModel"]
@@ -352,10 +353,8 @@ def _check_config(config: dict[str, Any], *, require_model_id: bool) -> None:
         raise ConfigurationError(
             f"expected a dict of body fields, got {type(params).__name__}", path="params"
         )
-    if "prompt" in config and (not isinstance(config["prompt"], str) or not config["prompt"].strip()):
-        raise ConfigurationError(
-            "expected a prompt reference such as 'support-bot@production'", path="prompt"
-        )
+    if "prompt" in config:
+        parse_ref(config["prompt"], "prompt", ConfigurationError)
     if "prompt_variables" in config and not isinstance(config["prompt_variables"], Mapping):
         raise ConfigurationError("expected a dict of template variables", path="prompt_variables")
     if "stream" in config and not isinstance(config["stream"], bool):

@@ -87,9 +87,10 @@ def test_an_agents_answer_follows_production(tmp_path: Path) -> None:
 
 def test_model_id_is_optional_with_a_prompt_and_bad_prompt_settings_name_the_field() -> None:
     gw = Gateway(config={"provider": "openai", "api_key": "sk-test"})
-    with pytest.raises(ConfigurationError) as caught:
-        PortkeyModel(gateway=gw, prompt="")
-    assert caught.value.path == "prompt"
+    for bad in ("", "bot@0", "a b", 3):
+        with pytest.raises(ConfigurationError) as caught:
+            PortkeyModel(gateway=gw, prompt=bad)  # type: ignore[arg-type]
+        assert caught.value.path == "prompt"
     with pytest.raises(ConfigurationError) as caught:
         PortkeyModel(gateway=gw, prompt="bot", prompt_variables=["x"])  # type: ignore[typeddict-item]
     assert caught.value.path == "prompt_variables"

@@ -8,9 +8,10 @@ config target's ``prompt_id``, the server's ``/v1/prompts/{id}`` and Mustache pa
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
-from ..errors import InvalidRequestError
+from ..errors import GatewayError, InvalidRequestError
 
 __all__ = ["DEFAULT_LABELS", "LATEST", "PRODUCTION", "PromptRef", "check_label", "check_name", "parse_ref"]
 
@@ -18,6 +19,7 @@ PRODUCTION = "production"
 LATEST = "latest"
 DEFAULT_LABELS = ("production", "staging", "development")
 
+Fail = Callable[..., GatewayError]  # InvalidRequestError or ConfigurationError (message, path=...)
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,199}$")  # no '/': names go in URL paths
 _LABEL = re.compile(r"^[a-z][a-z0-9_\-]{0,99}$")
 
@@ -36,10 +38,10 @@ class PromptRef:
         return self.prompt if self.label in (None, PRODUCTION) else f"{self.prompt}@{self.label}"
 
 
-def check_name(name: object, path: str = "name") -> str:
+def check_name(name: object, path: str = "name", error: Fail = InvalidRequestError) -> str:
     """A prompt name: letters, digits, ``_ . -``; no ``@`` (it separates the version)."""
     if not isinstance(name, str) or not _NAME.match(name):
-        raise InvalidRequestError(
+        raise error(
             f"expected a prompt name of letters, digits, '_', '.', '-' (no '@' or '/'), got {name!r}",
             path=path,
         )
@@ -55,25 +57,26 @@ def check_label(label: object, path: str = "label") -> str:
     return label
 
 
-def parse_ref(ref: object, path: str = "prompt") -> PromptRef:
-    """Parse ``name``, ``pp-id``, ``name@12``, ``name@latest`` or ``name@label``."""
+def parse_ref(ref: object, path: str = "prompt", error: Fail = InvalidRequestError) -> PromptRef:
+    """Parse ``name``, ``pp-id``, ``name@12``, ``name@latest`` or ``name@label``.
+
+    ``error``: the exception raised (``ConfigurationError`` where a config or a model names it).
+    """
     if not isinstance(ref, str) or not ref.strip():
-        raise InvalidRequestError(
-            f"expected a prompt reference such as 'support-bot@staging', got {ref!r}", path=path
-        )
+        raise error(f"expected a prompt reference such as 'support-bot@staging', got {ref!r}", path=path)
     prompt, at, suffix = ref.strip().partition("@")
-    check_name(prompt, path)
+    check_name(prompt, path, error)
     if not at:
         return PromptRef(prompt, label=PRODUCTION)
     if suffix.isdigit():
         version = int(suffix)
         if version < 1:
-            raise InvalidRequestError(f"versions start at 1, got {ref!r}", path=path)
+            raise error(f"versions start at 1, got {ref!r}", path=path)
         return PromptRef(prompt, version=version)
     if suffix == LATEST:
         return PromptRef(prompt, label=LATEST)
     if not _LABEL.match(suffix):
-        raise InvalidRequestError(
+        raise error(
             f"expected 'name@<version>', 'name@latest' or 'name@<label>' after '@', got {ref!r}", path=path
         )
     return PromptRef(prompt, label=suffix)

@@ -112,6 +112,13 @@ def test_a_prompt_target_still_names_where_to_send() -> None:
     with pytest.raises(ConfigurationError) as caught:
         Gateway(config={"provider": "openai", "prompt_id": ""})
     assert caught.value.path == "config.prompt_id"
+    targets = [
+        {"provider": "openai", "api_key": "sk-x"},
+        {"provider": "openai", "api_key": "sk-y", "prompt_id": "bot@Staging"},
+    ]
+    with pytest.raises(ConfigurationError) as caught:  # a bad reference: at construction, not per request
+        Gateway(config={"strategy": {"mode": "fallback"}, "targets": targets})
+    assert caught.value.path == "config.targets[1].prompt_id"
 
 
 async def test_an_unknown_prompt_at_a_target_is_an_error_naming_it_not_a_silent_fallback(

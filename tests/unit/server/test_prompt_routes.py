@@ -140,3 +140,35 @@ async def test_portkeys_sdk_against_the_prompt_routes(plane: ControlPlane) -> No
         rendered = await portkey.prompts.render(prompt_id="bot@staging", variables=VARS)
         assert rendered.data.model == "gpt-4o-mini"
         assert rendered.data.messages[0].content == "You are a pirate."
+
+
+async def test_a_prompt_routes_by_its_config_id_or_provider_slug_when_headers_name_none(
+    plane: ControlPlane,
+) -> None:
+    upstream = Upstream()
+    prompts = Prompts(plane)
+    prompts.create("slugged", [{"role": "system", "content": "hi"}], model="@openai/gpt-4.1")
+    prompts.create("configured", [{"role": "system", "content": "hi"}], model="m", config_id="pc-team")
+    saved_config = {"provider": "openai", "api_key": "sk-team", "override_params": {"model": "from-config"}}
+
+    async def saved(config_id: str, principal: Any) -> dict[str, Any] | None:
+        return saved_config if config_id == "pc-team" else None
+
+    app = make_app(
+        upstream,
+        control_plane=plane,
+        default_config=OPENAI,
+        env={"OPENAI_API_KEY": "sk-env"},
+        saved_configs=saved,
+    )
+    async with client(app) as http:
+        slug = await http.post("/v1/prompts/slugged/completions", json={})
+        assert slug.json()["choices"][0]["message"]["content"] == "gpt-4.1|hi"
+        routed = await http.post("/v1/prompts/configured/completions", json={})
+        assert routed.json()["choices"][0]["message"]["content"] == "from-config|hi"
+        named = await http.post(
+            "/v1/prompts/configured/completions",
+            json={},
+            headers={"x-portkey-provider": "openai", "authorization": "Bearer sk-header"},
+        )
+        assert named.json()["choices"][0]["message"]["content"] == "m|hi"  # the headers' route wins

@@ -91,14 +91,19 @@ class ControlPlaneFaces:
         return self._prompts_api
 
     def _config_gateway(self, config_id: str) -> Any:
-        """A gateway like this one running ``config_id`` (made once, closed with this gateway)."""
+        """A gateway like this one running ``config_id`` (made once, closed with this gateway).
+
+        ``@provider`` (from a prompt's ``@provider/model``) is a config of that provider alone: its
+        key comes from the vault or the environment, as for a registered model's own route.
+        """
         if self._prompt_gateways is None:
             self._prompt_gateways = {}
         found = self._prompt_gateways.get(config_id)
         if found is None:
             make: Any = type(self)
+            config = {"provider": config_id[1:]} if config_id.startswith("@") else config_id
             found = make(
-                config_id,
+                config,
                 transport=self._http_transport,
                 env=self._env,
                 control_plane=self._plane(create=True),

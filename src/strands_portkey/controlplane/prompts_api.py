@@ -383,17 +383,21 @@ class Prompts:
         """Render and send through the gateway: an awaitable response, or (``stream=True``) a stream.
 
         A version with a ``config_id`` is routed by that config (a saved ``pc-...`` config of this
-        store, else Portkey's hosted gateway resolves it), with this gateway's transport and
-        control plane; otherwise by this gateway's own config.
+        store, else Portkey's hosted gateway resolves it), one whose model is ``@provider/model``
+        to that provider (its key from the vault or the environment), each with this gateway's
+        transport and control plane; otherwise by this gateway's own config.
         """
         if self._gateway is None:
             raise InvalidRequestError("this prompts API has no gateway to send through", path="prompt")
         rendered = self.render(ref, variables, overrides, missing=missing)
         gateway = self._gateway
+        body = {**rendered.body(), "variables": dict(variables or {})}  # for a config's prompt targets
+        provider, _, name = (rendered.model or "").removeprefix("@").partition("/")
         if rendered.config_id and self._gateway_for is not None:
             gateway = self._gateway_for(rendered.config_id)
+        elif (rendered.model or "").startswith("@") and provider and name and self._gateway_for is not None:
+            gateway, body["model"] = self._gateway_for(f"@{provider}"), name
         tagged = {**(metadata or {}), **prompt_metadata(rendered)}
-        body = {**rendered.body(), "variables": dict(variables or {})}  # for a config's prompt targets
         if stream:
             return gateway.stream(body, metadata=tagged)
         return gateway.chat(body, metadata=tagged)

@@ -311,3 +311,24 @@ async def test_a_versions_config_id_routes_its_completions(open_plane: Callable[
         texts = [choice.delta.content async for chunk in stream for choice in chunk.choices]
     assert "".join(t or "" for t in texts).startswith("routed-model|")
     await gw.aclose()
+
+
+async def test_a_provider_slug_model_goes_to_that_provider(open_plane: Callable[..., ControlPlane]) -> None:
+    seen: list[httpx.Request] = []
+
+    def record(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return chat_ok(request)
+
+    gw = Gateway(
+        config={"provider": "anthropic", "api_key": "sk-ant-unused"},
+        control_plane=open_plane(),
+        transport=httpx.MockTransport(record),
+        env={"OPENAI_API_KEY": "sk-openai-env"},
+    )
+    gw.prompts.create("bot", SYSTEM, model="@openai/gpt-4.1")
+    answer = await gw.prompts.completions("bot", VARS)
+    assert answer.choices[0].message.content.startswith("gpt-4.1|")
+    assert seen[-1].url.host == "api.openai.com"
+    assert seen[-1].headers["authorization"] == "Bearer sk-openai-env"
+    await gw.aclose()

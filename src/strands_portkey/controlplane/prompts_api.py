@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import builtins
 from collections.abc import Callable, Mapping
-from typing import Any, Protocol
+from typing import Any
 
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
@@ -22,12 +22,12 @@ from sqlalchemy.orm import Session
 from ..catalog.models import actor_from_env
 from ..errors import ConflictError, InvalidRequestError, ResourceNotFoundError
 from ..prompts.refs import DEFAULT_LABELS, LATEST, PRODUCTION, check_label, check_name, parse_ref
-from ..prompts.render import Missing, compile_template
-from ..prompts.template import check_params, compile_messages
+from ..prompts.render import Missing
 from ..store.prompt_tables import PromptLabelRow, PromptRow, PromptVersionRow
 from ..store.providers import new_id
 from ..store.tables import utcnow
 from .plane import ControlPlane
+from .prompt_fields import PromptGateway, checked_body, checked_params, optional_text
 from .prompt_snapshot import RenderedPrompt
 from .prompt_views import Prompt, PromptDiff, PromptVersion, diff_versions
 from .views import SyncPaginator, iso
@@ -36,39 +36,6 @@ __all__ = ["PromptGateway", "Prompts"]
 
 _UNSET: Any = object()
 _VERSION_RETRIES = 5
-
-
-class PromptGateway(Protocol):
-    """What ``completions`` needs of a gateway (a protocol: the gateway sits above this layer)."""
-
-    async def chat(self, request: Any, *, metadata: Mapping[str, Any] | None = None) -> Any:
-        """Answer a request whole."""
-        ...
-
-    def stream(self, request: Any, *, metadata: Mapping[str, Any] | None = None) -> Any:
-        """Answer a request as a stream."""
-        ...
-
-
-def _body(messages: Any, template: Any, path: str = "") -> tuple[str, Any]:
-    """``("prompt", messages)`` or ``("partial", template)``, checked (every template parsed)."""
-    if (messages is None) == (template is None):
-        raise InvalidRequestError(
-            "give either 'messages' (a prompt) or 'template' (a partial)", path=path or "messages"
-        )
-    if template is not None:
-        compile_template(template, "template")
-        return "partial", template
-    compile_messages(messages)
-    return "prompt", [dict(m) for m in messages]
-
-
-def _optional_text(value: Any, path: str, limit: int = 2000) -> str | None:
-    if value is None:
-        return None
-    if not isinstance(value, str) or len(value) > limit:
-        raise InvalidRequestError(f"expected a string of at most {limit} characters", path=path)
-    return value
 
 
 class Prompts:
@@ -194,13 +161,13 @@ class Prompts:
     ) -> Prompt:
         """Save version 1 of a new prompt (``messages``) or partial (``template``); every label on it."""
         clean_name = check_name(name)
-        kind, body = _body(messages, template)
-        clean_params = check_params(params)
-        clean_model = _optional_text(model, "model", 300)
-        clean_config = _optional_text(config_id, "config_id", 200)
+        kind, body = checked_body(messages, template)
+        clean_params = checked_params(params)
+        clean_model = optional_text(model, "model", 300)
+        clean_config = optional_text(config_id, "config_id", 200)
         clean_note, clean_description = (
-            _optional_text(note, "note"),
-            _optional_text(description, "description"),
+            optional_text(note, "note"),
+            optional_text(description, "description"),
         )
         actor, now = actor_from_env(self._plane.env), utcnow()
         row = PromptRow(
@@ -275,7 +242,7 @@ class Prompts:
             if messages is None and template is None:
                 body = newest.template
             else:
-                kind, body = _body(messages, template)
+                kind, body = checked_body(messages, template)
                 if kind != row.kind:
                     raise InvalidRequestError(
                         f"{row.name!r} is a {row.kind}; it cannot become a {kind}", path="messages"
@@ -285,18 +252,18 @@ class Prompts:
                     prompt_id=row.id,
                     version=number,
                     template=body,
-                    model=newest.model if model is _UNSET else _optional_text(model, "model", 300),
-                    params=dict(newest.params or {}) if params is None else check_params(params),
+                    model=newest.model if model is _UNSET else optional_text(model, "model", 300),
+                    params=dict(newest.params or {}) if params is None else checked_params(params),
                     config_id=newest.config_id
                     if config_id is _UNSET
-                    else _optional_text(config_id, "config_id", 200),
-                    note=_optional_text(note, "note"),
+                    else optional_text(config_id, "config_id", 200),
+                    note=optional_text(note, "note"),
                     created_by=actor.user,
                     created_at=now,
                 )
             )
             if description is not _UNSET:
-                row.description = _optional_text(description, "description")
+                row.description = optional_text(description, "description")
             row.updated_at = now
             prompt_id = row.id
         self._written()

@@ -142,6 +142,11 @@ def test_list_paginates_and_searches(prompts: Prompts) -> None:
             "line 1",
         ),
         (lambda p: p.create("x", SYSTEM, params={"temperature": "hot"}), InvalidRequestError, "temperature"),
+        (
+            lambda p: p.update("bot", params={"extra_headers": {"Authorization": "Bearer sk-1"}}),
+            InvalidRequestError,
+            "params.extra_headers.Authorization",
+        ),
     ],
 )
 def test_bad_input_is_refused_and_nothing_is_written(

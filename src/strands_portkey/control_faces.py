@@ -118,7 +118,7 @@ class ControlPlaneFaces:
         self._prompt_gateways = None
 
     def _render_prompt_target(
-        self, ref: str, variables: Mapping[str, Any], overrides: Mapping[str, Any]
+        self, ref: str, variables: Mapping[str, Any], overrides: Mapping[str, Any], called: str | None
     ) -> dict[str, Any]:
         """A config target's ``prompt_id``, rendered from this gateway's prompt store (by a leaf stage)."""
         from .errors import ResourceNotFoundError
@@ -126,4 +126,9 @@ class ControlPlaneFaces:
         plane = self._plane(create=False)
         if plane is None:
             raise ResourceNotFoundError(f"no prompt {ref!r}: this gateway has no prompt store (gw.prompts)")
+        if (
+            called is not None
+        ):  # the called prompt's own messages lead the request's: the target's replace them
+            lead = len(plane.prompts.resolve(called).messages)
+            overrides = {**overrides, "messages": list(overrides.get("messages", ()))[lead:]}
         return plane.prompts.render(ref, variables, overrides).body()

@@ -29,17 +29,19 @@ from .wire import HttpRequest, HttpResponse
 __all__ = ["LeafStages", "PromptTarget", "RenderPrompt"]
 
 SendCheck = Callable[[HttpRequest, float], Awaitable[HttpResponse]]
-# (prompt reference, variables, overrides) -> the rendered OpenAI body (model, messages, params)
-RenderPrompt = Callable[[str, Mapping[str, Any], Mapping[str, Any]], dict[str, Any]]
+# (prompt reference, variables, overrides, the prompt version the request was made through or None)
+# -> the rendered OpenAI body (model, messages, params)
+RenderPrompt = Callable[[str, Mapping[str, Any], Mapping[str, Any], str | None], dict[str, Any]]
 
 
 class PromptTarget:
     """A leaf's request rendered from its ``prompt_id``; ``variables`` never go upstream.
 
     At a prompt leaf the prompt's model, messages and parameters come first; the request's
-    parameters (and tools) override the prompt's, and its messages follow the prompt's, unless
-    the request was itself made through a prompt (``prompt_id`` metadata): then the leaf's prompt
-    replaces that one's messages, as Portkey lets a config's prompt targets win over the call's.
+    parameters (and tools) override the prompt's, and its messages follow the prompt's. When the
+    request was itself made through a prompt (``prompt_id`` / ``prompt_version`` metadata), the
+    leaf's prompt replaces that prompt's messages (as Portkey lets a config's prompt targets win
+    over the call's); the messages the caller added after them still follow.
     """
 
     __slots__ = ("_inner", "_prompt_id", "_render")
@@ -52,15 +54,16 @@ class PromptTarget:
             if "variables" not in request.params:
                 return request
             return replace(request, params={k: v for k, v in request.params.items() if k != "variables"})
-        overrides = {k: v for k, v in request.params.items() if k != "variables"}
+        overrides: dict[str, Any] = {k: v for k, v in request.params.items() if k != "variables"}
         variables = request.params.get("variables") or {}
-        if not context.metadata.get("prompt_id"):
-            overrides["messages"] = list(request.messages)
+        overrides["messages"] = list(request.messages)
+        called_id, called_version = context.metadata.get("prompt_id"), context.metadata.get("prompt_version")
+        called = f"{called_id}@{called_version}" if called_id and called_version else None
         if request.tools:
             overrides["tools"] = request.tools
         if request.tool_choice is not None:
             overrides["tool_choice"] = request.tool_choice
-        body = self._render(self._prompt_id, variables, overrides)
+        body = self._render(self._prompt_id, variables, overrides, called)
         body.setdefault("model", request.model)
         return ChatRequest.from_body({**body, "stream": request.stream})
 

@@ -189,9 +189,8 @@ class PortkeyModel(Model):
 
         The model's own ``params``, tools and ``model_id`` win over the prompt's when given.
         """
-        rendered = self._gateway.prompts.render(
-            self.config["prompt"], self.config.get("prompt_variables") or {}
-        )
+        variables = dict(self.config.get("prompt_variables") or {})
+        rendered = self._gateway.prompts.render(self.config["prompt"], variables)
         body = request.to_body()
         own = {key: value for key, value in body.items() if key not in ("model", "messages")}
         model = self.config.get("model_id") or rendered.model
@@ -204,6 +203,7 @@ class PortkeyModel(Model):
             **own,
             "model": model,
             "messages": [*rendered.messages, *body["messages"]],
+            "variables": variables,  # for a config's prompt_id targets; never sent upstream
         }
         tags = {"prompt_id": rendered.prompt_id, "prompt_version": str(rendered.version)}
         return ChatRequest.from_body(merged), tags

@@ -86,6 +86,12 @@ async def test_fallback_across_two_prompts(plane: ControlPlane) -> None:
     answer = await gw.prompts.completions("for-claude", {"goal": "tea"})
     assert answer.choices[0].message.content == "gpt-4o: Numbered steps for tea."
     assert len(upstream.bodies[-1]["messages"]) == 1
+    more = {"messages": [{"role": "user", "content": "and quickly"}]}
+    await gw.prompts.completions("for-claude", {"goal": "tea"}, more)  # what the caller added still follows
+    assert [m["content"] for m in upstream.bodies[-1]["messages"]] == [
+        "Numbered steps for tea.",
+        "and quickly",
+    ]
     await gw.aclose()
 
 
@@ -134,4 +140,26 @@ async def test_an_unknown_prompt_at_a_target_is_an_error_naming_it_not_a_silent_
     with pytest.raises(InvalidRequestError, match="who"):
         await gw.chat({"model": "m", "messages": [{"role": "user", "content": "x"}]})
     assert upstream.bodies == []  # nothing was sent
+    await gw.aclose()
+
+
+async def test_an_agent_with_a_prompt_through_prompt_targets_keeps_its_conversation(
+    plane: ControlPlane,
+) -> None:
+    from strands import Agent
+
+    from strands_portkey import PortkeyModel
+
+    upstream = Upstream()
+    config = {"strategy": {"mode": "fallback"}, "targets": [leaf("for-claude"), leaf("for-gpt")]}
+    gw = Gateway(config=config, control_plane=plane, transport=httpx.MockTransport(upstream))
+    gw.prompts.create("for-claude", [{"role": "system", "content": "Claude: {{goal}}"}], model="down")
+    gw.prompts.create("for-gpt", [{"role": "system", "content": "GPT: {{goal}}"}], model="gpt-4o")
+    gw.prompts.create("called", [{"role": "system", "content": "Called: {{goal}}"}], model="x")
+    model = PortkeyModel(gateway=gw, prompt="called", prompt_variables={"goal": "abs"}, stream=False)
+    agent = Agent(model=model, callback_handler=None)
+    assert str(agent("hello")).strip() == "gpt-4o: GPT: abs"
+    sent = upstream.bodies[-1]["messages"]
+    assert [m["role"] for m in sent] == ["system", "user"]  # the called prompt's system replaced, not doubled
+    assert sent[1]["content"] in ("hello", [{"type": "text", "text": "hello"}])
     await gw.aclose()

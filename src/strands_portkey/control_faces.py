@@ -23,7 +23,7 @@ __all__ = ["ControlPlaneFaces"]
 
 
 class ControlPlaneFaces:
-    """``ai`` / ``providers`` / ``configs`` / ``api_keys`` over the gateway's :meth:`_plane`."""
+    """``ai`` / ``providers`` / ``configs`` / ``api_keys`` / ``prompts`` over the gateway's :meth:`_plane`."""
 
     _control_api: tuple[AINamespace, Providers] | None
     _keys_api: tuple[Configs, ApiKeys] | None
@@ -91,7 +91,10 @@ class ControlPlaneFaces:
         return self._prompts_api
 
     def _config_gateway(self, config_id: str) -> Any:
-        """A gateway like this one running ``config_id`` (made once, closed with this gateway).
+        """A gateway running ``config_id`` (made once, closed with this gateway).
+
+        It shares this gateway's transport, environment and control plane; its cache, guardrail
+        checks and balancing state are its own.
 
         ``@provider`` (from a prompt's ``@provider/model``) is a config of that provider alone: its
         key comes from the vault or the environment, as for a registered model's own route.
@@ -126,9 +129,8 @@ class ControlPlaneFaces:
         plane = self._plane(create=False)
         if plane is None:
             raise ResourceNotFoundError(f"no prompt {ref!r}: this gateway has no prompt store (gw.prompts)")
-        if (
-            called is not None
-        ):  # the called prompt's own messages lead the request's: the target's replace them
+        if called is not None:
+            # The prompt the request was made through leads its messages: the target's replace them.
             lead = len(plane.prompts.resolve(called).messages)
             overrides = {**overrides, "messages": list(overrides.get("messages", ()))[lead:]}
         return plane.prompts.render(ref, variables, overrides).body()

@@ -1,4 +1,6 @@
-"""The control-plane faces of a gateway: ``gw.ai``, ``gw.providers``, ``gw.configs``, ``gw.api_keys``.
+"""The control-plane faces of a gateway: ``gw.ai``, ``gw.providers``, ``gw.configs`` and the rest.
+
+Also ``gw.api_keys`` and ``gw.prompts``.
 
 A mixin, so the gateway module stays about routing requests. Each face is built on first use over
 the gateway's control plane (creating the local store then), never at construction.
@@ -6,12 +8,14 @@ the gateway's control plane (creating the local store then), never at constructi
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # the control plane is imported on first use only
     from .controlplane import AINamespace, ControlPlane
     from .controlplane.api_keys import ApiKeys
     from .controlplane.configs_api import Configs
+    from .controlplane.prompts_api import Prompts
     from .controlplane.providers_api import Providers
     from .model_routes import ModelRouting
 
@@ -19,10 +23,14 @@ __all__ = ["ControlPlaneFaces"]
 
 
 class ControlPlaneFaces:
-    """``ai`` / ``providers`` / ``configs`` / ``api_keys`` over the gateway's :meth:`_plane`."""
+    """``ai`` / ``providers`` / ``configs`` / ``api_keys`` / ``prompts`` over the gateway's :meth:`_plane`."""
 
     _control_api: tuple[AINamespace, Providers] | None
     _keys_api: tuple[Configs, ApiKeys] | None
+    _prompts_api: Prompts | None = None
+    _prompt_gateways: dict[str, ControlPlaneFaces] | None = None  # by a prompt version's config_id
+    _env: Mapping[str, str]
+    _http_transport: Any
     _models: ModelRouting
 
     def _plane(self, *, create: bool) -> ControlPlane | None:
@@ -69,3 +77,60 @@ class ControlPlaneFaces:
     def api_keys(self) -> ApiKeys:
         """Gateway API keys (``spk-...``): create, list, retrieve, update, rotate, revoke, authenticate."""
         return self._keys_and_configs()[1]
+
+    @property
+    def prompts(self) -> Prompts:
+        """Prompt templates (``pp-...``): versions, labels, publish/rollback, render, completions."""
+        if self._prompts_api is None:
+            from .controlplane.prompts_api import Prompts
+
+            self._control()  # the store exists from here on (as for gw.ai)
+            plane = self._plane(create=True)
+            assert plane is not None
+            self._prompts_api = Prompts(plane, gateway=self, gateway_for=self._config_gateway)  # type: ignore[arg-type]
+        return self._prompts_api
+
+    def _config_gateway(self, config_id: str) -> Any:
+        """A gateway running ``config_id`` (made once, closed with this gateway).
+
+        It shares this gateway's transport, environment and control plane; its cache, guardrail
+        checks and balancing state are its own.
+
+        ``@provider`` (from a prompt's ``@provider/model``) is a config of that provider alone: its
+        key comes from the vault or the environment, as for a registered model's own route.
+        """
+        if self._prompt_gateways is None:
+            self._prompt_gateways = {}
+        found = self._prompt_gateways.get(config_id)
+        if found is None:
+            make: Any = type(self)
+            config = {"provider": config_id[1:]} if config_id.startswith("@") else config_id
+            found = make(
+                config,
+                transport=self._http_transport,
+                env=self._env,
+                control_plane=self._plane(create=True),
+            )
+            self._prompt_gateways[config_id] = found
+        return found
+
+    async def _close_config_gateways(self) -> None:
+        """Close the gateways made for prompt versions' ``config_id`` (on :meth:`Gateway.aclose`)."""
+        for gateway in (self._prompt_gateways or {}).values():
+            await gateway.aclose()  # type: ignore[attr-defined]
+        self._prompt_gateways = None
+
+    def _render_prompt_target(
+        self, ref: str, variables: Mapping[str, Any], overrides: Mapping[str, Any], called: str | None
+    ) -> dict[str, Any]:
+        """A config target's ``prompt_id``, rendered from this gateway's prompt store (by a leaf stage)."""
+        from .errors import ResourceNotFoundError
+
+        plane = self._plane(create=False)
+        if plane is None:
+            raise ResourceNotFoundError(f"no prompt {ref!r}: this gateway has no prompt store (gw.prompts)")
+        if called is not None:
+            # The prompt the request was made through leads its messages: the target's replace them.
+            lead = len(plane.prompts.resolve(called).messages)
+            overrides = {**overrides, "messages": list(overrides.get("messages", ()))[lead:]}
+        return plane.prompts.render(ref, variables, overrides).body()

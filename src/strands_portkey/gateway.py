@@ -204,15 +204,8 @@ class Gateway(ControlPlaneFaces):
         )
 
     def _leaf_handler(self, leaf: LeafPlan, call: UpstreamCall) -> Handler:
-        stages = LeafStages(
-            self._checks,
-            self._send_check,
-            self._backoff,
-            self._sleep,
-            self._rng,
-            self._cache_store,
-            self._semantic,
-        )
+        parts = (self._checks, self._send_check, self._backoff, self._sleep, self._rng, self._cache_store)
+        stages = LeafStages(*parts, self._semantic, self._render_prompt_target)
         return stages.wrap(leaf, call, call.target.provider, call.target.base_url)
 
     async def _send_check(self, request: HttpRequest, timeout_s: float) -> HttpResponse:
@@ -386,6 +379,7 @@ class Gateway(ControlPlaneFaces):
         """Close pooled connections (and the control plane this gateway opened); write analytics."""
         if self._owns_transport:
             await self._transport.aclose()
+        await self._close_config_gateways()  # prompts (issue 19)
         if self._models.sink is not None and self._control_plane is not None:  # analytics (issue 7)
             await asyncio.to_thread(self._control_plane.records.flush)
         if self._owns_control_plane and self._control_plane is not None:  # control plane (issue 5)

@@ -33,6 +33,7 @@ from typing_extensions import Unpack, override
 from ._strands_codec import StreamConverter, response_to_events, to_chat_request, to_strands_exception
 from .errors import ConfigurationError, GatewayError, GuardrailDeniedError, RequestCancelledError
 from .gateway import ChatStream, Gateway
+from .prompts.refs import parse_ref
 from .types import ChatRequest, RouteInfo
 
 __all__ = ["PortkeyModel"]
@@ -56,7 +57,10 @@ class PortkeyModel(Model):
             ``temperature``), ``stream`` (default True), ``context_window_limit``, and
             ``config``: a Portkey config (dict or JSON string) for the gateway to route by. A
             ``config`` is handed to the gateway (``Gateway.reconfigure``), not kept in
-            ``model.config``, since it may hold provider keys.
+            ``model.config``, since it may hold provider keys. ``prompt`` (``"support-bot@production"``,
+            ``gw.prompts``) with ``prompt_variables``: the model, parameters and leading messages
+            come from that prompt, resolved again on every request (a moved label takes effect
+            within the control plane's refresh interval); ``model_id`` is then optional.
     """
 
     class PortkeyConfig(BaseModelConfig, total=False):
@@ -66,6 +70,8 @@ class PortkeyModel(Model):
         params: dict[str, Any] | None
         stream: bool
         config: dict[str, Any] | str
+        prompt: str
+        prompt_variables: dict[str, Any]
 
     def __init__(
         self,
@@ -77,7 +83,7 @@ class PortkeyModel(Model):
         if client_args is not None and gateway is not None:
             raise ConfigurationError("pass either client_args or gateway, not both", path="PortkeyModel")
         settings: dict[str, Any] = dict(model_config)
-        _check_config(settings, require_model_id=True)
+        _check_config(settings, require_model_id="prompt" not in settings)
         routing = settings.pop("config", None)
         if gateway is None:
             args = dict(client_args or {})
@@ -141,7 +147,7 @@ class PortkeyModel(Model):
             return  # cancelled before anything was sent: nothing to send, nothing to close
         request = to_chat_request(
             messages,
-            model_id=self.config["model_id"],
+            model_id=self.config.get("model_id") or self.config.get("prompt", ""),
             tool_specs=tool_specs,
             system_prompt=system_prompt,
             system_prompt_content=system_prompt_content,
@@ -149,14 +155,17 @@ class PortkeyModel(Model):
             params=self.config.get("params"),
             stream=self.config.get("stream", True),
         )
+        metadata = None
+        if self.config.get("prompt"):
+            request, metadata = self._prompted(request)
         converter = StreamConverter()
         started = time.perf_counter()
         try:
             if self.config.get("stream", True):
-                async for event in self._stream_events(request, cancel_signal, converter):
+                async for event in self._stream_events(request, cancel_signal, converter, metadata):
                     yield event
             else:
-                for event in await self._chat_events(request, cancel_signal):
+                for event in await self._chat_events(request, cancel_signal, metadata):
                     yield event
             for event in _input_redaction(request, self.last_route):
                 yield event
@@ -175,11 +184,39 @@ class PortkeyModel(Model):
                 raise
             raise mapped from error
 
+    def _prompted(self, request: ChatRequest) -> tuple[ChatRequest, dict[str, str]]:
+        """The request with the prompt's model, parameters and messages first (the agent's follow).
+
+        The model's own ``params``, tools and ``model_id`` win over the prompt's when given.
+        """
+        variables = dict(self.config.get("prompt_variables") or {})
+        rendered = self._gateway.prompts.render(self.config["prompt"], variables)
+        body = request.to_body()
+        own = {key: value for key, value in body.items() if key not in ("model", "messages")}
+        model = self.config.get("model_id") or rendered.model
+        if not model:
+            raise ConfigurationError(
+                f"prompt {rendered.name!r} names no model: give model_id", path="model_id"
+            )
+        merged = {
+            **rendered.params,
+            **own,
+            "model": model,
+            "messages": [*rendered.messages, *body["messages"]],
+            "variables": variables,  # for a config's prompt_id targets; never sent upstream
+        }
+        tags = {"prompt_id": rendered.prompt_id, "prompt_version": str(rendered.version)}
+        return ChatRequest.from_body(merged), tags
+
     async def _stream_events(
-        self, request: ChatRequest, cancel_signal: threading.Event | None, converter: StreamConverter
+        self,
+        request: ChatRequest,
+        cancel_signal: threading.Event | None,
+        converter: StreamConverter,
+        metadata: Mapping[str, str] | None,
     ) -> AsyncGenerator[StreamEvent, None]:
         started = time.perf_counter()
-        stream = self._gateway.stream(request)
+        stream = self._gateway.stream(request, metadata=metadata)
         self.last_route = stream.route
         await _until_cancelled(stream.open(), cancel_signal, stream)
         async with _closing_on_cancel(stream, cancel_signal):
@@ -192,10 +229,10 @@ class PortkeyModel(Model):
             yield event
 
     async def _chat_events(
-        self, request: ChatRequest, cancel_signal: threading.Event | None
+        self, request: ChatRequest, cancel_signal: threading.Event | None, metadata: Mapping[str, str] | None
     ) -> list[StreamEvent]:
         started = time.perf_counter()
-        response = await _until_cancelled(self._gateway.chat(request), cancel_signal, None)
+        response = await _until_cancelled(self._gateway.chat(request, metadata=metadata), cancel_signal, None)
         self.last_route = response.route
         return response_to_events(response, int((time.perf_counter() - started) * 1000))
 
@@ -316,6 +353,10 @@ def _check_config(config: dict[str, Any], *, require_model_id: bool) -> None:
         raise ConfigurationError(
             f"expected a dict of body fields, got {type(params).__name__}", path="params"
         )
+    if "prompt" in config:
+        parse_ref(config["prompt"], "prompt", ConfigurationError)
+    if "prompt_variables" in config and not isinstance(config["prompt_variables"], Mapping):
+        raise ConfigurationError("expected a dict of template variables", path="prompt_variables")
     if "stream" in config and not isinstance(config["stream"], bool):
         raise ConfigurationError("expected True or False", path="stream")
     routing = config.get("config")

@@ -25,7 +25,7 @@ import time
 import uuid
 import weakref
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -120,6 +120,18 @@ def to_row(record: RequestRecord, prices: PriceBook) -> dict[str, Any]:
         "cost_credits": credits,
         "cache_status": route.cache_status,
         "streamed": record.streamed,
+        **_prompt_columns(record.metadata),
+    }
+
+
+def _prompt_columns(metadata: Mapping[str, str]) -> dict[str, Any]:
+    """Which prompt version the request was made through (its ``prompt_id`` / ``prompt_version`` metadata)."""
+    prompt_id, version = metadata.get("prompt_id"), metadata.get("prompt_version")
+    if not prompt_id or not prompt_id.startswith("pp-"):
+        return {"prompt_id": None, "prompt_version": None}
+    return {
+        "prompt_id": prompt_id[:40],
+        "prompt_version": int(version) if version and version.isdigit() else None,
     }
 
 

@@ -9,7 +9,14 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-__all__ = ["CostBreakdown", "PerformanceStats", "ProviderStats", "TimeSeriesData", "UsageStats"]
+__all__ = [
+    "CostBreakdown",
+    "PerformanceStats",
+    "PromptStats",
+    "ProviderStats",
+    "TimeSeriesData",
+    "UsageStats",
+]
 
 
 class _Dict:
@@ -96,4 +103,16 @@ class ProviderStats(_Dict):
     end_date: str | None
     period: str
     providers: list[dict[str, Any]] = field(default_factory=list)
+    total_requests: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class PromptStats(_Dict):
+    """Per prompt version: requests, errors, error rate, mean and p50 latency, tokens and cost."""
+
+    start_date: str | None
+    end_date: str | None
+    period: str
+    prompt_id: str | None = None
+    versions: list[dict[str, Any]] = field(default_factory=list)
     total_requests: int = 0

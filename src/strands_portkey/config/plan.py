@@ -71,6 +71,8 @@ class LeafPlan:
         forward_headers: Request headers to forward upstream (inherited).
         before_hooks / after_hooks: Hook definitions (inherited unless the leaf has its own).
         name / weight: How a conditional / loadbalance parent refers to this target.
+        prompt_id: A stored prompt reference (``support-bot@staging``): the request is rendered
+            from it at this leaf (its model, messages and parameters; the request's follow).
         extras: Provider-specific fields (``aws_region``, ``azure_api_version``...); credentials
             among them (``aws_secret_access_key``) are :class:`~strands_portkey.wire.Secret`.
     """
@@ -90,6 +92,7 @@ class LeafPlan:
     name: str | None = None
     weight: float = 1.0
     extras: Mapping[str, Any] = field(default_factory=dict, repr=False)
+    prompt_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -163,6 +163,7 @@ def _leaf(node: TargetConfig, path: str, inherited: _Inherited) -> LeafPlan:
         provider=node.provider,
         api_key=Secret(node.api_key) if node.api_key else None,
         virtual_key=node.virtual_key,
+        prompt_id=node.prompt_id,
         custom_host=inherited.custom_host,
         override_params=inherited.override_params,
         request_timeout_ms=inherited.request_timeout_ms,

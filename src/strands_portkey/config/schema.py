@@ -107,6 +107,7 @@ class TargetConfig(_Node):
     custom_host: str | None = None
     forward_headers: list[str] | None = None
     override_params: dict[str, Any] | None = None
+    prompt_id: str | None = None  # a stored prompt (gw.prompts) this leaf renders the request from
     request_timeout: Positive | None = None
     strict_open_ai_compliance: bool | None = None
     retry: RetryConfig | None = None
@@ -228,10 +229,11 @@ def _check_leaf(node: TargetConfig, path: str) -> None:
     if node.provider is None and node.virtual_key is None and not names_model:
         raise ConfigurationError(
             "a target needs a 'provider' (e.g. 'openai'), a 'virtual_key', an 'override_params.model' "
-            "naming a registered model, or 'strategy' with 'targets'",
+            "naming a registered model, or 'strategy' with 'targets' (a 'prompt_id' target too: "
+            "stored prompts hold no credentials)",
             path=path,
         )
-    for key in ("provider", "virtual_key", "api_key"):
+    for key in ("provider", "virtual_key", "api_key", "prompt_id"):
         if getattr(node, key) == "":
             raise ConfigurationError("must not be empty", path=f"{path}.{key}")
 

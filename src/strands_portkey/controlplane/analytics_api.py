@@ -13,7 +13,15 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from ..analytics import queries
-from ..analytics.stats import CostBreakdown, PerformanceStats, ProviderStats, TimeSeriesData, UsageStats
+from ..analytics.prompt_queries import prompt_versions
+from ..analytics.stats import (
+    CostBreakdown,
+    PerformanceStats,
+    PromptStats,
+    ProviderStats,
+    TimeSeriesData,
+    UsageStats,
+)
 from ..analytics.window import (
     GRANULARITIES,
     GROUPINGS,
@@ -24,6 +32,7 @@ from ..analytics.window import (
     check_optional,
     parse_window,
 )
+from ..errors import InvalidRequestError, ResourceNotFoundError
 from .plane import ControlPlane
 
 __all__ = ["Analytics"]
@@ -187,6 +196,43 @@ class Analytics:
             providers=groups,
             total_requests=sum(int(group["requests"]) for group in groups),
         )
+
+    def prompts(
+        self, *, prompt_id: str | None = None, start_date: DateLike = None, end_date: DateLike = None
+    ) -> PromptStats:
+        """Requests made through prompts, per version (``prompt_id``: a ``pp-...`` id or a name).
+
+        Two versions side by side: requests, errors, ``error_rate``, ``avg_latency_ms``,
+        ``p50_latency_ms``, ``total_tokens`` and ``cost`` of each.
+        """
+        window = parse_window(start_date, end_date)
+        with self._read() as session:
+            found = None if prompt_id is None else _prompt_id(session, prompt_id)
+            versions = prompt_versions(session, window, found)
+        return PromptStats(
+            start_date=window.start_label,
+            end_date=window.end_label,
+            period=window.period,
+            prompt_id=found,
+            versions=versions,
+            total_requests=sum(int(entry["requests"]) for entry in versions),
+        )
+
+
+def _prompt_id(session: Session, ref: str) -> str:
+    """A prompt's id from its id or name (a deleted prompt's id is still accepted)."""
+    from sqlalchemy import or_, select
+
+    from ..store.prompt_tables import PromptRow
+
+    if not isinstance(ref, str) or not ref:
+        raise InvalidRequestError(f"expected a prompt id or name, got {ref!r}", path="prompt_id")
+    found = session.scalars(
+        select(PromptRow.id).where(or_(PromptRow.id == ref, PromptRow.name == ref))
+    ).first()
+    if found is None and not ref.startswith("pp-"):
+        raise ResourceNotFoundError(f"no prompt with id or name {ref!r}")
+    return found or ref
 
 
 def _mean(total: float, count: int) -> float | None:

@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     from ..analytics.sinks import RecordWriter
     from ..catalog.billing import PriceBook
     from ..catalog.deploy import LocalProcessDeployer
+    from .prompt_snapshot import PromptSnapshot
     from .registered import RegisteredModels
     from .saved_configs import SavedConfigs
 
@@ -118,6 +119,7 @@ class ControlPlane:
         self._prices: PriceBook | None = None  # chat rates for costing: loaded on first use
         self._routes: Mapping[str, ProviderRoute] = {}  # registered providers by name (refresh())
         self._saved: SavedConfigs | None = None  # saved configs (issue 15): loaded on first use
+        self._prompts: PromptSnapshot | None = None  # prompts (issue 19): loaded on first use
         if refresh_interval is not None and refresh_interval < 0:
             raise ValueError(f"refresh_interval: expected seconds >= 0 or None, got {refresh_interval!r}")
         self.refresh_interval = refresh_interval or None
@@ -150,6 +152,8 @@ class ControlPlane:
                 self._registered.refresh()
             if self._saved is not None:
                 self._saved.refresh()
+            if self._prompts is not None:
+                self._prompts.refresh()
             self.refresh_prices()
             self._revision = revision
 
@@ -198,6 +202,15 @@ class ControlPlane:
 
             self._saved = SavedConfigs(self)
         return self._saved
+
+    @property
+    def prompts(self) -> PromptSnapshot:
+        """Prompts' labels and labelled versions in memory (rendering reads these)."""
+        if self._prompts is None:
+            from .prompt_snapshot import PromptSnapshot
+
+            self._prompts = PromptSnapshot(self)
+        return self._prompts
 
     def prices(self) -> PriceBook:
         """The chat rates in memory (loaded on first use; the analytics writer costs requests with it)."""

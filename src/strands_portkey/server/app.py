@@ -30,6 +30,7 @@ from .dataplane.embeddings import embeddings
 from .dataplane.messages import messages
 from .dataplane.models import list_models
 from .dataplane.openai import chat_completions, json_response
+from .dataplane.prompts import prompt_completions, prompt_render
 from .limits import Limiter, NoLimits
 from .routes import SavedConfigs
 from .settings import ServerSettings, load_config_file
@@ -53,6 +54,10 @@ def data_plane_routes() -> list[BaseRoute]:
         routes.append(Route(f"{prefix}/models", list_models, methods=["GET"]))
         routes.append(Route(f"{prefix}/messages", messages, methods=["POST"]))
         routes.append(Route(f"{prefix}/embeddings", embeddings, methods=["POST"]))
+        routes.append(
+            Route(f"{prefix}/prompts/{{prompt_id}}/completions", prompt_completions, methods=["POST"])
+        )
+        routes.append(Route(f"{prefix}/prompts/{{prompt_id}}/render", prompt_render, methods=["POST"]))
     return routes
 
 

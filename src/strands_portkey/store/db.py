@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from ..errors import ConflictError, ControlPlaneError, StoreError, scrub
 from .paths import DB_FILE_NAME, data_dir
+from .prompt_tables import PromptRow
 from .tables import StoreRevisionRow
 
 __all__ = ["DB_URL_ENV", "Store", "default_url"]
@@ -37,6 +38,10 @@ DB_URL_ENV = "STRANDS_PORTKEY_DB_URL"
 VERSION_TABLE = "strands_portkey_schema_version"
 _MIGRATIONS = Path(__file__).with_name("migrations")
 _log = logging.getLogger("strands_portkey.store")
+
+# Tables declared outside tables.py, imported here so Base.metadata (what migrations are checked
+# against) always holds them.
+_OTHER_TABLES = (PromptRow.__tablename__,)
 
 
 def default_url(env: Mapping[str, str]) -> str:

@@ -215,6 +215,7 @@ class RequestRecordRow(Base):
         Index("ix_request_records_latency", "latency_ms", "created_at"),
         Index("ix_request_records_model_latency", "model_id", "latency_ms", "created_at"),
         Index("ix_request_records_provider_latency", "provider", "latency_ms", "created_at"),
+        Index("ix_request_records_prompt", "prompt_id", "prompt_version", "created_at"),
     )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
@@ -243,6 +244,8 @@ class RequestRecordRow(Base):
     cost_credits: Mapped[float | None] = mapped_column(Float)
     cache_status: Mapped[str] = mapped_column(String(20))
     streamed: Mapped[bool] = mapped_column()
+    prompt_id: Mapped[str | None] = mapped_column(String(40))  # a request made through a prompt (0008)
+    prompt_version: Mapped[int | None] = mapped_column(Integer)
 
 
 class RequestRollupRow(Base):

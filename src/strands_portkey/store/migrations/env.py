@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from alembic import context
 
+from strands_portkey.store.prompt_tables import PromptRow
 from strands_portkey.store.tables import Base
 
+assert PromptRow.metadata is Base.metadata  # the prompt tables, declared in their own module, are in it
 connection = context.config.attributes["connection"]
 context.configure(
     connection=connection,

@@ -294,3 +294,23 @@ async def test_registered_models_are_checked_against_the_keys_user(plane: Contro
     assert json.loads(seen[0].content)["model"] == "gpt-4o"
     assert hidden.status_code == 404
     assert "carols-model" not in [m["id"] for m in listed.json()["data"]]
+
+
+async def test_a_prompts_model_is_checked_against_the_keys_allowed_models(plane: ControlPlane) -> None:
+    from strands_portkey.controlplane.prompts_api import Prompts
+
+    prompts = Prompts(plane)
+    prompts.create("big", [{"role": "user", "content": "hi"}], model="gpt-4o")
+    prompts.create("small", [{"role": "user", "content": "hi"}], model="gpt-4o-mini")
+    calls: list[int] = []
+    app = _app(plane, respond=lambda r: calls.append(1) or _answer(r))
+    only_mini, _ = _key(app, allowed_models=["gpt-4o-mini"])
+    async with client(app) as c:
+        big = await c.post("/v1/prompts/big/completions", json={"variables": {}}, headers=_with(only_mini))
+        small = await c.post(
+            "/v1/prompts/small/completions", json={"variables": {}}, headers=_with(only_mini)
+        )
+        render = await c.post("/v1/prompts/big/render", json={"variables": {}}, headers=_with(only_mini))
+    assert (big.status_code, small.status_code, render.status_code) == (403, 200, 403)
+    assert "allowed_models" in big.json()["error"]["message"]
+    assert calls == [1]  # the refused prompt never reached the upstream

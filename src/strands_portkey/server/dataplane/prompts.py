@@ -22,6 +22,7 @@ from starlette.responses import Response
 from ...errors import InvalidRequestError, ResourceNotFoundError
 from ...types import ChatRequest
 from ..errors import status_of
+from ..gateway_keys import INFERENCE_SCOPE, authorize, check_registered_model
 from ..headers import RouteSpec
 from ..limits import Outcome
 from ..state import Admitted, ServerState
@@ -43,6 +44,10 @@ def _rendered(
         raise InvalidRequestError("expected an object of template variables", path="variables")
     overrides = {k: v for k, v in admitted.body.items() if k not in _NOT_OVERRIDES and v is not None}
     rendered = state.plane.prompts.render(ref, variables, overrides)
+    key = admitted.principal.key
+    if key is not None:  # the model comes from the prompt, not the body: check it as /chat/completions does
+        authorize(key, INFERENCE_SCOPE, rendered.model or "")
+        check_registered_model(state.plane, key, rendered.model or "")
     tags = {"prompt_id": rendered.prompt_id, "prompt_version": str(rendered.version)}
     return {**rendered.body(), "variables": variables}, tags, rendered.config_id
 

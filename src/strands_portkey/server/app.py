@@ -30,6 +30,7 @@ from .dataplane.embeddings import embeddings
 from .dataplane.messages import messages
 from .dataplane.models import list_models
 from .dataplane.openai import chat_completions, json_response
+from .direct import ServerApp
 from .limits import Limiter, NoLimits
 from .routes import SavedConfigs
 from .settings import ServerSettings, load_config_file
@@ -118,11 +119,7 @@ def create_app(
         *extra_routes,
         *data_plane_routes(),
     ]
-    app = Starlette(
-        routes=routes,
-        lifespan=lifespan,
-        exception_handlers={HTTPException: _http_error, Exception: _http_error},
-    )
+    app = ServerApp(routes=routes, lifespan=lifespan, error_handler=_http_error)
     app.state.server = state
     return app
 

@@ -18,6 +18,7 @@ direct call. Bounded: ``--requests`` per path and concurrency, ``--max-seconds``
 
     hatch run bench-server                     # 2,000 requests per path and concurrency
     hatch run bench-server --requests 500      # quicker
+    hatch run bench-server --compare-src /tmp/base/src   # and a server from another revision's src
 """
 
 from __future__ import annotations
@@ -154,10 +155,17 @@ def limited_key(home: Path) -> str:
 
 
 @contextlib.contextmanager
-def our_server(upstream_home: Path, workers: int, redis_url: str | None = None) -> Iterator[int]:
-    """``strands-portkey serve`` on a free loopback port: ``--no-auth``, or gateway keys over Redis."""
+def our_server(
+    upstream_home: Path, workers: int, redis_url: str | None = None, source: Path | None = None
+) -> Iterator[int]:
+    """``strands-portkey serve`` on a free loopback port: ``--no-auth``, or gateway keys over Redis.
+
+    ``source``: a ``src`` folder to run the server from instead of the installed package.
+    """
     port = free_port()
     env = _server_env(upstream_home, {"STRANDS_PORTKEY_REDIS_URL": redis_url} if redis_url else None)
+    if source is not None:
+        env["PYTHONPATH"] = os.pathsep.join([str(source), *filter(None, [env.get("PYTHONPATH")])])
     command = [sys.executable, "-m", "strands_portkey", "serve", "--port", str(port)]
     command += ["--workers", str(workers), "--log-level", "warning"]
     command += [] if redis_url else ["--no-auth"]
@@ -339,6 +347,11 @@ def main() -> None:
     parser.add_argument("--max-seconds", type=float, default=60.0, help="bound on each measured phase")
     parser.add_argument("--no-portkey", action="store_true", help="skip Portkey's gateway")
     parser.add_argument("--no-redis", action="store_true", help="skip 2 workers over Redis")
+    parser.add_argument(
+        "--compare-src",
+        type=Path,
+        help="also measure a 1-worker server run from this src folder (e.g. `git archive REV src`)",
+    )
     args = parser.parse_args()
     print(f"python {sys.version.split()[0]}, {os.cpu_count()} cores; upstream: nginx (static completion)")
     with contextlib.ExitStack() as stack:
@@ -356,6 +369,9 @@ def main() -> None:
         home = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="bench-server-")))
         port = stack.enter_context(our_server(home / "w1", 1))
         paths.append(Measured("strands-portkey (1 worker)", port, build_request(port, route)))
+        if args.compare_src is not None:
+            port = stack.enter_context(our_server(home / "w1-compared", 1, source=args.compare_src.resolve()))
+            paths.append(Measured("  ... from --compare-src", port, build_request(port, route)))
         redis = stack.enter_context(redis_server(home)) if not args.no_redis else None
         if redis is not None:
             key = limited_key(home / "w2")

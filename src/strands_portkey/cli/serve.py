@@ -89,6 +89,13 @@ def serve(
         ),
     ] = 30.0,
     log_level: Annotated[str, typer.Option(help="uvicorn's log level.")] = "info",
+    access_log: Annotated[
+        bool,
+        typer.Option(
+            "--access-log",
+            help="Log one line per request (uvicorn's access log; off: it costs every request).",
+        ),
+    ] = False,
 ) -> None:
     """Run the gateway as an HTTP server (OpenAI- and Portkey-compatible data plane)."""
     import uvicorn
@@ -128,7 +135,7 @@ def serve(
         workers=workers if workers > 1 else None,
         factory=workers > 1,
         timeout_graceful_shutdown=max(1, math.ceil(shutdown_grace)),
-        access_log=False,
+        access_log=access_log,
         log_level=log_level,
         lifespan="on",
     )

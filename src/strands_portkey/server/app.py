@@ -31,6 +31,7 @@ from .dataplane.messages import messages
 from .dataplane.models import list_models
 from .dataplane.openai import chat_completions, json_response
 from .dataplane.prompts import prompt_completions, prompt_render
+from .direct import ServerApp
 from .limits import Limiter, NoLimits
 from .routes import SavedConfigs
 from .settings import ServerSettings, load_config_file
@@ -123,11 +124,7 @@ def create_app(
         *extra_routes,
         *data_plane_routes(),
     ]
-    app = Starlette(
-        routes=routes,
-        lifespan=lifespan,
-        exception_handlers={HTTPException: _http_error, Exception: _http_error},
-    )
+    app = ServerApp(routes=routes, lifespan=lifespan, error_handler=_http_error)
     app.state.server = state
     return app
 

@@ -113,7 +113,17 @@ class RouteSpec:
 
     def key(self, secret: bytes) -> str:
         """A keyed digest naming this route: equal routes, equal keys; no secret in clear."""
-        canonical = repr(sorted((k, repr(v)) for k, v in self.client_args().items()))
+        canonical = repr(
+            (
+                self.config,
+                self.provider,
+                self.provider_key,
+                self.virtual_key,
+                self.custom_host,
+                self.request_timeout_ms,
+                sorted(self.provider_fields.items()),
+            )
+        )  # the fields client_args() is built from, without building it on every request
         return hashlib.blake2b(canonical.encode(), key=secret, digest_size=20).hexdigest()  # keyed: a MAC
 
 

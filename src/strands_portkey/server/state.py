@@ -18,7 +18,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 
 from ..errors import ConfigurationError, ControlPlaneError
 from ..model_routes import KEY_ID_METADATA
@@ -91,20 +91,35 @@ async def read_json_body(
     declared = headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > limit:
         raise ServerInputError(f"the body is larger than {limit} bytes", path="body", status=413)
-    parts: list[bytes] = []
-    size = 0
-    async for part in request.stream():
-        size += len(part)
-        if size > limit:
-            raise ServerInputError(f"the body is larger than {limit} bytes", path="body", status=413)
-        parts.append(part)
+    raw = await _read_body(request, limit)
     try:
-        body = decode_json(b"".join(parts))
+        body = decode_json(raw)
     except ValueError:
         raise ServerInputError("the body is not valid JSON (UTF-8)", path="body") from None
     if not isinstance(body, dict):
         raise ServerInputError(f"expected a JSON object, got {type(body).__name__}", path="body")
-    return body, size
+    return body, len(raw)
+
+
+async def _read_body(request: Request, limit: int) -> bytes:
+    """The body from the ASGI messages, at most ``limit`` bytes (413 past it).
+
+    Read from ``receive`` directly rather than through ``Request.stream()``: the one-message body
+    of a typical request then costs one call, not an async generator's round trips.
+    """
+    parts: list[bytes] = []
+    size = 0
+    while True:
+        message = await request.receive()
+        if message["type"] == "http.disconnect":
+            raise ClientDisconnect()
+        part: bytes = message.get("body", b"")
+        size += len(part)
+        if size > limit:
+            raise ServerInputError(f"the body is larger than {limit} bytes", path="body", status=413)
+        if not message.get("more_body", False):
+            return part if not parts else b"".join((*parts, part))
+        parts.append(part)
 
 
 def is_slug(model: str) -> bool:

@@ -53,3 +53,25 @@ def test_a_config_file_that_is_not_an_object_is_refused(tmp_path, monkeypatch: p
     result = CliRunner().invoke(build_app(), ["serve", "--no-auth", "--config", str(config)])
     assert result.exit_code == 2
     assert "JSON object" in result.output.replace("\n", " ")
+
+
+@pytest.mark.parametrize(("args", "logged"), [([], False), (["--access-log"], True)])
+def test_the_access_log_is_off_unless_asked_for(
+    args: list[str], logged: bool, tmp_path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import uvicorn
+
+    from strands_portkey.server.app import DEFAULT_CONFIG_ENV, NO_AUTH_ENV
+    from strands_portkey.server.settings import SHUTDOWN_GRACE_ENV
+
+    for name in (NO_AUTH_ENV, SHUTDOWN_GRACE_ENV, DEFAULT_CONFIG_ENV):
+        monkeypatch.setenv(name, "")  # serve sets them; restored after the test
+    monkeypatch.setenv("STRANDS_PORTKEY_HOME", str(tmp_path))
+    monkeypatch.delenv("STRANDS_PORTKEY_DB_URL", raising=False)
+    monkeypatch.delenv("STRANDS_PORTKEY_REDIS_URL", raising=False)
+    started: dict[str, object] = {}
+    monkeypatch.setattr(uvicorn, "run", lambda app, **options: started.update(options))
+    result = CliRunner().invoke(build_app(), ["serve", "--no-auth", *args])
+    assert result.exit_code == 0, result.output
+    assert started["access_log"] is logged
+    assert started["port"] == 8787

@@ -28,17 +28,15 @@ from ...chat_stream import ChatStream
 from ...errors import GatewayError
 from ...types import ChatChunk, ChatRequest, Usage
 from ..errors import error_reply, status_of
-from ..headers import response_headers
 from ..limits import Outcome
 from ..state import Admitted, ServerState
 from .messages_codec import chat_request_from_messages, message_from_response
 from .messages_stream import message_events
-from .openai import json_response
+from .openai import answer, json_response, open_stream
 
 __all__ = ["messages"]
 
 _log = logging.getLogger("strands_portkey.server")
-_SSE_HEADERS = {"cache-control": "no-cache", "x-accel-buffering": "no"}
 
 
 def _error_response(error: BaseException) -> Response:
@@ -66,45 +64,16 @@ async def messages(request: Request) -> Response:
 
 
 async def _message(state: ServerState, admitted: Admitted, chat_request: ChatRequest) -> Response:
-    options = admitted.options
-    response = await admitted.gateway.chat(
-        chat_request,
-        trace_id=options.trace_id,
-        metadata=options.metadata,
-        cache_namespace=options.cache_namespace,
-        cache_force_refresh=options.cache_force_refresh,
-        forward=options.forward,
+    return await answer(
+        state, admitted, chat_request, lambda r: message_from_response(r, model=chat_request.model)
     )
-    route = response.route
-    body = message_from_response(response, model=chat_request.model)
-    status = 200
-    if route is not None and route.hook_results is not None:  # as on the chat route (Portkey's 246)
-        body["hook_results"] = route.hook_results.to_dict()
-        status = 246 if route.status_code == 246 else 200
-    provider = route.provider if route is not None else ""
-    model = route.model if route is not None and route.model else response.model
-    cost = state.cost(provider, model, response.usage)
-    await state.settle(admitted, Outcome(status, response.usage, cost))
-    headers = response_headers(route, cost, admitted.reservation.headers)
-    return json_response(body, status, headers)
 
 
 async def _stream(state: ServerState, admitted: Admitted, chat_request: ChatRequest) -> Response:
-    options = admitted.options
-    stream = admitted.gateway.stream(
-        chat_request,
-        trace_id=options.trace_id,
-        metadata=options.metadata,
-        cache_namespace=options.cache_namespace,
-        cache_force_refresh=options.cache_force_refresh,
-        forward=options.forward,
-    )
-    await stream.open()  # a failure here is an ordinary error response
-    headers = response_headers(stream.route, None, {**_SSE_HEADERS, **admitted.reservation.headers})
-    watched = _Watched(stream)
+    stream, headers, status = await open_stream(admitted, chat_request)
     return StreamingResponse(
-        _events(state, admitted, watched, chat_request.model),
-        status_code=246 if stream.route.status_code == 246 else 200,
+        _events(state, admitted, _Watched(stream), chat_request.model),
+        status_code=status,
         headers=headers,
         media_type="text/event-stream",
     )

@@ -12,7 +12,7 @@ that goes away closes the upstream call; analytics records the request once, as 
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import anyio
@@ -22,13 +22,13 @@ from starlette.responses import Response, StreamingResponse
 from ..._json import dumps as _dumps
 from ...chat_stream import ChatStream
 from ...errors import GatewayError
-from ...types import ChatRequest, Usage
+from ...types import ChatRequest, ChatResponse, Usage
 from ..errors import error_reply, status_of
 from ..headers import response_headers
 from ..limits import Outcome
 from ..state import Admitted, ServerState
 
-__all__ = ["chat_completions", "json_response"]
+__all__ = ["answer", "chat_completions", "json_response", "open_stream"]
 
 _log = logging.getLogger("strands_portkey.server")
 _DONE = b"data: [DONE]\n\n"
@@ -74,7 +74,18 @@ def _unexpected(error: Exception) -> Response:
     return error_response(error)
 
 
-async def _chat(state: ServerState, admitted: Admitted, chat_request: ChatRequest) -> Response:
+async def answer(
+    state: ServerState,
+    admitted: Admitted,
+    chat_request: ChatRequest,
+    render: Callable[[ChatResponse], dict[str, Any]],
+) -> Response:
+    """``Gateway.chat``, then the answer as ``render`` writes it in the caller's wire format.
+
+    Shared by every route that answers a chat: Portkey's 246 with ``hook_results`` when a guardrail
+    failed without denying, the cost at the control plane's rates, the limits settled once, the
+    ``x-portkey-*`` and ``x-ratelimit-*`` headers.
+    """
     options = admitted.options
     response = await admitted.gateway.chat(
         chat_request,
@@ -85,7 +96,7 @@ async def _chat(state: ServerState, admitted: Admitted, chat_request: ChatReques
         forward=options.forward,
     )
     route = response.route
-    body = response.to_dict()
+    body = render(response)
     status = 200
     if route is not None and route.hook_results is not None:
         body["hook_results"] = route.hook_results.to_dict()
@@ -99,7 +110,13 @@ async def _chat(state: ServerState, admitted: Admitted, chat_request: ChatReques
     return json_response(body, status, headers)
 
 
-async def _stream(state: ServerState, admitted: Admitted, chat_request: ChatRequest) -> Response:
+async def open_stream(
+    admitted: Admitted, chat_request: ChatRequest
+) -> tuple[ChatStream, dict[str, str], int]:
+    """``Gateway.stream`` opened (committed), with the SSE response's headers and status.
+
+    A failure before the first chunk raises here and becomes an ordinary error response.
+    """
     options = admitted.options
     stream = admitted.gateway.stream(
         chat_request,
@@ -109,9 +126,17 @@ async def _stream(state: ServerState, admitted: Admitted, chat_request: ChatRequ
         cache_force_refresh=options.cache_force_refresh,
         forward=options.forward,
     )
-    await stream.open()  # a failure here is an ordinary error response
+    await stream.open()
     headers = response_headers(stream.route, None, {**_SSE_HEADERS, **admitted.reservation.headers})
-    status = 246 if stream.route.status_code == 246 else 200
+    return stream, headers, 246 if stream.route.status_code == 246 else 200
+
+
+async def _chat(state: ServerState, admitted: Admitted, chat_request: ChatRequest) -> Response:
+    return await answer(state, admitted, chat_request, ChatResponse.to_dict)
+
+
+async def _stream(state: ServerState, admitted: Admitted, chat_request: ChatRequest) -> Response:
+    stream, headers, status = await open_stream(admitted, chat_request)
     return StreamingResponse(
         _events(state, admitted, stream), status_code=status, headers=headers, media_type="text/event-stream"
     )

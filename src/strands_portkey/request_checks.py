@@ -30,7 +30,7 @@ from typing import Any, TypeGuard
 from .errors import InvalidRequestError
 from .nesting import JSON_LEAF_TYPES, MAX_JSON_DEPTH, check_json_value
 
-__all__ = ["ROLES", "check_request_body", "check_request_fields"]
+__all__ = ["ROLES", "check_request_body", "check_request_fields", "json_type"]
 
 ROLES = ("system", "developer", "user", "assistant", "tool")
 _TOOL_CHOICES = ("auto", "required", "none")
@@ -126,7 +126,7 @@ def _content(content: object, base: str, index: int, error: Fail) -> None:
         return
     if not isinstance(content, list):
         raise error(
-            f"content must be a string or a list of content parts, got {_json_type(content)}",
+            f"content must be a string or a list of content parts, got {json_type(content)}",
             path=f"{base}[{index}].content",
         )
     for position, part in enumerate(content):
@@ -144,7 +144,7 @@ def _content(content: object, base: str, index: int, error: Fail) -> None:
 def _part_problem(part: Any) -> tuple[str, str] | None:
     """What is wrong with one content part, and the path suffix saying where (None: nothing)."""
     if not _is_mapping(part):
-        return f"a content part must be an object ({{'type': 'text', ...}}), got {_json_type(part)}", ""
+        return f"a content part must be an object ({{'type': 'text', ...}}), got {json_type(part)}", ""
     kind = part.get("type")
     if not isinstance(kind, str):
         return "a content part needs a string 'type' ('text', 'image_url', 'file', ...)", ".type"
@@ -159,7 +159,7 @@ def _part_problem(part: Any) -> tuple[str, str] | None:
 
 def _tool_calls(calls: object, path: str, error: Fail) -> None:
     if not isinstance(calls, list):
-        raise error(f"'tool_calls' must be a list, got {_json_type(calls)}", path=path)
+        raise error(f"'tool_calls' must be a list, got {json_type(calls)}", path=path)
     for index, call in enumerate(calls):
         problem = _tool_call_problem(call)
         if problem is not None:
@@ -172,7 +172,7 @@ def _tool_calls(calls: object, path: str, error: Fail) -> None:
 def _tool_call_problem(call: Any) -> tuple[str, str] | None:
     """What is wrong with one tool call, and the path suffix saying where (None: nothing)."""
     if not _is_mapping(call):
-        return f"a tool call must be an object, got {_json_type(call)}", ""
+        return f"a tool call must be an object, got {json_type(call)}", ""
     if call.get("id") is not None and not isinstance(call["id"], str):
         return "a tool call's 'id' must be a string", ".id"
     function = call.get("function")
@@ -180,7 +180,7 @@ def _tool_call_problem(call: Any) -> tuple[str, str] | None:
         return "a tool call needs {'function': {'name': ..., 'arguments': '<JSON>'}}", ".function"
     arguments = function.get("arguments")
     if arguments is not None and not isinstance(arguments, str):
-        return f"'arguments' must be a JSON string, got {_json_type(arguments)}", ".function.arguments"
+        return f"'arguments' must be a JSON string, got {json_type(arguments)}", ".function.arguments"
     return None
 
 
@@ -237,7 +237,8 @@ def _is_mapping(value: object) -> TypeGuard[Mapping[str, Any]]:
     return type(value) is dict or isinstance(value, Mapping)
 
 
-def _json_type(value: object) -> str:
+def json_type(value: object) -> str:
+    """The JSON name of ``value``'s type, for messages such as "expected an object, got array"."""
     if value is None:
         return "null"
     if isinstance(value, bool):

@@ -1,4 +1,4 @@
-"""``strands-portkey serve``: the gateway as an HTTP server (uvicorn running the app factory).
+"""``strands-portkey serve``: the gateway as an HTTP server (``server.runner`` starts uvicorn).
 
 Every worker builds its app from the environment (:func:`~strands_portkey.server.app.app_from_env`),
 so the options are handed over as ``STRANDS_PORTKEY_*`` variables. Several workers share state
@@ -17,7 +17,6 @@ connections.
 from __future__ import annotations
 
 import ipaddress
-import math
 import os
 from pathlib import Path
 from typing import Annotated
@@ -98,10 +97,9 @@ def serve(
     ] = False,
 ) -> None:
     """Run the gateway as an HTTP server (OpenAI- and Portkey-compatible data plane)."""
-    import uvicorn
-
     from ..errors import ConfigurationError
     from ..server.app import DEFAULT_CONFIG_ENV, NO_AUTH_ENV, app_from_env
+    from ..server.runner import run
     from ..server.settings import REDIS_URL_ENV, SHUTDOWN_GRACE_ENV, load_config_file
 
     if no_auth and not is_loopback(host):
@@ -121,21 +119,19 @@ def serve(
     os.environ[NO_AUTH_ENV] = "1" if no_auth else "0"
     os.environ[SHUTDOWN_GRACE_ENV] = str(shutdown_grace) if shutdown_grace > 0 else "0.001"
     try:
-        app_target = app_from_env() if workers == 1 else "strands_portkey.server.app:app_from_env"
+        app = app_from_env() if workers == 1 else None  # several workers: each builds its own
     except ConfigurationError as error:
         raise _fail(str(error)) from None
     auth = "[yellow]no authentication (loopback only)[/]" if no_auth else "gateway API keys"
     _console().print(
         f"strands-portkey serving on [bold]http://{host}:{port}[/] with {workers} worker(s); {auth}"
     )
-    uvicorn.run(
-        app_target,
+    run(
+        app,
         host=host,
         port=port,
-        workers=workers if workers > 1 else None,
-        factory=workers > 1,
-        timeout_graceful_shutdown=max(1, math.ceil(shutdown_grace)),
+        workers=workers,
+        shutdown_grace=shutdown_grace,
         access_log=access_log,
         log_level=log_level,
-        lifespan="on",
     )

@@ -28,7 +28,7 @@ from pydantic_core import ErrorDetails
 
 from ..errors import ConfigurationError
 from ..nesting import MAX_JSON_DEPTH, MAX_TARGET_DEPTH, check_json_value
-from ..request_checks import check_request_fields
+from ..request_checks import check_request_fields, json_type
 from .host_url import check_host_url
 from .query import validate_query
 
@@ -161,7 +161,7 @@ def parse_config(config: Mapping[str, Any] | str, *, path: str = "config") -> Ma
                 f"nested deeper than {MAX_JSON_DEPTH} levels of objects and arrays", path=path
             ) from None
     if not isinstance(config, Mapping):
-        raise ConfigurationError(f"expected an object, got {_json_type(config)}", path=path)
+        raise ConfigurationError(f"expected an object, got {json_type(config)}", path=path)
     return config
 
 
@@ -316,7 +316,7 @@ def _describe(error: ErrorDetails) -> str:
     if kind == "missing":
         return "required, but missing"
     if kind in _EXPECTED:
-        return f"expected {_EXPECTED[kind]}, got {_json_type(value)}"
+        return f"expected {_EXPECTED[kind]}, got {json_type(value)}"
     if kind == "literal_error":
         return f"expected one of {ctx.get('expected')}, got {value!r}"
     if kind == "finite_number":
@@ -326,19 +326,3 @@ def _describe(error: ErrorDetails) -> str:
         limit = next(iter(ctx.values()), "?")
         return f"expected a number {bounds[kind]} {limit}, got {value!r}"
     return str(error.get("msg", "invalid value"))
-
-
-def _json_type(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int | float):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, list | tuple):
-        return "array"
-    if isinstance(value, Mapping):
-        return "object"
-    return type(value).__name__

@@ -27,46 +27,10 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import httpx
-from _nginx import no_control_plane
+from _nginx import COMPLETION, free_port, no_control_plane, sse_body
 
 SHORT, LONG = 8, 64
-COMPLETION = json.dumps(
-    {
-        "id": "bench",
-        "object": "chat.completion",
-        "created": 1,
-        "model": "bench",
-        "choices": [
-            {"index": 0, "message": {"role": "assistant", "content": "fixed answer"}, "finish_reason": "stop"}
-        ],
-        "usage": {"prompt_tokens": 5, "completion_tokens": 2, "total_tokens": 7},
-    }
-).encode()
-
-
-def _stream_body(chunks: int) -> bytes:
-    """A realistic SSE answer of ``chunks`` chunks (the last carries the finish reason)."""
-
-    def event(delta: dict[str, str], finish: str | None) -> bytes:
-        return (
-            b"data: "
-            + json.dumps(
-                {
-                    "id": "chatcmpl-bench",
-                    "object": "chat.completion.chunk",
-                    "created": 1,
-                    "model": "bench",
-                    "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
-                }
-            ).encode()
-            + b"\n\n"
-        )
-
-    body = b"".join(event({"content": f"tok{i} "}, None) for i in range(chunks - 1))
-    return body + event({}, "stop") + b"data: [DONE]\n\n"
-
-
-STREAMS = {SHORT: _stream_body(SHORT), LONG: _stream_body(LONG)}
+STREAMS = {SHORT: sse_body(SHORT), LONG: sse_body(LONG)}
 
 
 # --------------------------------------------------------------------------- upstream process
@@ -106,12 +70,6 @@ async def _serve(port: int) -> None:
 
 def _upstream_main(port: int) -> None:
     asyncio.run(_serve(port))
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 # --------------------------------------------------------------------------- measurement
@@ -272,7 +230,7 @@ def main() -> None:
         "--client", choices=["auto", "aiohttp", "httpx"], default="auto", help="the gateway's HTTP client"
     )
     args = parser.parse_args()
-    port = _free_port()
+    port = free_port()
     upstream = multiprocessing.Process(target=_upstream_main, args=(port,), daemon=True)
     upstream.start()
     try:

@@ -30,7 +30,8 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from overhead import _free_port, _interleaved, _pct, _report, _upstream_main
+from _nginx import free_port
+from overhead import _interleaved, _pct, _report, _upstream_main
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "scripts"))
 
@@ -131,7 +132,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--requests", type=int, default=2000)
     args = parser.parse_args()
-    port = _free_port()
+    port = free_port()
     upstream = multiprocessing.Process(target=_upstream_main, args=(port,), daemon=True)
     upstream.start()
     try:

@@ -20,6 +20,7 @@ from fastapi import APIRouter, Depends, FastAPI
 from starlette.routing import Route
 
 from .caller import CallerDep, current_caller
+from .dashboard import data, pages
 from .docs import install_docs
 from .errors import install_error_handlers
 from .services import AdminServices
@@ -57,7 +58,7 @@ def _me_router() -> APIRouter:
 
 def admin_routers() -> list[APIRouter]:
     """Every resource's router, in the order their routes are matched."""
-    return [_me_router()]
+    return [_me_router(), data.router(), pages.router()]
 
 
 def served_routes(app: FastAPI, routers: list[APIRouter] | None = None) -> set[tuple[str, str]]:

@@ -22,6 +22,8 @@ if TYPE_CHECKING:
     from ...controlplane.configs_api import Configs
     from ...controlplane.providers_api import Providers
     from ..state import ServerState
+    from .caller import Caller
+    from .dashboard.view import DashboardView
 
 __all__ = ["AdminServices", "ServicesDep", "services_of"]
 
@@ -67,6 +69,12 @@ class AdminServices:
         from ...controlplane.configs_api import Configs
 
         return Configs(self.plane)
+
+    def dashboard_for(self, caller: Caller) -> DashboardView:
+        """The dashboard's reads as ``caller`` may see them (a member: its own requests)."""
+        from .dashboard.view import DashboardView
+
+        return DashboardView(self.plane, caller)
 
 
 def services_of(request: Request) -> AdminServices:

@@ -1,0 +1,196 @@
+// Providers & keys, and Models: the control plane's state, with the actions an operator needs.
+// Each section asks its own routes; a route this server does not serve shows "not available".
+(function () {
+  "use strict";
+  const SPK = window.SPK;
+  const { el, fmt } = SPK;
+  const pick = (o, ...names) => { for (const n of names) if (o && o[n] !== undefined && o[n] !== null) return o[n]; return undefined; };
+  const listOf = (answer) => (Array.isArray(answer) ? answer : (answer && (answer.data || answer.providers || answer.keys)) || []);
+
+  async function section(main, title, routes, draw) {
+    const box = el("section", { class: "panel", "aria-label": title, style: null }, el("h2", { text: title }), el("p", { class: "empty", text: "Loading…" }));
+    box.style.marginBottom = "12px";
+    main.append(box);
+    try {
+      const content = await draw();
+      SPK.clear(box).append(el("h2", { text: title }), content);
+    } catch (error) {
+      if (error.status === 401) return;
+      SPK.clear(box).append(el("h2", { text: title }), SPK.missingRoute(error) ? SPK.unavailable(title, routes) : SPK.errorBox(error));
+    }
+  }
+
+  // ------------------------------------------------------------------ providers and keys
+
+  async function health() {
+    const answer = await SPK.api("/api/ai-providers/health");
+    const rows = [];
+    for (const [provider, keys] of Object.entries(answer.providers || {})) {
+      for (const [name, state] of Object.entries(keys)) rows.push({ provider, name, running: state.running });
+    }
+    if (!rows.length) return el("p", { class: "muted", text: "No provider credentials are stored yet." });
+    const down = rows.filter((r) => !r.running).length;
+    return el("div", {},
+      el("p", {}, el("span", { class: "badge " + (down ? "bad" : "ok"), text: down ? down + " down" : "all running" }),
+        el("span", { class: "muted", text: " · checked " + fmt.time(answer.timestamp) })),
+      SPK.table([
+        { label: "Provider", value: (r) => r.provider },
+        { label: "Credential", value: (r) => r.name },
+        { label: "State", value: (r) => el("span", { class: "badge " + (r.running ? "ok" : "bad"), text: r.running ? "running" : "down" }) },
+      ], rows));
+  }
+
+  function credentialRow(provider, c, redraw) {
+    const active = pick(c, "active", "isActive", "is_active");
+    const state = el("span", { class: "badge " + (active ? "ok" : "bad"), "data-state": active ? "active" : "inactive", text: active ? "active" : "inactive" });
+    const result = el("span", { class: "muted small", role: "status" });
+    const test = el("button", { type: "button", class: "test", text: "Test", "aria-label": "Test " + c.name });
+    test.addEventListener("click", async () => {
+      test.disabled = true;
+      result.textContent = "testing…";
+      try {
+        const answer = await SPK.api(`/api/ai-providers/${encodeURIComponent(provider.id)}/credentials/${encodeURIComponent(c.id)}/check`);
+        const ok = pick(answer, "success", "valid", "running", "active");
+        result.textContent = (ok ? "works" : "failed") + (pick(answer, "message", "error") ? ": " + pick(answer, "message", "error") : "");
+        await redraw();
+      } catch (error) {
+        result.textContent = error.message;
+      } finally {
+        test.disabled = false;
+      }
+    });
+    return {
+      provider: pick(provider, "displayName", "display_name", "name"),
+      name: c.name,
+      state,
+      weight: pick(c, "weight"),
+      error: pick(c, "lastError", "error", "last_error") || "",
+      masked: pick(c, "maskedValue", "maskedKey", "masked_key", "masked") || "",
+      tested: pick(c, "lastTestedAt", "last_tested_at"),
+      action: el("span", {}, test, " ", result),
+    };
+  }
+
+  async function credentials(box) {
+    const draw = async () => {
+      const providers = listOf(await SPK.api("/api/ai-providers"));
+      const rows = [];
+      for (const p of providers) for (const c of p.credentials || []) rows.push(credentialRow(p, c, () => redraw()));
+      if (!rows.length) return el("p", { class: "muted", text: providers.length ? "Providers exist but hold no credentials." : "No providers are configured." });
+      return SPK.table([
+        { label: "Provider", value: (r) => r.provider },
+        { label: "Credential", value: (r) => r.name },
+        { label: "State", value: (r) => r.state },
+        { label: "Weight", num: true, value: (r) => (r.weight === undefined ? "–" : String(r.weight)) },
+        { label: "Key", value: (r) => el("span", { class: "mono", text: r.masked }) },
+        { label: "Last error", value: (r) => r.error },
+        { label: "Last tested", cls: "hide-narrow", value: (r) => (r.tested ? fmt.time(r.tested) : "never") },
+        { label: "", value: (r) => r.action },
+      ], rows);
+    };
+    const redraw = async () => {
+      const content = await draw();
+      const old = box.querySelector(".creds");
+      if (old) old.replaceWith(el("div", { class: "creds" }, content));
+    };
+    return el("div", { class: "creds" }, await draw());
+  }
+
+  function usage(k) {
+    const limits = pick(k, "limits") || {};
+    const used = pick(k, "usage") || {};
+    const parts = [];
+    for (const [name, limit] of Object.entries(limits)) {
+      if (limit === null || limit === undefined || typeof limit === "object") continue;
+      const value = used[name];
+      parts.push(name.replace(/_/g, " ") + ": " + (value === undefined ? "?" : fmt.compact(value)) + " / " + fmt.compact(limit));
+    }
+    return parts.length ? parts.join(" · ") : "no limits";
+  }
+
+  async function gatewayKeys() {
+    const keys = listOf(await SPK.api("/api/keys?limit=100"));
+    if (!keys.length) return el("p", { class: "muted", text: "No gateway API keys yet." });
+    return SPK.table([
+      { label: "Name", value: (k) => k.name },
+      { label: "Id", value: (k) => el("span", { class: "mono", text: k.id }) },
+      { label: "User", value: (k) => pick(k, "user") || "–" },
+      { label: "Role", value: (k) => el("span", { class: "badge", text: pick(k, "role") || "member" }) },
+      { label: "State", value: (k) => { const revoked = pick(k, "revoked_at", "revokedAt"); return el("span", { class: "badge " + (revoked ? "bad" : "ok"), text: revoked ? "revoked" : "active" }); } },
+      { label: "Usage against limits", value: (k) => usage(k) },
+    ], keys);
+  }
+
+  SPK.pages.providers = function (main) {
+    main.append(el("div", { class: "page-head" }, el("div", {}, el("h1", { text: "Providers & keys" }),
+      el("p", { class: "muted", text: "Which provider keys work, how traffic is spread over them, and the gateway keys in use." }))));
+    section(main, "Provider health", "/api/ai-providers/health", health);
+    const creds = el("div");
+    section(main, "Provider credentials", "/api/ai-providers", () => credentials(creds));
+    section(main, "Gateway API keys", "/api/keys", gatewayKeys);
+  };
+
+  // ------------------------------------------------------------------ models
+
+  async function modelsOverview() {
+    const o = await SPK.api("/api/ai/models/overview");
+    const card = (label, value) => el("div", { class: "panel card" }, el("div", { class: "label", text: label }), el("div", { class: "value", text: fmt.int(value) }));
+    return el("div", { class: "cards" }, Object.entries(o).filter(([, v]) => typeof v === "number").map(([k, v]) => card(k.replace(/_/g, " "), v)));
+  }
+
+  function modelActions(m, refresh, logsBox) {
+    const act = async (action) => {
+      try {
+        await SPK.api(`/api/ai/models/${encodeURIComponent(m.id)}/${action}`, { method: "POST", json: {} });
+        await refresh();
+      } catch (error) {
+        logsBox.replaceChildren(SPK.errorBox(error));
+      }
+    };
+    const logs = async () => {
+      try {
+        const answer = await SPK.api(`/api/ai/models/${encodeURIComponent(m.id)}/logs?lines=200`);
+        const lines = Array.isArray(answer) ? answer : answer.lines || answer.data || answer.logs || [];
+        logsBox.replaceChildren(el("h3", { text: "Logs of " + m.name }), el("pre", { class: "mono", tabindex: "0", text: lines.map((l) => (typeof l === "string" ? l : pick(l, "line", "message") || JSON.stringify(l))).join("\n") || "(empty)" }));
+      } catch (error) {
+        logsBox.replaceChildren(SPK.errorBox(error));
+      }
+    };
+    if ((m.type || pick(m, "model_type")) !== "self_hosted" && m.type !== "self-hosted") return "";
+    return el("span", { class: "controls" },
+      el("button", { type: "button", text: "Deploy", onclick: () => act("deploy") }),
+      el("button", { type: "button", text: "Start", onclick: () => act("start") }),
+      el("button", { type: "button", text: "Stop", onclick: () => act("stop") }),
+      el("button", { type: "button", text: "Logs", onclick: logs }));
+  }
+
+  SPK.pages.models = function (main) {
+    main.append(el("div", { class: "page-head" }, el("div", {}, el("h1", { text: "Models" }),
+      el("p", { class: "muted", text: "The model registry: third-party and self-hosted models, their status and replicas." }))));
+    section(main, "Registry overview", "/api/ai/models/overview", modelsOverview);
+    const logsBox = el("div", { "aria-live": "polite" });
+    const search = el("input", { type: "search", placeholder: "Search models", "aria-label": "Search models" });
+    const type = el("select", { "aria-label": "Type" }, ["", "third_party", "self_hosted"].map((v) => el("option", { value: v, text: v ? v.replace("_", "-") : "any type" })));
+    section(main, "Registered models", "/api/ai/models", async () => {
+      const holder = el("div");
+      const refresh = async () => {
+        const q = new URLSearchParams({ limit: "100" });
+        if (search.value) q.set("search", search.value);
+        if (type.value) q.set("type", type.value);
+        const models = listOf(await SPK.api("/api/ai/models?" + q));
+        holder.replaceChildren(models.length ? SPK.table([
+          { label: "Name", value: (m) => m.name },
+          { label: "Type", value: (m) => m.type || "–" },
+          { label: "Provider", value: (m) => m.provider || "–" },
+          { label: "Status", value: (m) => el("span", { class: "badge " + (/running|active|ready/.test(m.status) ? "ok" : /fail|error/.test(m.status) ? "bad" : ""), text: m.status || "–" }) },
+          { label: "Replicas", num: true, value: (m) => { const d = m.deployment || {}; const r = pick(d, "replicas") ?? pick(m, "replicas"); return r === undefined ? "–" : String(r); } },
+          { label: "", value: (m) => modelActions(m, refresh, logsBox) },
+        ], models) : el("p", { class: "muted", text: "No models match." }));
+      };
+      await refresh();
+      search.addEventListener("change", refresh);
+      type.addEventListener("change", refresh);
+      return el("div", {}, el("div", { class: "controls" }, search, type), holder, logsBox);
+    });
+  };
+})();

@@ -5,11 +5,12 @@ The whole suite needs peers on 127.0.0.1 besides Python:
 * the bundled local model (llama-cpp-python, built once from source: needs a C/C++ compiler),
 * llama.cpp's server (the prebuilt ``xllamacpp`` wheel) for Anthropic's ``/v1/messages``,
 * Portkey's OSS gateway (npm; needs Node.js 18+ and npm) for the conformance table,
-* PostgreSQL and redis-server (Debian's packages) for the store, analytics and shared-cache tests.
+* PostgreSQL and redis-server (Debian's packages) for the store, analytics and shared-cache tests,
+* Chromium (Debian's package) for the dashboard's browser tests, driven by Playwright (no download).
 
-Missing system packages (``g++``, ``nodejs npm``, ``postgresql``, ``redis-server``) are installed
-with ``apt-get`` where this user can (root, or ``sudo`` without a password); elsewhere one line says
-which command would. Then pytest runs ``tests/unit tests/integ -m 'not live'`` (extra arguments are
+Missing system packages (``g++``, ``nodejs npm``, ``postgresql``, ``redis-server``, ``chromium``) are
+installed with ``apt-get`` where this user can (root, or ``sudo`` without a password); elsewhere one
+line says which command would. Then pytest runs ``tests/unit tests/integ -m 'not live'`` (extra arguments are
 passed on), and a summary names every skipped test's reason with the command that would run it.
 pytest's exit code is returned; "no tests collected" (5, e.g. a ``-k`` that matches nothing) is 0.
 
@@ -81,7 +82,14 @@ def _missing_packages() -> dict[str, str]:
         missing["postgresql"] = "PostgreSQL, for the store and analytics tests"
     if shutil.which("redis-server") is None:
         missing["redis-server"] = "redis-server, for the shared cache tests"
+    if chromium() is None:
+        missing["chromium"] = "Chromium, for the dashboard's browser tests"
     return missing
+
+
+def chromium() -> str | None:
+    """Debian's chromium (what the dashboard's browser tests launch), or None."""
+    return shutil.which("chromium") or shutil.which("chromium-browser")
 
 
 def _apt(prefix: list[str], args: list[str]) -> None:
@@ -94,7 +102,7 @@ def install_system_packages() -> list[str]:
     """apt-get install what is missing, where possible; lines naming what could not be installed."""
     missing = _missing_packages()
     if not missing:
-        _say("system packages: compiler, Node.js, PostgreSQL and redis-server are present")
+        _say("system packages: compiler, Node.js, PostgreSQL, redis-server and Chromium are present")
         return []
     packages = " ".join(missing)
     prefix = _privilege()
@@ -152,6 +160,7 @@ def ensure_peers() -> list[Peer]:
     )
     postgres = Peer("PostgreSQL", "sudo apt-get install postgresql", keywords=("postgresql",))
     redis = Peer("redis-server", "sudo apt-get install redis-server", keywords=("redis",))
+    browser = Peer("Chromium", "sudo apt-get install chromium", keywords=("chromium",))
     _say("[1/4] local model: SmolLM2-135M served by llama-cpp-python")
     _ensure(model, local_model.ensure, (local_model.LocalModelError, OSError))
     _say("[2/4] llama-server: the same model behind llama.cpp's own server")
@@ -160,12 +169,14 @@ def ensure_peers() -> list[Peer]:
     )
     _say("[3/4] Portkey's open-source gateway, for the conformance table")
     _ensure(gateway, portkey_gateway.ensure, (portkey_gateway.PortkeyGatewayError, OSError))
-    _say("[4/4] PostgreSQL and redis-server")
+    _say("[4/4] PostgreSQL, redis-server and Chromium")
     postgres.ready = postgres_server.bin_dir() is not None
     postgres.status = "ready" if postgres.ready else "NOT INSTALLED"
     redis.ready = shutil.which("redis-server") is not None
     redis.status = "ready" if redis.ready else "NOT INSTALLED"
-    return [model, server, gateway, postgres, redis]
+    browser.ready = chromium() is not None
+    browser.status = "ready" if browser.ready else "NOT INSTALLED"
+    return [model, server, gateway, postgres, redis, browser]
 
 
 # --------------------------------------------------------------------------- summary

@@ -169,9 +169,9 @@ def sign_in(browser: Any, site: Site, who: str, **context: Any) -> tuple[Any, An
     return ctx, page, watch
 
 
-def shot(page: Any, name: str) -> None:
+def shot(page: Any, name: str, *, full_page: bool = True) -> None:
     SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=full_page)
 
 
 def test_sign_in_then_every_page_loads_cleanly(browser: Any, site: Site) -> None:
@@ -205,7 +205,7 @@ def test_overview_in_dark_mode_and_at_phone_width(browser: Any, site: Site) -> N
     page.wait_for_selector(".u-wrap")
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= 390, f"the page scrolls sideways at phone width ({width} px)"
-    shot(page, "overview-phone")
+    shot(page, "overview-phone", full_page=False)
     watch.clean()
     ctx.close()
 

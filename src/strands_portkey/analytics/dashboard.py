@@ -20,7 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, case, func, literal_column, select
+from sqlalchemy import ColumnElement, case, false, func, literal_column, select
 from sqlalchemy.orm import Session
 
 from ..errors import InvalidRequestError
@@ -31,7 +31,7 @@ from ..store.dashboard_tables import (
     latency_of_bin,
 )
 from ..store.tables import RequestRecordRow
-from .dashboard_rollups import DASHBOARD_SUMS
+from .dashboard_rollups import DASHBOARD_SUMS, EVERYONE
 from .queries import as_time, label
 
 __all__ = ["SPLITS", "WINDOWS", "Span", "overview", "span_of"]
@@ -113,16 +113,16 @@ def _record_sums() -> dict[str, ColumnElement[Any]]:
     }
 
 
-def _minute(session: Session, column: Any) -> ColumnElement[Any]:
+def _truncated(session: Session, column: Any, step: str) -> ColumnElement[Any]:
+    """``column`` cut to the start of its minute or day (hours are the rollups' own buckets)."""
     if session.get_bind().dialect.name == "postgresql":
-        return func.date_trunc("minute", column)
-    return func.strftime("%Y-%m-%d %H:%M:00", column)
+        return func.date_trunc(step, column)
+    return func.strftime("%Y-%m-%d %H:%M:00" if step == "minute" else "%Y-%m-%d 00:00:00", column)
 
 
 def _bin(column: Any) -> ColumnElement[Any]:
-    return case(
-        *((column < bound, index) for index, bound in enumerate(LATENCY_BOUNDS)), else_=len(LATENCY_BOUNDS)
-    )
+    whens = ((column < bound, index) for index, bound in enumerate(LATENCY_BOUNDS))
+    return case(*whens, else_=len(LATENCY_BOUNDS))
 
 
 def _number(name: str, value: Any) -> float | int:
@@ -131,53 +131,58 @@ def _number(name: str, value: Any) -> float | int:
     return float(value) if name in _FLOATS else int(value)
 
 
+def _mine(column: Any, owner: str | None) -> ColumnElement[bool]:
+    """A member's rows: its key user's (an empty user owns nothing: ``""`` is everyone's sums)."""
+    return column == owner if owner else false()
+
+
+def _bucket(session: Session, span: Span, column: Any) -> Any:
+    return column if span.step == "hour" else _truncated(session, column, span.step)
+
+
 def _sums_rows(
     session: Session, span: Span, split: str, owner: str | None
 ) -> list[tuple[dt.datetime, str, dict[str, Any]]]:
     """(bucket start, split key, sums) of the window, from the records (1h) or the rollups."""
     if span.step == "minute":
-        bucket, key, sums = (
-            _minute(session, R.created_at),
-            getattr(R, "model_id" if split == "model" else "provider"),
-            _record_sums(),
+        key = R.model_id if split == "model" else R.provider
+        sums = [c.label(n) for n, c in _record_sums().items()]
+        statement = select(
+            _truncated(session, R.created_at, "minute").label("bucket"), key.label("key"), *sums
         )
-        statement = select(bucket.label("bucket"), key.label("key"), *(c.label(n) for n, c in sums.items()))
         statement = statement.where(R.created_at >= span.start, R.created_at < span.end)
         if owner is not None:
-            statement = statement.where(R.key_user == owner)
+            statement = statement.where(_mine(R.key_user, owner))
     else:
         key = D.model_id if split == "model" else D.provider
         summed = [func.sum(getattr(D, name)).label(name) for name in DASHBOARD_SUMS]
-        statement = select(D.hour.label("bucket"), key.label("key"), *summed)
+        statement = select(_bucket(session, span, D.hour).label("bucket"), key.label("key"), *summed)
         statement = statement.where(D.hour >= span.start, D.hour < span.end)
-        if owner is not None:
-            statement = statement.where(D.key_user == owner)
+        statement = statement.where(_mine(D.key_user, owner) if owner is not None else D.key_user == EVERYONE)
     statement = statement.group_by(literal_column("bucket"), literal_column("key"))
-    return [
-        (
-            span.bucket_of(as_time(row.bucket)),
-            str(row.key),
-            {n: _number(n, row._mapping[n]) for n in DASHBOARD_SUMS},
-        )
-        for row in session.execute(statement)
-    ]
+    out = []
+    for row in session.execute(statement):
+        values = tuple(row)
+        sums_of = {name: _number(name, values[2 + i]) for i, name in enumerate(DASHBOARD_SUMS)}
+        out.append((span.bucket_of(as_time(values[0])), str(values[1]), sums_of))
+    return out
 
 
 def _latency_rows(session: Session, span: Span, owner: str | None) -> list[tuple[dt.datetime, int, int]]:
     """(bucket start, latency bin, count) of the window."""
     if span.step == "minute":
-        bucket, binned = _minute(session, R.created_at), _bin(R.latency_ms)
+        bucket, binned = _truncated(session, R.created_at, "minute"), _bin(R.latency_ms)
         statement = select(bucket.label("bucket"), binned.label("bin"), func.count().label("n"))
         statement = statement.where(R.created_at >= span.start, R.created_at < span.end)
         if owner is not None:
-            statement = statement.where(R.key_user == owner)
+            statement = statement.where(_mine(R.key_user, owner))
     else:
-        statement = select(L.hour.label("bucket"), L.bin.label("bin"), func.sum(L.count).label("n"))
+        bucket = _bucket(session, span, L.hour)
+        statement = select(bucket.label("bucket"), L.bin.label("bin"), func.sum(L.count).label("n"))
         statement = statement.where(L.hour >= span.start, L.hour < span.end)
-        if owner is not None:
-            statement = statement.where(L.key_user == owner)
+        statement = statement.where(_mine(L.key_user, owner) if owner is not None else L.key_user == EVERYONE)
     statement = statement.group_by(literal_column("bucket"), literal_column("bin"))
-    return [(span.bucket_of(as_time(r.bucket)), int(r.bin), int(r.n)) for r in session.execute(statement)]
+    return [(span.bucket_of(as_time(b)), int(i), int(n)) for b, i, n in session.execute(statement)]
 
 
 # ------------------------------------------------------------------ shaping the answer

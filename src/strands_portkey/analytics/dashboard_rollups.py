@@ -3,6 +3,8 @@
 Called by :func:`~strands_portkey.analytics.rollups.store_rows` in the transaction that inserts
 the records, with the same upsert (``INSERT .. ON CONFLICT DO UPDATE``) on SQLite and PostgreSQL,
 so several gateway processes can share one database and the tables never disagree with the rows.
+Each request is summed twice: into everyone's rows (``key_user`` ``""``, what an admin reads) and,
+when a gateway key made it, into its key user's rows (what that member reads).
 """
 
 from __future__ import annotations
@@ -15,7 +17,10 @@ from sqlalchemy.orm import Session
 
 from ..store.dashboard_tables import DashboardLatencyRow, DashboardRollupRow, latency_bin
 
-__all__ = ["DASHBOARD_SUMS", "dashboard_sums", "latency_counts", "store_dashboard"]
+__all__ = ["DASHBOARD_SUMS", "EVERYONE", "dashboard_sums", "latency_counts", "store_dashboard"]
+
+EVERYONE = ""
+"""The ``key_user`` of the rows that sum every request (an admin's view): a key's user is never empty."""
 
 DASHBOARD_SUMS = (
     "requests",
@@ -60,25 +65,35 @@ def _add(entry: dict[str, Any], row: Mapping[str, Any]) -> None:
         entry[f"guard_{verdict}"] += 1
 
 
+def _owners(row: Mapping[str, Any]) -> tuple[str, ...]:
+    """Where a row is summed: everyone's sums (``""``), and its key user's when it has one."""
+    user = row.get("key_user")
+    return (EVERYONE, user) if user else (EVERYONE,)
+
+
 def dashboard_sums(rows: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
-    """The hourly sums of ``rows`` (``to_row`` rows), one per hour, model, provider and key user."""
+    """Hourly sums of ``rows`` (``to_row`` rows) per model and provider: everyone's, each key user's."""
     sums: dict[tuple[dt.datetime, str, str, str], dict[str, Any]] = {}
+    names = ("hour", "model_id", "provider", "key_user")
     for row in rows:
-        key = (_hour(row["created_at"]), row["model_id"], row["provider"], row.get("key_user") or "")
-        entry = sums.get(key)
-        if entry is None:
-            names = ("hour", "model_id", "provider", "key_user")
-            entry = sums[key] = dict(zip(names, key, strict=True)) | dict.fromkeys(DASHBOARD_SUMS, 0)
-        _add(entry, row)
+        hour = _hour(row["created_at"])
+        for owner in _owners(row):
+            key = (hour, row["model_id"], row["provider"], owner)
+            entry = sums.get(key)
+            if entry is None:
+                entry = sums[key] = dict(zip(names, key, strict=True)) | dict.fromkeys(DASHBOARD_SUMS, 0)
+            _add(entry, row)
     return list(sums.values())
 
 
 def latency_counts(rows: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
-    """How many of ``rows`` fell in each (hour, key user, latency bin)."""
+    """How many of ``rows`` fell in each (hour, latency bin): everyone's, and each key user's."""
     counts: dict[tuple[dt.datetime, str, int], int] = {}
     for row in rows:
-        key = (_hour(row["created_at"]), row.get("key_user") or "", latency_bin(row["latency_ms"]))
-        counts[key] = counts.get(key, 0) + 1
+        hour, index = _hour(row["created_at"]), latency_bin(row["latency_ms"])
+        for owner in _owners(row):
+            key = (hour, owner, index)
+            counts[key] = counts.get(key, 0) + 1
     return [{"hour": h, "key_user": u, "bin": b, "count": n} for (h, u, b), n in counts.items()]
 
 

@@ -13,7 +13,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, false, func, select
 from sqlalchemy.orm import Session
 
 from ..store.tables import RequestRecordRow
@@ -53,8 +53,8 @@ def _filtered(statement: Select[Any], filters: LogFilters, owner: str | None) ->
         statement = statement.where(R.created_at >= filters.since)
     if filters.until is not None:
         statement = statement.where(R.created_at < filters.until)
-    if owner is not None:
-        statement = statement.where(R.key_user == owner)
+    if owner is not None:  # a member: its key user's requests (an empty user owns none)
+        statement = statement.where(R.key_user == owner if owner else false())
     return statement
 
 
@@ -101,7 +101,7 @@ def list_requests(
 def find_request(session: Session, request_id: str, owner: str | None) -> dict[str, Any] | None:
     """One request whole (its route, tokens, cost, guardrails), or None if absent or not the owner's."""
     row = session.get(R, request_id)
-    if row is None or (owner is not None and row.key_user != owner):
+    if row is None or (owner is not None and (not owner or row.key_user != owner)):
         return None
     detail = row.route_detail or {}
     metadata = {k: v for k, v in (row.request_metadata or {}).items() if not k.startswith("_")}

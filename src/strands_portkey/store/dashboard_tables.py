@@ -1,7 +1,7 @@
 """The dashboard's rollups (migration 0011): hourly sums per key owner, and latency histograms.
 
 ``request_rollups`` (the analytics API's) has no user dimension, so a member's dashboard would have
-to scan records; these tables add the key's user (``key_user``, ``''`` without gateway keys) and
+to scan records; these tables add the key's user (``key_user``; ``''`` holds everyone's sums) and
 the sums only the dashboard shows: cache hits and the money they saved, fallbacks that rescued a
 request, guardrail verdicts. ``dashboard_latency`` counts requests per hour, key user and latency
 bin (:data:`LATENCY_BOUNDS`, 24 bins a decade: a percentile read from it is within about 5 %), so

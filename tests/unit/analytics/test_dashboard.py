@@ -237,6 +237,9 @@ def test_a_member_sees_only_requests_made_with_its_keys(stored: ControlPlane) ->
         everyone = _overview(stored, window)["totals"]
         assert ana["requests"] + eve["requests"] == everyone["requests"]
     assert _overview(stored, "30d", owner="eve")["totals"]["requests"] == 2
+    for window in ("1h", "30d"):  # "" is everyone's sums: a key user can never be empty
+        assert _overview(stored, window, owner="")["totals"]["requests"] == 0
+    assert _log(stored, owner="")["total"] == 0
     assert _overview(stored, "30d", owner="nobody")["totals"]["p50"] is None
 
 

@@ -10,7 +10,6 @@ directory at start (no path walking), with a Content-Security-Policy that allows
 from __future__ import annotations
 
 import logging
-from functools import cache
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, quote
@@ -47,16 +46,15 @@ _SECURITY = {
 _MAX_FORM = 4096
 
 
-@cache
 def _assets() -> dict[str, Path]:
-    """Every file under ``static/`` by its relative path (made once: nothing else is served)."""
+    """Every file under ``static/`` by its relative path (listed once per app: nothing else is served)."""
     return {
         p.relative_to(STATIC).as_posix(): p for p in STATIC.rglob("*") if p.is_file() and p.suffix in _TYPES
     }
 
 
-def _file(name: str, cache_seconds: int = 0) -> Response:
-    path = _assets().get(name)
+def _file(assets: dict[str, Path], name: str, cache_seconds: int = 0) -> Response:
+    path = assets.get(name)
     if path is None:
         raise HTTPException(404)
     headers = dict(_SECURITY)
@@ -69,10 +67,10 @@ def _to_login(request: Request) -> RedirectResponse:
     return RedirectResponse(f"/ui/login?next={quote(request.url.path, safe='/')}", status_code=303)
 
 
-def _page(request: Request, caller: Caller) -> Response:
+def _page(assets: dict[str, Path], request: Request, caller: Caller) -> Response:
     if caller.role == "public":
         return _to_login(request)
-    return _file("app.html")
+    return _file(assets, "app.html")
 
 
 def _next_page(value: str | None) -> str:
@@ -96,6 +94,7 @@ def _login_failed(reason: str, target: str) -> RedirectResponse:
 def router() -> APIRouter:
     """The dashboard's pages, session routes and static files."""
     r = APIRouter(include_in_schema=False)
+    assets = _assets()
 
     @r.get("/ui")
     def home() -> Response:
@@ -105,7 +104,7 @@ def router() -> APIRouter:
     def login_page(request: Request, caller: CallerDep) -> Response:
         if caller.role != "public":
             return RedirectResponse(_next_page(request.query_params.get("next")), status_code=303)
-        return _file("login.html")
+        return _file(assets, "login.html")
 
     @r.post("/ui/login")
     async def login(request: Request) -> Response:
@@ -155,16 +154,16 @@ def router() -> APIRouter:
 
     @r.get("/ui/static/{name:path}")
     def static(name: str) -> Response:
-        return _file(name, cache_seconds=300)
+        return _file(assets, name, cache_seconds=300)
 
     @r.get("/ui/requests/{request_id}")
     def request_page(request_id: str, request: Request, caller: CallerDep) -> Response:
-        return _page(request, caller)
+        return _page(assets, request, caller)
 
     for page in PAGES:
 
         def show(request: Request, caller: CallerDep) -> Response:
-            return _page(request, caller)
+            return _page(assets, request, caller)
 
         r.add_api_route(f"/ui/{page}", show, methods=["GET"], name=f"ui_{page}")
     return r

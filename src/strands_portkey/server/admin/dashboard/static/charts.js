@@ -13,10 +13,15 @@
     return [1, 2, 3, 4, 5, 6, 7].map((i) => css("--s" + i));
   };
 
-  function axis(format) {
+  // whole-number steps for counts (no "0.5 requests" ticks)
+  const COUNT_STEPS = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1e3, 2e3, 5e3, 1e4, 2e4, 5e4, 1e5, 2e5, 5e5, 1e6, 1e7, 1e8, 1e9];
+
+  function axis(format, counts) {
     const stroke = css("--muted");
     const grid = { stroke: css("--grid"), width: 1 };
-    return { stroke, grid, ticks: { stroke: css("--grid"), width: 1 }, values: format ? (u, ticks) => ticks.map(format) : undefined, size: 62 };
+    const out = { stroke, grid, ticks: { stroke: css("--grid"), width: 1 }, values: format ? (u, ticks) => ticks.map(format) : undefined, size: 62 };
+    if (counts) out.incrs = COUNT_STEPS;
+    return out;
   }
 
   function options(spec, width) {
@@ -27,7 +32,7 @@
       cursor: { focus: { prox: 24 }, drag: { x: false, y: false } },
       legend: { live: true },
       scales: { x: { time: true }, y: { range: (u, min, max) => [Math.min(0, min || 0), max > 0 ? max * 1.1 : 1] } },
-      axes: [axis(null), axis(spec.format)],
+      axes: [axis(null), axis(spec.format, spec.counts)],
       series: [
         { value: (u, v) => (v === null || v === undefined ? "–" : new Date(v * 1000).toLocaleString(undefined, { month: "short", day: "numeric", hour: "2-digit", minute: "2-digit" })) },
         ...spec.series.map((s, i) => ({

@@ -28,17 +28,17 @@
     const by = (metric) => (groups.length ? groups.map((g) => ({ label: g.name, values: g.series[metric] })) : [{ label: "all", values: s[metric] }]);
     const split = data.split === "model" ? "by model" : "by provider";
     return [
-      { id: "requests", title: "Requests " + split, format: fmt.compact, series: by("requests") },
-      { id: "tokens", title: "Tokens " + split, format: fmt.compact, series: by("total_tokens") },
+      { id: "requests", counts: true, title: "Requests " + split, format: fmt.compact, series: by("requests") },
+      { id: "tokens", counts: true, title: "Tokens " + split, format: fmt.compact, series: by("total_tokens") },
       { id: "cost", title: "Cost (USD) " + split, format: fmt.usd, series: by("cost_usd") },
-      { id: "errors", title: "Errors " + split, format: fmt.compact, series: by("errors") },
+      { id: "errors", counts: true, title: "Errors " + split, format: fmt.compact, series: by("errors") },
       { id: "latency", title: "Latency", format: fmt.ms, series: [
         { label: "p50", values: s.p50 }, { label: "p95", values: s.p95 }, { label: "p99", values: s.p99 }, { label: "TTFT (mean)", values: s.ttft_avg }] },
       { id: "error-rate", title: "Error rate", format: fmt.pct, series: [{ label: "error rate", values: s.error_rate }] },
       { id: "cache", title: "Cache hit rate", format: fmt.pct, series: [{ label: "hit rate", values: s.cache_hit_rate }] },
       { id: "saved", title: "Saved by the cache (USD)", format: fmt.usd, series: [{ label: "saved", values: s.saved_usd }] },
-      { id: "rescued", title: "Fallback rescues", format: fmt.compact, series: [{ label: "rescued", values: s.rescued }] },
-      { id: "guardrails", title: "Guardrail verdicts", format: fmt.compact, series: [
+      { id: "rescued", counts: true, title: "Fallback rescues", format: fmt.compact, series: [{ label: "rescued", values: s.rescued }] },
+      { id: "guardrails", counts: true, title: "Guardrail verdicts", format: fmt.compact, series: [
         { label: "passed", values: s.guard_passed, color: SPK.palette()[4] },
         { label: "failed", values: s.guard_failed, color: SPK.palette()[2] },
         { label: "denied", values: s.guard_denied, color: SPK.palette()[3] }] },

@@ -50,7 +50,7 @@
     const list = el("div", { id: "request-list" }, el("p", { class: "empty", text: "Loading…" }));
     const status = el("span", { class: "muted small", role: "status", "aria-live": "polite" });
     main.append(el("div", { class: "page-head" }, el("div", {}, el("h1", { text: "Requests" }),
-      el("p", { class: "muted", text: "Every request through the gateway, newest first. Open one to see its whole route." })), status),
+      el("p", { class: "muted" }, "Every request through the gateway, newest first. Open one to see its whole route. ", status))),
       filterForm(values, (next) => {
         Object.keys(values).forEach((k) => delete values[k]);
         Object.assign(values, next);

@@ -22,6 +22,7 @@ from starlette.routing import Route
 from .caller import CallerDep, current_caller
 from .docs import install_docs
 from .errors import install_error_handlers
+from .openapi import install_openapi
 from .services import AdminServices
 
 if TYPE_CHECKING:
@@ -90,6 +91,7 @@ def admin_app(state: ServerState) -> FastAPI:
     app.state.services = AdminServices(state)
     install_error_handlers(app)
     install_docs(app)
+    install_openapi(app)
     for router in admin_routers():
         app.include_router(router)
     return app

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from ...controlplane.api_keys import ApiKeys
     from ...controlplane.api_keys_view import CallerApiKeys
     from ...controlplane.configs_api import Configs
+    from ...controlplane.prompts_api import Prompts
     from ...controlplane.providers_api import Providers
     from ..state import ServerState
     from .caller import Caller
@@ -128,6 +129,12 @@ class AdminServices:
         organization = None if allow_list else caller.actor.organization_id
         scope = ConfigScope(organization, frozenset(named))
         return Configs(self.plane, actor=caller.actor, scope=scope, on_hidden=on_hidden)
+
+    def prompts_for(self, caller: Caller) -> Prompts:
+        """``gw.prompts`` writing as ``caller`` (versions and new prompts name their author)."""
+        from ...controlplane.prompts_api import Prompts
+
+        return Prompts(self.plane, actor=caller.actor)
 
 
 def services_of(request: Request) -> AdminServices:

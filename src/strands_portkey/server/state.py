@@ -211,7 +211,7 @@ class ServerState:
             from ..limits.redis import RedisLimits
 
             engine = RedisLimits(self.settings.redis_url, fail_open=self.settings.limits_fail_open)
-        authenticator = GatewayKeyAuth(ApiKeys(self.plane), self.settings.env)
+        authenticator = GatewayKeyAuth(ApiKeys(self.plane, limits=engine), self.settings.env)
         return authenticator, KeyLimiter(engine, self.estimate_cost), saved or saved_configs_of(self.plane)
 
     def _shared_state(self) -> SharedState | None:

@@ -19,10 +19,12 @@ from typing import TYPE_CHECKING
 from fastapi import APIRouter, Depends, FastAPI
 from starlette.routing import Route
 
+from .body_limit import ADMIN_MAX_BODY_BYTES, BodyLimit
 from .caller import CallerDep, current_caller
 from .dashboard import data, pages
 from .docs import install_docs
 from .errors import install_error_handlers
+from .openapi import install_openapi
 from .services import AdminServices
 
 if TYPE_CHECKING:
@@ -58,7 +60,16 @@ def _me_router() -> APIRouter:
 
 def admin_routers() -> list[APIRouter]:
     """Every resource's router, in the order their routes are matched."""
-    return [_me_router(), data.router(), pages.router()]
+    from . import api_keys, configs, prompts
+
+    return [
+        _me_router(),
+        api_keys.router(),
+        configs.router(),
+        prompts.router(),
+        data.router(),
+        pages.router(),
+    ]
 
 
 def served_routes(app: FastAPI, routers: list[APIRouter] | None = None) -> set[tuple[str, str]]:
@@ -88,7 +99,9 @@ def admin_app(state: ServerState) -> FastAPI:
     app.state.server = state
     app.state.services = AdminServices(state)
     install_error_handlers(app)
+    app.add_middleware(BodyLimit, max_bytes=min(ADMIN_MAX_BODY_BYTES, state.settings.max_body_bytes))
     install_docs(app)
+    install_openapi(app)
     for router in admin_routers():
         app.include_router(router)
     return app

@@ -42,6 +42,32 @@ ADMIN = "spk-dashboard-admin-0123456789abcdefghijklmnopq"
 SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 PAGES = ("overview", "requests", "providers", "models", "configs")
 WAIT_MS = 15_000
+SAVED_CONFIG = {
+    "strategy": {"mode": "fallback", "on_status_codes": [429, 503]},
+    "retry": {"attempts": 2},
+    "override_params": {"temperature": 0.3},
+    "targets": [
+        {
+            "name": "primary",
+            "provider": "openai",
+            "virtual_key": "openai-prod",
+            "override_params": {"model": "gpt-4o"},
+        },
+        {
+            "name": "backup",
+            "strategy": {"mode": "loadbalance"},
+            "targets": [
+                {
+                    "provider": "anthropic",
+                    "virtual_key": "anthropic-1",
+                    "weight": 3,
+                    "override_params": {"model": "claude-sonnet"},
+                },
+                {"provider": "groq", "virtual_key": "groq-1", "weight": 1, "retry": {"attempts": 0}},
+            ],
+        },
+    ],
+}
 
 
 @dataclass
@@ -59,9 +85,9 @@ class Site:
         return self.server.url
 
 
-def _create_key(home: Path, name: str, user: str, organization: str) -> tuple[str, str]:
+def _create_key(home: Path, name: str, user: str, organization: str, *limits: str) -> tuple[str, str]:
     env = server_env(home, {"STRANDS_PORTKEY_MASTER_KEY": MASTER})
-    args = ["keys", "create", "--name", name, "--user", user, "--organization", organization]
+    args = ["keys", "create", "--name", name, "--user", user, "--organization", organization, *limits]
     done = subprocess.run(
         [*command(), *args], env=env, capture_output=True, text=True, timeout=120, check=False
     )
@@ -99,7 +125,8 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
         # the store exists before the keys are made: start once, then make the keys, then serve
         with running_server(home, env=env, no_auth=False):
             pass
-        ana, ana_id = _create_key(home, "ana-laptop", "ana", "acme")
+        limits = ("--rate-limits", '[{"type": "requests", "unit": "rpm", "value": 60}]')
+        ana, ana_id = _create_key(home, "ana-laptop", "ana", "acme", *limits)
         eve, eve_id = _create_key(home, "eve-ci", "eve", "globex")
         with running_server(home, env=env, no_auth=False) as server:
             site = Site(
@@ -108,6 +135,9 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
             site.served = set(httpx.get(f"{server.url}/openapi.json", timeout=10).json()["paths"])
             chat(site, "ana", "warm", "ana-first", fallback=True)
             chat(site, "eve", "warm", "eve-private-trace")
+            saved = {"name": "support-bot", "config": SAVED_CONFIG}
+            made = httpx.post(f"{server.url}/api/configs", json=saved, headers={"x-portkey-api-key": ADMIN})
+            assert made.status_code == 201, made.text
             yield site
 
 
@@ -189,7 +219,8 @@ def test_sign_in_then_every_page_loads_cleanly(browser: Any, site: Site) -> None
         page.wait_for_load_state("networkidle")
         assert page.locator("h1").first.inner_text()
         assert page.locator(f'nav a[data-page="{name}"]').get_attribute("aria-current") == "page"
-        shot(page, name)
+        if name != "configs":  # drawn with its tree by the configs test
+            shot(page, name)
     watch.clean()
     ctx.close()
 
@@ -303,5 +334,45 @@ def test_logout_ends_the_session_in_the_browser(browser: Any, site: Site) -> Non
     assert not [c for c in ctx.cookies() if c["name"] == "spk_session"]
     page.goto(f"{site.url}/ui/requests")
     assert "/ui/login" in page.url
+    watch.clean()
+    ctx.close()
+
+
+def test_a_saved_config_is_drawn_as_a_tree_and_a_bad_one_shows_its_error_at_the_node(
+    browser: Any, site: Site
+) -> None:
+    ctx, page, watch = sign_in(browser, site, "admin")
+    page.goto(f"{site.url}/ui/configs")
+    page.wait_for_selector("#config-tree .tree")  # the first saved config is drawn at once
+    nodes = page.locator("#config-tree .node")
+    assert nodes.count() == 5
+    anthropic = page.locator('.node[data-path="config.targets[1].targets[0]"]').inner_text()
+    assert "weight 3 (75 %)" in anthropic
+    assert "inherits" in anthropic
+    assert "temperature=0.3" in anthropic
+    assert "retry" in anthropic
+    shot(page, "configs")
+    bad = {
+        "strategy": {"mode": "fallback"},
+        "targets": [{"provider": "openai"}, {"provider": "openai", "weight": -2}],
+    }
+    page.fill("#config-text", json.dumps(bad))
+    page.click("text=Draw and check")
+    marked = page.locator(".node.error")
+    marked.wait_for()
+    assert marked.get_attribute("data-path") == "config.targets[1]"
+    assert "weight" in marked.inner_text()
+    watch.clean()
+    ctx.close()
+
+
+def test_keys_show_their_usage_against_their_limits(browser: Any, site: Site) -> None:
+    ctx, page, watch = sign_in(browser, site, "ana")
+    page.goto(f"{site.url}/ui/providers")
+    row = page.locator("tr", has_text="ana-laptop")
+    row.wait_for()
+    expect = playwright_api.expect
+    expect(row).to_contain_text("/ 60 requests per minute", timeout=WAIT_MS)
+    assert page.locator("tr", has_text="eve-ci").count() == 0  # a member manages its own keys only
     watch.clean()
     ctx.close()

@@ -54,12 +54,12 @@
     return targets.some((_, i) => errorPath === `${path}.targets[${i}]` || errorPath.startsWith(`${path}.targets[${i}].`) || errorPath.startsWith(`${path}.targets[${i}][`));
   }
 
-  async function draw(holder, config) {
+  async function draw(holder, config, title) {
     holder.replaceChildren(el("p", { class: "empty", text: "Drawing…" }));
     try {
       const answer = await SPK.api("/api/dashboard/config-tree", { method: "POST", json: { config } });
       if (answer.valid) {
-        holder.replaceChildren(el("p", {}, el("span", { class: "badge ok", text: "valid" })), el("ul", { class: "tree", "aria-label": "Config tree" }, planNode(answer.tree, null)));
+        holder.replaceChildren(el("p", {}, title ? el("strong", { text: title + " " }) : null, el("span", { class: "badge ok", text: "valid" })), el("ul", { class: "tree", "aria-label": "Config tree" }, planNode(answer.tree, null)));
       } else {
         holder.replaceChildren(el("p", { class: "notice error", role: "alert" }, el("strong", { text: answer.error.path + ": " }), answer.error.message),
           el("ul", { class: "tree", "aria-label": "Config tree with the error marked" }, rawNode(config, "config", answer.error)));
@@ -72,7 +72,7 @@
   SPK.pages.configs = function (main) {
     main.append(el("div", { class: "page-head" }, el("div", {}, el("h1", { text: "Configs" }),
       el("p", { class: "muted", text: "Routing configs as the gateway runs them: strategy, targets, weights and what each target inherits." }))));
-    const tree = el("div", { id: "config-tree" }, el("p", { class: "muted", text: "Choose a saved config, or paste one below." }));
+    const tree = el("div", { id: "config-tree" }, el("p", { class: "muted", text: "Choose a saved config, or paste one in \"Check a config\"." }));
     const saved = el("section", { class: "panel", "aria-label": "Saved configs" }, el("h2", { text: "Saved configs" }), el("p", { class: "empty", text: "Loading…" }));
     const text = el("textarea", { id: "config-text", "aria-label": "Config JSON", spellcheck: "false",
       placeholder: '{"strategy": {"mode": "fallback"}, "targets": [{"provider": "openai"}, {"provider": "anthropic"}]}' });
@@ -97,12 +97,13 @@
         const configs = listOf(await SPK.api("/api/configs?limit=100"));
         const content = configs.length
           ? SPK.table([
-              { label: "Name", value: (c) => el("button", { type: "button", class: "ghost", text: c.name || c.id, onclick: () => draw(tree, c.config || {}) }) },
+              { label: "Name", value: (c) => el("button", { type: "button", class: "ghost", text: c.name || c.id, onclick: () => draw(tree, c.config || {}, c.name) }) },
               { label: "Id", value: (c) => el("span", { class: "mono", text: c.id }) },
               { label: "Version", num: true, value: (c) => String(c.version ?? c.latest_version ?? "–") },
             ], configs)
           : el("p", { class: "muted", text: "No saved configs yet." });
         saved.replaceChildren(el("h2", { text: "Saved configs" }), content);
+        if (configs.length) draw(tree, configs[0].config || {}, configs[0].name);
       } catch (error) {
         if (error.status === 401) return;
         saved.replaceChildren(el("h2", { text: "Saved configs" }), SPK.missingRoute(error) ? SPK.unavailable("Saved configs", "/api/configs") : SPK.errorBox(error));

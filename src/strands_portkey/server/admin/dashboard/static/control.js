@@ -96,28 +96,41 @@
     return el("div", { class: "creds" }, await draw());
   }
 
-  function usage(k) {
-    const limits = pick(k, "limits") || {};
-    const used = pick(k, "usage") || {};
+  // a key's limits and what it used of them now (GET /api/keys/{id}/usage)
+  function usageText(u) {
     const parts = [];
-    for (const [name, limit] of Object.entries(limits)) {
-      if (limit === null || limit === undefined || typeof limit === "object") continue;
-      const value = used[name];
-      parts.push(name.replace(/_/g, " ") + ": " + (value === undefined ? "?" : fmt.compact(value)) + " / " + fmt.compact(limit));
+    for (const r of u.rate_limits || []) {
+      const used = r.remaining === null || r.remaining === undefined ? "?" : fmt.compact(Math.max(r.value - r.remaining, 0));
+      const per = { rps: "second", rpm: "minute", rph: "hour", rpd: "day" }[r.unit] || r.unit;
+      parts.push(`${used} / ${fmt.compact(r.value)} ${r.type} per ${per}`);
     }
-    return parts.length ? parts.join(" · ") : "no limits";
+    for (const l of u.usage_limits || []) {
+      const used = l.used === null || l.used === undefined ? "?" : fmt.compact(l.used);
+      parts.push(`${used} / ${fmt.compact(l.credit_limit)} credits` + (l.periodic_reset ? " this " + l.periodic_reset.replace("ly", "") : "") + (l.alerting ? " (alert)" : ""));
+    }
+    if (!parts.length) return "no limits";
+    return parts.join(" · ") + (u.counted_in ? "" : " (not counted on this server)");
+  }
+
+  function usageCell(k) {
+    const cell = el("span", { class: "muted", text: "…" });
+    SPK.api(`/api/keys/${encodeURIComponent(k.id)}/usage`)
+      .then((u) => { cell.className = ""; cell.textContent = usageText(u); })
+      .catch((error) => { cell.textContent = SPK.missingRoute(error) ? "–" : error.message; });
+    return cell;
   }
 
   async function gatewayKeys() {
     const keys = listOf(await SPK.api("/api/keys?limit=100"));
     if (!keys.length) return el("p", { class: "muted", text: "No gateway API keys yet." });
+    const state = { active: "ok", expired: "warn", revoked: "bad" };
     return SPK.table([
       { label: "Name", value: (k) => k.name },
-      { label: "Id", value: (k) => el("span", { class: "mono", text: k.id }) },
-      { label: "User", value: (k) => pick(k, "user") || "–" },
-      { label: "Role", value: (k) => el("span", { class: "badge", text: pick(k, "role") || "member" }) },
-      { label: "State", value: (k) => { const revoked = pick(k, "revoked_at", "revokedAt"); return el("span", { class: "badge " + (revoked ? "bad" : "ok"), text: revoked ? "revoked" : "active" }); } },
-      { label: "Usage against limits", value: (k) => usage(k) },
+      { label: "Key", value: (k) => el("span", { class: "mono", text: k.masked_key || k.id }) },
+      { label: "User", value: (k) => (k.user || "–") + (k.organization_id ? " · " + k.organization_id : "") },
+      { label: "Role", value: (k) => el("span", { class: "badge", text: k.role || "member" }) },
+      { label: "State", value: (k) => el("span", { class: "badge " + (state[k.status] || ""), text: k.status || "active" }) },
+      { label: "Usage against limits", value: (k) => (k.status === "active" ? usageCell(k) : "–") },
     ], keys);
   }
 

@@ -97,7 +97,8 @@ def _create_key(home: Path, name: str, user: str, organization: str, *limits: st
 
 
 def chat(site: Site, who: str, scenario: str, trace: str, *, fallback: bool = False) -> httpx.Response:
-    """One request through the gateway as ``who``; with ``fallback`` its first target answers 503."""
+    """One request through the gateway as ``who``; with ``fallback`` its first target answers 503
+    (and an input guardrail runs)."""
     targets = [
         {"provider": "openai", "api_key": f"sk-{name}", "custom_host": site.upstream.base_url(scenario, name)}
         for name in (("a", "b") if fallback else ("b",))
@@ -105,7 +106,9 @@ def chat(site: Site, who: str, scenario: str, trace: str, *, fallback: bool = Fa
     if fallback:
         site.upstream.script(scenario, "a", [fail(503)])
     site.upstream.script(scenario, "b", [ok()])
-    config = {"strategy": {"mode": "fallback"}, "targets": targets}
+    config: dict[str, Any] = {"strategy": {"mode": "fallback"}, "targets": targets}
+    if fallback:  # and a guardrail that passes ("hi" holds no secret)
+        config["input_guardrails"] = [{"default.contains": {"operator": "none", "words": ["secret"]}}]
     headers = {
         "x-portkey-api-key": site.keys[who],
         "x-portkey-config": json.dumps(config),
@@ -281,6 +284,9 @@ def test_a_request_shows_its_fallback_path(browser: Any, site: Site) -> None:
     assert "config.targets[1]" in steps.nth(1).inner_text()
     assert "fallback" in steps.nth(1).inner_text()
     assert page.locator("text=rescued by a fallback").count() == 1
+    guardrails = page.locator("section", has_text="Guardrails").locator("tbody tr").all_inner_texts()
+    assert guardrails  # inherited by both targets: it ran before each attempt
+    assert all("passed" in row and "default.contains" in row for row in guardrails)
     shot(page, "request-detail")
     watch.clean()
     ctx.close()

@@ -1,7 +1,8 @@
 """The dashboard's request log: recorded requests, newest first, filtered; and one request whole.
 
 Reads ``request_records`` through its indexes: ``created_at`` for the newest page, ``(key_user,
-created_at)`` for a member's own requests, ``trace_id`` for a trace. ``total`` is counted up to
+created_at)`` for a member's own requests, ``trace_id`` for a trace, ``(model_id, created_at)``
+and ``(provider, created_at)`` for a model's or a provider's. ``total`` is counted up to
 :data:`COUNT_CAP` (counting a million filtered rows on every page would cost more than the page):
 past it the answer says ``total_capped``. ``owner`` narrows every read to requests made with that
 user's keys; a request of someone else is *not found*, as if it did not exist.

@@ -217,6 +217,8 @@ class RequestRecordRow(Base):
         Index("ix_request_records_provider_latency", "provider", "latency_ms", "created_at"),
         Index("ix_request_records_prompt", "prompt_id", "prompt_version", "created_at"),
         Index("ix_request_records_key_user", "key_user", "created_at"),
+        Index("ix_request_records_model_time", "model_id", "created_at"),
+        Index("ix_request_records_provider_time", "provider", "created_at"),
         Index("ix_request_records_trace", "trace_id"),
     )
 

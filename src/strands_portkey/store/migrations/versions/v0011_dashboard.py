@@ -3,7 +3,7 @@
 ``request_records`` gains ``api_key_id``, ``key_user``, ``organization_id`` (the gateway key's
 identity), ``saved_usd`` (what a cache hit would have cost), ``route_detail`` (attempts, guardrail
 hooks), ``rescued`` (a fallback saved it) and ``guard_verdict``, with indexes for a member's
-own records and for trace ids.
+own records, trace ids, and the log by model or provider.
 ``dashboard_rollups`` and ``dashboard_latency`` (see :mod:`strands_portkey.store.dashboard_tables`)
 are filled from the records already stored, so the dashboard shows history from the first load.
 
@@ -54,6 +54,9 @@ def upgrade() -> None:
         batch.add_column(sa.Column("guard_verdict", sa.String(10), nullable=True))
     op.create_index("ix_request_records_key_user", "request_records", ["key_user", "created_at"])
     op.create_index("ix_request_records_trace", "request_records", ["trace_id"])
+    # the log filtered by model or provider, newest first (the latency indexes would need a sort)
+    op.create_index("ix_request_records_model_time", "request_records", ["model_id", "created_at"])
+    op.create_index("ix_request_records_provider_time", "request_records", ["provider", "created_at"])
     key = [
         sa.Column("hour", UTCDateTime(), primary_key=True),
         sa.Column("model_id", sa.String(200), primary_key=True),
@@ -98,6 +101,8 @@ def downgrade() -> None:
     """Drop the rollup tables, the indexes and the columns."""
     op.drop_table("dashboard_latency")
     op.drop_table("dashboard_rollups")
+    op.drop_index("ix_request_records_provider_time", table_name="request_records")
+    op.drop_index("ix_request_records_model_time", table_name="request_records")
     op.drop_index("ix_request_records_trace", table_name="request_records")
     op.drop_index("ix_request_records_key_user", table_name="request_records")
     with op.batch_alter_table("request_records") as batch:

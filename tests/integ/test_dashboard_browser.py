@@ -382,3 +382,41 @@ def test_keys_show_their_usage_against_their_limits(browser: Any, site: Site) ->
     assert page.locator("tr", has_text="eve-ci").count() == 0  # a member manages its own keys only
     watch.clean()
     ctx.close()
+
+
+def test_a_credentials_test_button_changes_its_state(browser: Any, site: Site) -> None:
+    check = "/api/ai-providers/{providerId}/credentials/{credentialId}/check"
+    if check not in site.served:
+        pytest.skip(f"this server does not serve {check}")
+    admin = {"x-portkey-api-key": ADMIN}
+    site.upstream.script("provider-check", "a", [fail(401)])  # the provider now refuses the key
+    provider = {
+        "name": "scripted",
+        "displayName": "Scripted",
+        "baseUrl": site.upstream.base_url("provider-check", "a"),
+    }
+    made = httpx.post(f"{site.url}/api/ai-providers", json=provider, headers=admin, timeout=30)
+    assert made.status_code == 201, made.text
+    credential = {"name": "Primary Key", "value": "sk-test-primary-0001", "credentialType": "api_key"}
+    added = httpx.post(
+        f"{site.url}/api/ai-providers/{made.json()['id']}/credentials",
+        params={"validate": "false"},
+        json=credential,
+        headers=admin,
+        timeout=30,
+    )
+    assert added.status_code == 201, added.text
+    ctx, page, watch = sign_in(browser, site, "admin")
+    page.goto(f"{site.url}/ui/providers")
+    row = page.locator("tr", has_text="Primary Key")
+    expect = playwright_api.expect
+    expect(row.locator("[data-state]")).to_have_attribute("data-state", "active", timeout=WAIT_MS)
+    assert "sk-test-primary-0001" not in page.content()  # masked
+    row.locator("button.test").focus()
+    page.keyboard.press("Enter")
+    expect(page.locator("tr", has_text="Primary Key").locator("[data-state]")).to_have_attribute(
+        "data-state", "inactive", timeout=WAIT_MS
+    )
+    shot(page, "providers")
+    watch.clean()
+    ctx.close()

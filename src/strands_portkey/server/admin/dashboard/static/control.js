@@ -7,17 +7,22 @@
   const pick = (o, ...names) => { for (const n of names) if (o && o[n] !== undefined && o[n] !== null) return o[n]; return undefined; };
   const listOf = (answer) => (Array.isArray(answer) ? answer : (answer && (answer.data || answer.providers || answer.keys)) || []);
 
-  async function section(main, title, routes, draw) {
+  // a panel filled by draw(); returns a function that draws it again
+  function section(main, title, routes, draw) {
     const box = el("section", { class: "panel", "aria-label": title, style: null }, el("h2", { text: title }), el("p", { class: "empty", text: "Loading…" }));
     box.style.marginBottom = "12px";
     main.append(box);
-    try {
-      const content = await draw();
-      SPK.clear(box).append(el("h2", { text: title }), content);
-    } catch (error) {
-      if (error.status === 401) return;
-      SPK.clear(box).append(el("h2", { text: title }), SPK.missingRoute(error) ? SPK.unavailable(title, routes) : SPK.errorBox(error));
-    }
+    const fill = async () => {
+      try {
+        const content = await draw();
+        SPK.clear(box).append(el("h2", { text: title }), content);
+      } catch (error) {
+        if (error.status === 401) return;
+        SPK.clear(box).append(el("h2", { text: title }), SPK.missingRoute(error) ? SPK.unavailable(title, routes) : SPK.errorBox(error));
+      }
+    };
+    fill();
+    return fill;
   }
 
   // ------------------------------------------------------------------ providers and keys
@@ -40,10 +45,10 @@
       ], rows));
   }
 
-  function credentialRow(provider, c, redraw) {
+  function credentialRow(provider, c, redraw, results) {
     const active = pick(c, "active", "isActive", "is_active");
     const state = el("span", { class: "badge " + (active ? "ok" : "bad"), "data-state": active ? "active" : "inactive", text: active ? "active" : "inactive" });
-    const result = el("span", { class: "muted small", role: "status" });
+    const result = el("span", { class: "muted small", role: "status", text: results.get(c.id) || "" });
     const test = el("button", { type: "button", class: "test", text: "Test", "aria-label": "Test " + c.name });
     test.addEventListener("click", async () => {
       test.disabled = true;
@@ -51,7 +56,7 @@
       try {
         const answer = await SPK.api(`/api/ai-providers/${encodeURIComponent(provider.id)}/credentials/${encodeURIComponent(c.id)}/check`);
         const ok = pick(answer, "success", "valid", "running", "active");
-        result.textContent = (ok ? "works" : "failed") + (pick(answer, "message", "error") ? ": " + pick(answer, "message", "error") : "");
+        results.set(c.id, (ok ? "works" : "failed") + (pick(answer, "message", "error") ? ": " + pick(answer, "message", "error") : ""));
         await redraw();
       } catch (error) {
         result.textContent = error.message;
@@ -71,11 +76,12 @@
     };
   }
 
-  async function credentials(box) {
+  async function credentials(onTested) {
+    const results = new Map(); // the last Test answer of each credential, kept across redraws
     const draw = async () => {
       const providers = listOf(await SPK.api("/api/ai-providers"));
       const rows = [];
-      for (const p of providers) for (const c of p.credentials || []) rows.push(credentialRow(p, c, () => redraw()));
+      for (const p of providers) for (const c of p.credentials || []) rows.push(credentialRow(p, c, () => redraw(), results));
       if (!rows.length) return el("p", { class: "muted", text: providers.length ? "Providers exist but hold no credentials." : "No providers are configured." });
       return SPK.table([
         { label: "Provider", value: (r) => r.provider },
@@ -88,12 +94,13 @@
         { label: "", value: (r) => r.action },
       ], rows);
     };
+    const holder = el("div", { class: "creds" });
     const redraw = async () => {
-      const content = await draw();
-      const old = box.querySelector(".creds");
-      if (old) old.replaceWith(el("div", { class: "creds" }, content));
+      holder.replaceChildren(await draw());
+      if (onTested) onTested();
     };
-    return el("div", { class: "creds" }, await draw());
+    holder.replaceChildren(await draw());
+    return holder;
   }
 
   // a key's limits and what it used of them now (GET /api/keys/{id}/usage)
@@ -137,9 +144,8 @@
   SPK.pages.providers = function (main) {
     main.append(el("div", { class: "page-head" }, el("div", {}, el("h1", { text: "Providers & keys" }),
       el("p", { class: "muted", text: "Which provider keys work, how traffic is spread over them, and the gateway keys in use." }))));
-    section(main, "Provider health", "/api/ai-providers/health", health);
-    const creds = el("div");
-    section(main, "Provider credentials", "/api/ai-providers", () => credentials(creds));
+    const refreshHealth = section(main, "Provider health", "/api/ai-providers/health", health);
+    section(main, "Provider credentials", "/api/ai-providers", () => credentials(refreshHealth));
     section(main, "Gateway API keys", "/api/keys", gatewayKeys);
   };
 

@@ -420,3 +420,29 @@ def test_a_credentials_test_button_changes_its_state(browser: Any, site: Site) -
     shot(page, "providers")
     watch.clean()
     ctx.close()
+
+
+def test_the_models_page_lists_the_registry(browser: Any, site: Site) -> None:
+    if "/api/ai/models" not in site.served:
+        pytest.skip("this server does not serve /api/ai/models")
+    model = {
+        "name": "support-gpt",
+        "provider": "openai",
+        "vendor_model_id": "gpt-4o-mini",
+        "type": "third-party",
+    }
+    made = httpx.post(
+        f"{site.url}/api/ai/models", json=model, headers={"x-portkey-api-key": ADMIN}, timeout=30
+    )
+    assert made.status_code == 201, made.text
+    ctx, page, watch = sign_in(browser, site, "admin")
+    page.goto(f"{site.url}/ui/models")
+    row = page.locator("tr", has_text="support-gpt")
+    row.wait_for(timeout=WAIT_MS)
+    assert "third-party" in row.inner_text()
+    assert "openai" in row.inner_text()
+    total = page.locator(".card", has_text="total").locator(".value").inner_text()
+    assert int(total.replace(",", "")) >= 1
+    shot(page, "models")
+    watch.clean()
+    ctx.close()

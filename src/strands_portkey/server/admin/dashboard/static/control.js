@@ -157,30 +157,52 @@
     return el("div", { class: "cards" }, Object.entries(o).filter(([, v]) => typeof v === "number").map(([k, v]) => card(k.replace(/_/g, " "), v)));
   }
 
+  const selfHosted = (m) => m.type === "self-hosted" || m.type === "self_hosted";
+
+  // replicas of a self-hosted model, from GET /api/ai/models/{id}/status
+  function replicasCell(m) {
+    if (!selfHosted(m)) return "–";
+    const cell = el("span", { class: "muted", text: "…" });
+    SPK.api(`/api/ai/models/${encodeURIComponent(m.id)}/status`)
+      .then((s) => { cell.className = ""; cell.textContent = `${s.ready_replicas} / ${s.replicas} ready`; })
+      .catch(() => { cell.textContent = "–"; });
+    return cell;
+  }
+
+  function logText(answer) {
+    const logs = answer && answer.logs;
+    if (typeof logs === "string") return logs;
+    if (logs && typeof logs === "object") return Object.entries(logs).map(([replica, text]) => `== ${replica}\n${text}`).join("\n");
+    return JSON.stringify(answer, null, 2);
+  }
+
   function modelActions(m, refresh, logsBox) {
-    const act = async (action) => {
+    if (!selfHosted(m)) return "";
+    const act = async (action, button) => {
+      button.disabled = true;
       try {
-        await SPK.api(`/api/ai/models/${encodeURIComponent(m.id)}/${action}`, { method: "POST", json: {} });
+        await SPK.api(`/api/ai/models/${encodeURIComponent(m.id)}/${action}`, { method: "POST", json: action === "deploy" ? {} : undefined });
         await refresh();
       } catch (error) {
         logsBox.replaceChildren(SPK.errorBox(error));
+      } finally {
+        button.disabled = false;
       }
     };
     const logs = async () => {
       try {
         const answer = await SPK.api(`/api/ai/models/${encodeURIComponent(m.id)}/logs?lines=200`);
-        const lines = Array.isArray(answer) ? answer : answer.lines || answer.data || answer.logs || [];
-        logsBox.replaceChildren(el("h3", { text: "Logs of " + m.name }), el("pre", { class: "mono", tabindex: "0", text: lines.map((l) => (typeof l === "string" ? l : pick(l, "line", "message") || JSON.stringify(l))).join("\n") || "(empty)" }));
+        logsBox.replaceChildren(el("h3", { text: "Logs of " + m.name }), el("pre", { class: "mono logs", tabindex: "0", text: logText(answer) || "(empty)" }));
       } catch (error) {
         logsBox.replaceChildren(SPK.errorBox(error));
       }
     };
-    if ((m.type || pick(m, "model_type")) !== "self_hosted" && m.type !== "self-hosted") return "";
-    return el("span", { class: "controls" },
-      el("button", { type: "button", text: "Deploy", onclick: () => act("deploy") }),
-      el("button", { type: "button", text: "Start", onclick: () => act("start") }),
-      el("button", { type: "button", text: "Stop", onclick: () => act("stop") }),
-      el("button", { type: "button", text: "Logs", onclick: logs }));
+    const button = (label, action) => {
+      const b = el("button", { type: "button", text: label });
+      b.addEventListener("click", () => (action ? act(action, b) : logs()));
+      return b;
+    };
+    return el("span", { class: "controls" }, button("Deploy", "deploy"), button("Start", "start"), button("Stop", "stop"), button("Logs", null));
   }
 
   SPK.pages.models = function (main) {
@@ -189,27 +211,30 @@
     section(main, "Registry overview", "/api/ai/models/overview", modelsOverview);
     const logsBox = el("div", { "aria-live": "polite" });
     const search = el("input", { type: "search", placeholder: "Search models", "aria-label": "Search models" });
-    const type = el("select", { "aria-label": "Type" }, ["", "third_party", "self_hosted"].map((v) => el("option", { value: v, text: v ? v.replace("_", "-") : "any type" })));
+    const type = el("select", { "aria-label": "Type" }, [["", "any type"], ["third-party", "third-party"], ["self-hosted", "self-hosted"]].map(([v, t]) => el("option", { value: v, text: t })));
+    const status = el("select", { "aria-label": "Status" }, ["", "active", "deploying", "stopped", "failed"].map((v) => el("option", { value: v, text: v || "any status" })));
     section(main, "Registered models", "/api/ai/models", async () => {
       const holder = el("div");
       const refresh = async () => {
         const q = new URLSearchParams({ limit: "100" });
         if (search.value) q.set("search", search.value);
         if (type.value) q.set("type", type.value);
+        if (status.value) q.set("status", status.value);
         const models = listOf(await SPK.api("/api/ai/models?" + q));
+        const badge = (v) => (/active|running|ready/.test(v) ? "ok" : /fail|error/.test(v) ? "bad" : /deploy/.test(v) ? "warn" : "");
         holder.replaceChildren(models.length ? SPK.table([
           { label: "Name", value: (m) => m.name },
           { label: "Type", value: (m) => m.type || "–" },
           { label: "Provider", value: (m) => m.provider || "–" },
-          { label: "Status", value: (m) => el("span", { class: "badge " + (/running|active|ready/.test(m.status) ? "ok" : /fail|error/.test(m.status) ? "bad" : ""), text: m.status || "–" }) },
-          { label: "Replicas", num: true, value: (m) => { const d = m.deployment || {}; const r = pick(d, "replicas") ?? pick(m, "replicas"); return r === undefined ? "–" : String(r); } },
+          { label: "Kind", cls: "hide-narrow", value: (m) => m.model_type || "–" },
+          { label: "Status", value: (m) => el("span", { class: "badge " + badge(m.status || ""), text: m.status || "–" }) },
+          { label: "Replicas", value: replicasCell },
           { label: "", value: (m) => modelActions(m, refresh, logsBox) },
         ], models) : el("p", { class: "muted", text: "No models match." }));
       };
       await refresh();
-      search.addEventListener("change", refresh);
-      type.addEventListener("change", refresh);
-      return el("div", {}, el("div", { class: "controls" }, search, type), holder, logsBox);
+      for (const input of [search, type, status]) input.addEventListener("change", refresh);
+      return el("div", {}, el("div", { class: "controls" }, search, type, status), holder, logsBox);
     });
   };
 })();

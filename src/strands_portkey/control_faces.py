@@ -18,6 +18,7 @@ if TYPE_CHECKING:  # the control plane is imported on first use only
     from .controlplane.prompts_api import Prompts
     from .controlplane.providers_api import Providers
     from .model_routes import ModelRouting
+    from .types import Usage
 
 __all__ = ["ControlPlaneFaces"]
 
@@ -35,6 +36,14 @@ class ControlPlaneFaces:
 
     def _plane(self, *, create: bool) -> ControlPlane | None:
         raise NotImplementedError
+
+    def _cost(self, provider: str, model: str, usage: Usage) -> float | None:
+        """USD for ``usage`` at the rates of the control plane, if one is open (telemetry's cost)."""
+        plane = getattr(self, "_control_plane", None)
+        if plane is None:
+            return None
+        cost = plane.prices().cost(provider, model, usage)
+        return float(cost.usd) if cost is not None and cost.usd is not None else None
 
     def _control(self) -> tuple[AINamespace, Providers]:
         if self._control_api is None:

@@ -1,0 +1,155 @@
+"""Prometheus instruments and exposition (``prometheus_client``, the ``[prometheus]`` / ``[server]`` extra).
+
+Prometheus' registry is process-wide by design (a metric name registers once per registry), so
+the instruments are created once per process (:func:`prometheus_instruments`) on
+``prometheus_client``'s default registry, shared by every gateway of the process: a scrape sees the
+process, not one gateway. With several server workers, ``PROMETHEUS_MULTIPROC_DIR`` names a
+directory every worker writes its samples to (``prometheus_client``'s multiprocess mode, set up by
+``strands-portkey serve``), and :func:`prometheus_registry` then returns a registry collecting all
+of them.
+
+Metric names follow Prometheus' habits (units and ``_total`` suffixes, dots as underscores); the
+GenAI ones are the ``gen_ai.client.*`` metrics as an OpenTelemetry collector would translate them.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from typing import TYPE_CHECKING
+
+from .metrics import AttemptMeasure, RequestMeasure
+from .names import DURATION_BUCKETS, NS, TOKEN_BUCKETS
+
+if TYPE_CHECKING:
+    from prometheus_client import CollectorRegistry
+
+__all__ = [
+    "MULTIPROC_ENV",
+    "PrometheusInstruments",
+    "exposition",
+    "prometheus_instruments",
+    "prometheus_registry",
+]
+
+MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
+_GENAI = ("gen_ai_operation_name", "gen_ai_provider_name", "gen_ai_request_model", "error_type")
+
+
+class PrometheusInstruments:
+    """The Prometheus instruments of this process (see :func:`prometheus_instruments`)."""
+
+    def __init__(self) -> None:
+        from prometheus_client import Counter, Gauge, Histogram
+
+        self.duration = Histogram(
+            "gen_ai_client_operation_duration_seconds",
+            "GenAI operation duration (one provider attempt).",
+            _GENAI,
+            buckets=DURATION_BUCKETS,
+        )
+        self.tokens = Histogram(
+            "gen_ai_client_token_usage",
+            "Number of input and output tokens used (one provider attempt).",
+            (*_GENAI[:3], "gen_ai_token_type"),
+            buckets=TOKEN_BUCKETS,
+        )
+        self.ttfc = Histogram(
+            "gen_ai_client_operation_time_to_first_chunk_seconds",
+            "Time to the first chunk of a streamed response (one provider attempt).",
+            _GENAI[:3],
+            buckets=DURATION_BUCKETS,
+        )
+        labels = ("provider", "model", "option_path", "status_class", "cache_status")
+        self.requests = Counter(f"{NS}_requests", "Gateway requests by outcome.", labels)
+        self.request_duration = Histogram(
+            f"{NS}_request_duration_seconds",
+            "Gateway request duration, cache hits and every attempt included.",
+            ("provider", "status_class"),
+            buckets=DURATION_BUCKETS,
+        )
+        self.rescues = Counter(
+            f"{NS}_fallback_rescues", "Requests answered after an earlier target failed.", ("option_path",)
+        )
+        self.retries = Counter(f"{NS}_retries", "Retries made.", ("option_path",))
+        self.cache = Counter(f"{NS}_cache_lookups", "Cache lookups by status.", ("cache_status",))
+        self.cost = Counter(f"{NS}_cost_usd", "Cost in USD at the model rates.", ("provider",))
+        self.guardrails = Counter(
+            f"{NS}_guardrail_verdicts", "Guardrail hooks run, by outcome.", ("event", "outcome")
+        )
+        self.credentials = Gauge(
+            f"{NS}_credentials",
+            "Provider keys in the vault by state (the server sets it at each scrape).",
+            ("provider", "state"),
+            multiprocess_mode="max",
+        )
+        self.budget_remaining = Gauge(
+            f"{NS}_budget_remaining_usd",
+            "Budget left per gateway key (only when key labels are opted in).",
+            ("key",),
+            multiprocess_mode="min",
+        )
+
+    def attempt(self, measure: AttemptMeasure) -> None:
+        """Record one provider attempt."""
+        attributes = measure.attributes
+        labels = (
+            str(attributes.get("gen_ai.operation.name", "")),
+            str(attributes.get("gen_ai.provider.name", "")),
+            str(attributes.get("gen_ai.request.model", "")),
+        )
+        self.duration.labels(*labels, str(attributes.get("error.type", ""))).observe(measure.duration_s)
+        if measure.ttfc_s is not None:
+            self.ttfc.labels(*labels).observe(measure.ttfc_s)
+        if measure.input_tokens is not None:
+            self.tokens.labels(*labels, "input").observe(measure.input_tokens)
+        if measure.output_tokens is not None:
+            self.tokens.labels(*labels, "output").observe(measure.output_tokens)
+
+    def request(self, measure: RequestMeasure) -> None:
+        """Record one gateway request."""
+        self.requests.labels(
+            measure.provider, measure.model, measure.option_path, measure.status_class, measure.cache_status
+        ).inc()
+        self.request_duration.labels(measure.provider, measure.status_class).observe(measure.duration_s)
+        if measure.rescued:
+            self.rescues.labels(measure.option_path).inc()
+        if measure.retries > 0:
+            self.retries.labels(measure.option_path).inc(measure.retries)
+        if measure.cache_status != "DISABLED":
+            self.cache.labels(measure.cache_status).inc()
+        if measure.cost_usd:
+            self.cost.labels(measure.provider).inc(measure.cost_usd)
+        for event, outcome in measure.guardrails:
+            self.guardrails.labels(event, outcome).inc()
+
+
+@functools.cache
+def prometheus_instruments() -> PrometheusInstruments:
+    """The instruments of this process, created on first use (Prometheus' registry is process-wide)."""
+    return PrometheusInstruments()
+
+
+def prometheus_registry() -> CollectorRegistry:
+    """The registry holding the gateway's metrics, for an application serving its own ``/metrics``.
+
+    The default registry of ``prometheus_client`` (with the instruments registered, so a scrape
+    lists them before the first request); in multiprocess mode (``PROMETHEUS_MULTIPROC_DIR`` set)
+    a fresh registry collecting every process's samples, as ``prometheus_client`` prescribes.
+    """
+    from prometheus_client import REGISTRY, CollectorRegistry
+    from prometheus_client.multiprocess import MultiProcessCollector
+
+    prometheus_instruments()
+    if not os.environ.get(MULTIPROC_ENV):
+        return REGISTRY
+    registry = CollectorRegistry()
+    MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
+    return registry
+
+
+def exposition(registry: CollectorRegistry | None = None) -> tuple[bytes, str]:
+    """The text exposition of ``registry`` (default: :func:`prometheus_registry`) and its content type."""
+    from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+    return generate_latest(registry or prometheus_registry()), CONTENT_TYPE_LATEST

@@ -1,0 +1,412 @@
+"""One gateway request as telemetry sees it: its span, one child span per provider attempt, metrics.
+
+The request span (``strands_portkey.request``, our own namespace) says what the gateway decided:
+the strategy, the option that answered, retries, cache status, guardrail verdicts, cost, our trace
+id and the metadata keys (never their values). Under it each provider attempt is a CLIENT span in
+the GenAI conventions (``chat {model}``): provider, request and response facts, usage, the server
+it went to, ``error.type`` on failure and the time to first chunk on streams.
+
+Token usage: backends that sum usage per trace (Langfuse, Datadog LLM Observability) would count it
+twice if two GenAI spans of one call carried it. Under a Strands agent, Strands' own ``chat`` span
+carries the call's usage, so the attempts put theirs under ``strands_portkey.usage.*`` instead
+(``genai_usage=False``); standalone (a ``Gateway`` or the server), the attempt spans are the only
+GenAI spans and carry ``gen_ai.usage.*``. The request span never does.
+
+Nothing here raises into the request: telemetry is an observer.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
+
+from opentelemetry import propagate, trace
+from opentelemetry.trace import StatusCode
+
+from ..types import ChatChunk, ChatRequest, ChatResponse, RouteInfo, Usage
+from ..wire import HttpRequest
+from .metrics import AttemptMeasure, BoundedLabel, MetricSinks, RequestMeasure
+from .names import NS, error_type, provider_name, server_of, status_class
+
+if TYPE_CHECKING:
+    from opentelemetry.trace import Span, Tracer
+
+__all__ = ["AttemptTrace", "CostFn", "RequestTrace"]
+
+_log = logging.getLogger("strands_portkey.telemetry")
+CostFn = Callable[[str, str, Usage], "float | None"]
+_CONTENT_LIMIT = 64 * 1024  # characters of captured output kept per attempt
+
+
+def _input_messages(request: ChatRequest) -> str:
+    """``gen_ai.input.messages``: role and parts, as the conventions shape them."""
+    out: list[dict[str, Any]] = []
+    for message in request.messages:
+        content = message.get("content")
+        parts: list[dict[str, Any]] = []
+        if isinstance(content, str):
+            parts.append({"type": "text", "content": content})
+        elif isinstance(content, list):
+            parts.extend(
+                {"type": "text", "content": part.get("text", "")}
+                for part in content
+                if isinstance(part, Mapping) and part.get("type") == "text"
+            )
+        calls = message.get("tool_calls")
+        for call in calls if isinstance(calls, list) else ():
+            if isinstance(call, Mapping):
+                function = call.get("function")
+                name = function.get("name") if isinstance(function, Mapping) else None
+                parts.append({"type": "tool_call", "id": call.get("id"), "name": name})
+        out.append({"role": message.get("role"), "parts": parts})
+    return json.dumps(out, ensure_ascii=False)
+
+
+def _output_messages(text: str, finish: str | None) -> str:
+    message = {"role": "assistant", "parts": [{"type": "text", "content": text}], "finish_reason": finish}
+    return json.dumps([message], ensure_ascii=False)
+
+
+class AttemptTrace:
+    """One provider attempt: its CLIENT span (if tracing) and its ``gen_ai.client.*`` measurements."""
+
+    __slots__ = (
+        "_done",
+        "_finish",
+        "_metric_attrs",
+        "_owner",
+        "_response_id",
+        "_response_model",
+        "_span",
+        "_started",
+        "_text",
+        "_ttfc",
+        "_usage",
+    )
+
+    def __init__(self, owner: RequestTrace, span: Span | None, metric_attrs: dict[str, Any]) -> None:
+        self._owner = owner
+        self._span = span
+        self._metric_attrs = metric_attrs
+        self._started = owner.clock()
+        self._ttfc: float | None = None
+        self._response_id: str | None = None
+        self._response_model: str | None = None
+        self._finish: list[str] = []
+        self._usage: Usage | None = None
+        self._text: list[str] | None = [] if owner.capture else None
+        self._done = False
+
+    def inject(self, http: HttpRequest) -> HttpRequest:
+        """``http`` with this attempt's W3C ``traceparent`` (and ``tracestate``) when tracing."""
+        if self._span is None:
+            return http
+        carrier: dict[str, str] = {}
+        propagate.inject(carrier, context=trace.set_span_in_context(self._span))
+        if not carrier:
+            return http
+        return replace(http, headers={**http.headers, **carrier})
+
+    def first_chunk(self) -> None:
+        """The stream committed: its first chunk arrived (``time_to_first_chunk``)."""
+        self._ttfc = self._owner.clock() - self._started
+        if self._span is not None:
+            self._span.set_attribute("gen_ai.response.time_to_first_chunk", self._ttfc)
+
+    def chunk(self, chunk: ChatChunk) -> None:
+        """Keep what the span reports at the end: id, model, finish reasons, usage, text if captured."""
+        self._response_id = self._response_id or chunk.id or None
+        self._response_model = self._response_model or chunk.model or None
+        if chunk.usage is not None:
+            self._usage = chunk.usage
+        for choice in chunk.choices:
+            if choice.finish_reason:
+                self._finish.append(choice.finish_reason)
+            if self._text is not None and choice.delta.content and sum(map(len, self._text)) < _CONTENT_LIMIT:
+                self._text.append(choice.delta.content)
+
+    def succeed(self, response: ChatResponse | None = None) -> None:
+        """The attempt answered (whole ``response``, or a stream that ended)."""
+        if response is not None:
+            self._response_id, self._response_model = response.id or None, response.model or None
+            self._finish = [choice.finish_reason for choice in response.choices if choice.finish_reason]
+            self._usage = response.usage
+            if self._text is not None:
+                self._text = [response.text]
+        self._end(None)
+
+    def fail(self, error: BaseException) -> None:
+        """The attempt failed (or was cancelled)."""
+        self._end(error)
+
+    def close(self) -> None:
+        """The caller closed the stream before its end: end the span as it stands."""
+        self._end(None, cancelled=True)
+
+    def _end(self, error: BaseException | None, *, cancelled: bool = False) -> None:
+        if self._done:
+            return
+        self._done = True
+        owner = self._owner
+        measure = AttemptMeasure(self._metric_attrs, owner.clock() - self._started)
+        measure.ttfc_s = self._ttfc
+        if error is not None:
+            self._metric_attrs["error.type"] = error_type(error)
+        elif self._usage is not None:
+            measure.input_tokens, measure.output_tokens = (
+                self._usage.prompt_tokens,
+                self._usage.completion_tokens,
+            )
+        if self._response_model:
+            self._metric_attrs["gen_ai.response.model"] = owner.bound_model(self._response_model)
+        if self._span is not None:
+            self._end_span(error, cancelled)
+        if owner.sinks is not None:
+            try:
+                owner.sinks.attempt(measure)
+            except Exception as failure:  # an observer never fails the request
+                _log.debug("attempt metrics not recorded: %s", type(failure).__name__)
+
+    def _end_span(self, error: BaseException | None, cancelled: bool) -> None:
+        span = self._span
+        assert span is not None
+        attributes: dict[str, Any] = {}
+        if self._response_id:
+            attributes["gen_ai.response.id"] = self._response_id
+        if self._response_model:
+            attributes["gen_ai.response.model"] = self._response_model
+        if self._finish:
+            attributes["gen_ai.response.finish_reasons"] = self._finish
+        if self._usage is not None:
+            prefix = "gen_ai.usage" if self._owner.genai_usage else f"{NS}.usage"
+            attributes[f"{prefix}.input_tokens"] = self._usage.prompt_tokens
+            attributes[f"{prefix}.output_tokens"] = self._usage.completion_tokens
+        if self._text is not None and error is None:
+            attributes["gen_ai.output.messages"] = _output_messages(
+                "".join(self._text), self._finish[-1] if self._finish else None
+            )
+        if cancelled:
+            attributes[f"{NS}.cancelled"] = True
+        if error is not None:
+            kind = error_type(error)
+            attributes["error.type"] = kind
+            status = getattr(error, "status_code", None)
+            if isinstance(status, int):
+                attributes["http.response.status_code"] = status
+            span.set_status(StatusCode.ERROR, kind)
+        span.set_attributes(attributes)
+        span.end()
+
+
+class RequestTrace:
+    """One gateway request: the request span, its attempts, and the metrics when it ends."""
+
+    __slots__ = (
+        "_done",
+        "_model",
+        "_span",
+        "_started",
+        "_tracer",
+        "_usage",
+        "bound_model",
+        "capture",
+        "clock",
+        "cost",
+        "genai_usage",
+        "operation",
+        "propagate",
+        "sinks",
+    )
+
+    def __init__(
+        self,
+        *,
+        tracer: Tracer | None,
+        span: Span | None,
+        sinks: MetricSinks | None,
+        operation: str,
+        model: str,
+        clock: Callable[[], float],
+        bound_model: BoundedLabel,
+        capture: bool,
+        genai_usage: bool,
+        cost: CostFn | None,
+        propagate: bool = True,
+    ) -> None:
+        self._tracer, self._span, self.sinks = tracer, span, sinks
+        self.propagate = propagate and span is not None
+        self.operation, self._model, self.clock = operation, model, clock
+        self.bound_model, self.capture, self.genai_usage, self.cost = bound_model, capture, genai_usage, cost
+        self._started = clock()
+        self._usage: Usage | None = None
+        self._done = False
+
+    @property
+    def otel_trace_id(self) -> str | None:
+        """The OpenTelemetry trace id (32 hex digits) of the request span, when one is recorded."""
+        if self._span is None:
+            return None
+        context = self._span.get_span_context()
+        return f"{context.trace_id:032x}" if context.is_valid else None
+
+    def link(self, trace_id: str, metadata: Mapping[str, str]) -> None:
+        """Put our trace id and the metadata keys (never their values) on the request span."""
+        if self._span is not None:
+            self._span.set_attributes({f"{NS}.trace_id": trace_id, f"{NS}.metadata.keys": sorted(metadata)})
+
+    def attempt(
+        self, provider: str, base_url: str, request_model: str, request: ChatRequest | None, path: str = ""
+    ) -> AttemptTrace:
+        """Start the span of one attempt at ``provider`` (a child of the request span), leaf ``path``."""
+        name = provider_name(provider)
+        metric_attrs: dict[str, Any] = {
+            "gen_ai.operation.name": self.operation,
+            "gen_ai.provider.name": name,
+            "gen_ai.request.model": self.bound_model(request_model),
+        }
+        server = server_of(base_url)
+        if server is not None:
+            metric_attrs["server.address"], metric_attrs["server.port"] = server
+        span = None
+        if self._tracer is not None:
+            span = self._start_attempt_span(metric_attrs, request_model, request, path)
+        return AttemptTrace(self, span, metric_attrs)
+
+    def _start_attempt_span(
+        self, metric_attrs: dict[str, Any], request_model: str, request: ChatRequest | None, path: str
+    ) -> Span:
+        assert self._tracer is not None
+        assert self._span is not None
+        attributes = {**metric_attrs, "gen_ai.request.model": request_model, f"{NS}.option_path": path}
+        if request is not None:
+            params = request.params
+            for key in (
+                "max_tokens",
+                "temperature",
+                "top_p",
+                "frequency_penalty",
+                "presence_penalty",
+                "seed",
+            ):
+                value = params.get(key)
+                if isinstance(value, (int, float)) and not isinstance(value, bool):
+                    attributes[f"gen_ai.request.{key}"] = value
+            stop = params.get("stop")
+            if isinstance(stop, str):
+                attributes["gen_ai.request.stop_sequences"] = [stop]
+            if self.capture:
+                attributes["gen_ai.input.messages"] = _input_messages(request)
+        return self._tracer.start_span(
+            f"{self.operation} {request_model}".strip(),
+            context=trace.set_span_in_context(self._span),
+            kind=trace.SpanKind.CLIENT,
+            attributes=attributes,
+        )
+
+    # the stream observer interface (ChatStream calls it as it calls analytics' recorder)
+    def opened(self) -> None:
+        """The stream committed (nothing to do: the attempt span has the time to first chunk)."""
+
+    def chunk(self, chunk: ChatChunk) -> None:
+        """Keep the usage a chunk reports."""
+        if chunk.usage is not None:
+            self._usage = chunk.usage
+
+    def finish(
+        self,
+        route: RouteInfo,
+        error: BaseException | None,
+        *,
+        complete: bool = True,
+        usage: Usage | None = None,
+    ) -> None:
+        """End the request span and record the request's metrics (once)."""
+        if self._done:
+            return
+        self._done = True
+        usage = usage or self._usage
+        cost = None
+        if usage is not None and error is None and self.cost is not None and route.provider:
+            try:
+                cost = self.cost(route.provider, route.model or self._model, usage)
+            except Exception:
+                cost = None
+        code = route.status_code if error is None else getattr(error, "status_code", None)
+        measure = RequestMeasure(
+            provider=provider_name(route.provider) if route.provider else "none",
+            model=self.bound_model(self._model),
+            option_path=route.last_used_option_index,
+            status_class=status_class(code) if isinstance(code, int) or error is None else "error",
+        )
+        measure.cache_status, measure.duration_s = route.cache_status, self.clock() - self._started
+        measure.retries = max(route.retry_attempt_count, 0)
+        measure.rescued = error is None and len({a.option_index for a in route.attempts}) > 1
+        measure.cost_usd = cost
+        measure.guardrails = _verdicts(route)
+        if self._span is not None:
+            self._end_span(route, error, complete, usage, measure)
+        if self.sinks is not None:
+            try:
+                self.sinks.request(measure)
+            except Exception as failure:  # an observer never fails the request
+                _log.debug("request metrics not recorded: %s", type(failure).__name__)
+
+    def _end_span(
+        self,
+        route: RouteInfo,
+        error: BaseException | None,
+        complete: bool,
+        usage: Usage | None,
+        measure: RequestMeasure,
+    ) -> None:
+        span = self._span
+        assert span is not None
+        attributes: dict[str, Any] = {
+            f"{NS}.option_path": route.last_used_option_index,
+            f"{NS}.retry_count": route.retry_attempt_count,
+            f"{NS}.cache_status": route.cache_status,
+            f"{NS}.attempts": len(route.attempts),
+            f"{NS}.fallback.rescued": measure.rescued,
+        }
+        if route.provider:
+            attributes[f"{NS}.provider"] = route.provider
+        if route.status_code is not None:
+            attributes[f"{NS}.status_code"] = route.status_code
+        if measure.guardrails:
+            attributes[f"{NS}.guardrail.verdicts"] = _verdict_strings(route)
+        if measure.cost_usd is not None:
+            attributes[f"{NS}.cost_usd"] = measure.cost_usd
+        if usage is not None:
+            attributes[f"{NS}.usage.input_tokens"] = usage.prompt_tokens
+            attributes[f"{NS}.usage.output_tokens"] = usage.completion_tokens
+        if error is None and not complete:
+            attributes[f"{NS}.cancelled"] = True
+        if error is not None:
+            attributes["error.type"] = error_type(error)
+            span.set_status(StatusCode.ERROR, error_type(error))
+        span.set_attributes(attributes)
+        span.end()
+
+
+def _hooks(route: RouteInfo) -> list[tuple[str, str, str]]:
+    """(event, hook id, outcome) of every guardrail hook the request ran."""
+    results = route.hook_results
+    if results is None:
+        return []
+    out = []
+    for event, hooks in (("before", results.before_request_hooks), ("after", results.after_request_hooks)):
+        for hook in hooks:
+            outcome = "passed" if hook.verdict else ("denied" if hook.deny else "failed")
+            out.append((event, hook.id, outcome))
+    return out
+
+
+def _verdicts(route: RouteInfo) -> list[tuple[str, str]]:
+    return [(event, outcome) for event, _, outcome in _hooks(route)]
+
+
+def _verdict_strings(route: RouteInfo) -> list[str]:
+    return [f"{event}:{hook}={outcome}" for event, hook, outcome in _hooks(route)]

@@ -68,7 +68,21 @@ class ServerApp(Starlette):
         self._error_handler = error_handler
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        """A plain route's request straight to its endpoint; anything else through Starlette."""
+        """A plain route's request straight to its endpoint; anything else through Starlette.
+
+        A request's W3C ``traceparent`` is continued: the gateway's spans join the caller's trace.
+        """
+        telemetry = getattr(getattr(self.state, "server", None), "telemetry", None)
+        token = (
+            telemetry.continue_incoming(scope["headers"]) if telemetry and scope["type"] == "http" else None
+        )
+        try:
+            await self._dispatch(scope, receive, send)
+        finally:
+            if token is not None and telemetry is not None:
+                telemetry.end_incoming(token)
+
+    async def _dispatch(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and not self.user_middleware and not scope.get("root_path"):
             endpoint = self._direct.get((scope["method"], scope["path"]))
             if endpoint is not None:

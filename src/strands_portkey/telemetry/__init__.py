@@ -6,7 +6,16 @@ counters. :func:`prometheus_registry` is for in-process users serving their own 
 """
 
 from .core import CAPTURE_CONTENT_ENV, Telemetry
-from .prometheus import prometheus_registry
+from .prometheus import exposition, prometheus_available, prometheus_instruments, prometheus_registry
 from .spans import AttemptTrace, RequestTrace
 
-__all__ = ["CAPTURE_CONTENT_ENV", "AttemptTrace", "RequestTrace", "Telemetry", "prometheus_registry"]
+__all__ = [
+    "CAPTURE_CONTENT_ENV",
+    "AttemptTrace",
+    "RequestTrace",
+    "Telemetry",
+    "exposition",
+    "prometheus_available",
+    "prometheus_instruments",
+    "prometheus_registry",
+]

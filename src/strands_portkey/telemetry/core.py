@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from opentelemetry import metrics, trace
+from opentelemetry import context as otel_context
+from opentelemetry import metrics, propagate, trace
 from opentelemetry.metrics import NoOpMeterProvider
 from opentelemetry.trace import NoOpTracerProvider, ProxyTracerProvider, SpanKind
 
@@ -109,6 +110,28 @@ class Telemetry:
             sinks = MetricSinks(otel, self._prometheus) if otel or self._prometheus else None
             self._metered = (provider, sinks)
         return sinks
+
+    def continue_incoming(self, headers: Iterable[tuple[bytes, bytes]]) -> object | None:
+        """Make the caller's W3C ``traceparent`` (an ASGI request's headers) the current context.
+
+        Returns the token to give :meth:`end_incoming`, or None when tracing is off or the
+        request carries no trace context (then nothing was changed).
+        """
+        if self._tracer() is None:
+            return None
+        carrier = {
+            name.decode("latin-1"): value.decode("latin-1")
+            for name, value in headers
+            if name in (b"traceparent", b"tracestate")
+        }
+        if "traceparent" not in carrier:
+            return None
+        return otel_context.attach(propagate.extract(carrier))
+
+    @staticmethod
+    def end_incoming(token: object) -> None:
+        """Restore the context :meth:`continue_incoming` replaced."""
+        otel_context.detach(token)  # type: ignore[arg-type]
 
     def begin(
         self,

@@ -15,7 +15,9 @@ GenAI ones are the ``gen_ai.client.*`` metrics as an OpenTelemetry collector wou
 from __future__ import annotations
 
 import functools
+import importlib.util
 import os
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from .metrics import AttemptMeasure, RequestMeasure
@@ -28,6 +30,7 @@ __all__ = [
     "MULTIPROC_ENV",
     "PrometheusInstruments",
     "exposition",
+    "prometheus_available",
     "prometheus_instruments",
     "prometheus_registry",
 ]
@@ -83,12 +86,22 @@ class PrometheusInstruments:
             ("provider", "state"),
             multiprocess_mode="max",
         )
-        self.budget_remaining = Gauge(
+        self.budget_remaining_gauge = Gauge(
             f"{NS}_budget_remaining_usd",
             "Budget left per gateway key (only when key labels are opted in).",
             ("key",),
             multiprocess_mode="min",
         )
+
+    def credential_states(self, counts: Mapping[tuple[str, str], int]) -> None:
+        """Set the vault gauge: keys per (provider, state); states not in ``counts`` read 0."""
+        for provider in {provider for provider, _ in counts}:
+            for state in ("active", "throttled", "disabled"):
+                self.credentials.labels(provider, state).set(counts.get((provider, state), 0))
+
+    def budget_remaining(self, key_id: str, remaining: float) -> None:
+        """Set the budget left of one gateway key (only called when key labels are opted in)."""
+        self.budget_remaining_gauge.labels(key_id).set(remaining)
 
     def attempt(self, measure: AttemptMeasure) -> None:
         """Record one provider attempt."""
@@ -122,6 +135,11 @@ class PrometheusInstruments:
             self.cost.labels(measure.provider).inc(measure.cost_usd)
         for event, outcome in measure.guardrails:
             self.guardrails.labels(event, outcome).inc()
+
+
+def prometheus_available() -> bool:
+    """Whether ``prometheus_client`` is installed (the ``[prometheus]`` or ``[server]`` extra)."""
+    return importlib.util.find_spec("prometheus_client") is not None
 
 
 @functools.cache

@@ -14,7 +14,13 @@ from prometheus_client import REGISTRY, generate_latest
 from strands_portkey import Gateway
 from strands_portkey.telemetry import Telemetry, prometheus_registry
 from strands_portkey.telemetry.metrics import BoundedLabel
-from strands_portkey.telemetry.names import DURATION_BUCKETS, TOKEN_BUCKETS, provider_name, server_of, status_class
+from strands_portkey.telemetry.names import (
+    DURATION_BUCKETS,
+    TOKEN_BUCKETS,
+    provider_name,
+    server_of,
+    status_class,
+)
 from tests.unit.conftest import chunk, completion, sse
 
 CANARY = "sk-canary-metrics-5151"
@@ -80,7 +86,8 @@ async def test_genai_client_metrics_with_the_conventions_buckets(
     assert sum(p.count for p in durations) == 6  # two requests, three attempts each
     errors: dict[Any, int] = {}
     for point in durations:
-        errors[point.attributes.get("error.type")] = errors.get(point.attributes.get("error.type"), 0) + point.count
+        kind = point.attributes.get("error.type")
+        errors[kind] = errors.get(kind, 0) + point.count
     assert errors == {"ServerError": 4, None: 2}
     ok = next(p for p in durations if "error.type" not in p.attributes)
     assert ok.attributes["gen_ai.operation.name"] == "chat"

@@ -27,7 +27,8 @@ USAGE = {"prompt_tokens": 7, "completion_tokens": 3, "total_tokens": 10}
 def respond(request: httpx.Request) -> httpx.Response:
     if request.url.host == "down.example":
         return httpx.Response(503, json={"error": {"message": "unavailable"}})
-    body = sse(chunk("Hi ", role="assistant"), chunk("there."), chunk(finish="stop"), {**chunk(), "usage": USAGE})
+    last = {**chunk(), "usage": USAGE}
+    body = sse(chunk("Hi ", role="assistant"), chunk("there."), chunk(finish="stop"), last)
     return httpx.Response(200, content=body, headers={"content-type": "text/event-stream"})
 
 

@@ -25,6 +25,8 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Match, Route
 from starlette.types import Message, Receive, Scope, Send
 
+from .access_log import logged
+
 __all__ = ["ServerApp", "direct_routes"]
 
 Endpoint = Callable[[Request], Awaitable[Response]]
@@ -70,14 +72,18 @@ class ServerApp(Starlette):
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """A plain route's request straight to its endpoint; anything else through Starlette.
 
-        A request's W3C ``traceparent`` is continued: the gateway's spans join the caller's trace.
+        A request's W3C ``traceparent`` is continued: the gateway's spans join the caller's trace;
+        with ``STRANDS_PORTKEY_ACCESS_LOG=1`` each request writes an access line (see :mod:`.access_log`).
         """
-        telemetry = getattr(getattr(self.state, "server", None), "telemetry", None)
-        token = (
-            telemetry.continue_incoming(scope["headers"]) if telemetry and scope["type"] == "http" else None
-        )
+        server = getattr(self.state, "server", None)
+        telemetry = getattr(server, "telemetry", None)
+        http = scope["type"] == "http"
+        token = telemetry.continue_incoming(scope["headers"]) if telemetry and http else None
         try:
-            await self._dispatch(scope, receive, send)
+            if http and server is not None and server.settings.access_log:
+                await logged(self._dispatch, scope, receive, send)
+            else:
+                await self._dispatch(scope, receive, send)
         finally:
             if token is not None and telemetry is not None:
                 telemetry.end_incoming(token)

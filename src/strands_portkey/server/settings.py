@@ -12,6 +12,7 @@ from typing import Any, cast
 from ..errors import ConfigurationError
 from ..transport import TransportSettings
 from ..wire import Secret
+from .access_log import ACCESS_LOG_ENV
 from .egress import TRUSTED_HOSTS_ENV, AddressPolicy, Resolver
 
 __all__ = [
@@ -99,6 +100,7 @@ class ServerSettings:
         metrics: ``GET /metrics`` and the Prometheus counters (``STRANDS_PORTKEY_METRICS=off``).
         metrics_token: A bearer token ``/metrics`` then requires (``STRANDS_PORTKEY_METRICS_TOKEN``).
         metrics_key_labels: Label the budget gauge by key id (``STRANDS_PORTKEY_METRICS_KEY_LABELS``).
+        access_log: One access line per request (``STRANDS_PORTKEY_ACCESS_LOG=1``, ``serve --access-log``).
         telemetry: A :class:`~strands_portkey.telemetry.Telemetry` for the route gateways
             (default: the application's OpenTelemetry setup, plus Prometheus when ``metrics``).
     """
@@ -119,6 +121,7 @@ class ServerSettings:
     metrics: bool = True
     metrics_token: Secret | None = None
     metrics_key_labels: bool = False
+    access_log: bool = False
     telemetry: Any = None
 
     @classmethod
@@ -136,6 +139,7 @@ class ServerSettings:
             "metrics": env.get(METRICS_ENV, "").strip().lower() not in {"0", "off", "false", "no"},
             "metrics_token": Secret(token) if (token := env.get(METRICS_TOKEN_ENV, "").strip()) else None,
             "metrics_key_labels": env.get(METRICS_KEY_LABELS_ENV, "").strip().lower() in _TRUE,
+            "access_log": env.get(ACCESS_LOG_ENV, "").strip().lower() in _TRUE,
         }
         values.update(overrides)
         return cls(**values)

@@ -101,8 +101,8 @@ def serve(
 ) -> None:
     """Run the gateway as an HTTP server (OpenAI- and Portkey-compatible data plane)."""
     from ..errors import ConfigurationError
-    from ..server.app import DEFAULT_CONFIG_ENV, NO_AUTH_ENV, app_from_env
     from ..server.access_log import ACCESS_LOG_ENV
+    from ..server.app import DEFAULT_CONFIG_ENV, NO_AUTH_ENV
     from ..server.runner import LOG_FORMAT_ENV, LOG_LEVEL_ENV, run, worker_app
     from ..server.settings import REDIS_URL_ENV, SHUTDOWN_GRACE_ENV, load_config_file
 

@@ -20,7 +20,7 @@ from opentelemetry.metrics import NoOpMeterProvider
 from opentelemetry.trace import NoOpTracerProvider, ProxyTracerProvider, SpanKind
 
 from .metrics import BoundedLabel, MetricSinks, OtelInstruments
-from .names import NS
+from .names import NS, server_of
 from .spans import CostFn, RequestTrace
 
 if TYPE_CHECKING:
@@ -87,6 +87,7 @@ class Telemetry:
 
             self._prometheus = prometheus_instruments()
         self._models = BoundedLabel(model_label_limit)
+        self._servers: dict[str, tuple[str, int] | None] = {}  # base URL -> server (configs have few)
 
     def __repr__(self) -> str:
         return (
@@ -133,6 +134,16 @@ class Telemetry:
         """Restore the context :meth:`continue_incoming` replaced."""
         otel_context.detach(token)  # type: ignore[arg-type]
 
+    def _server_of(self, base_url: str) -> tuple[str, int] | None:
+        """``server_of`` memoised (parsing a URL costs ~2 us); bounded, a config has few base URLs."""
+        try:
+            return self._servers[base_url]
+        except KeyError:
+            found = server_of(base_url)
+            if len(self._servers) < 1024:
+                self._servers[base_url] = found
+            return found
+
     def begin(
         self,
         operation: str,
@@ -176,4 +187,5 @@ class Telemetry:
             genai_usage=genai_usage,
             cost=cost,
             propagate=self.propagate,
+            servers=self._server_of,
         )

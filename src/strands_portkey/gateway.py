@@ -9,7 +9,6 @@ offending field, never in the middle of a request.
 from __future__ import annotations
 
 import asyncio
-import logging
 import os
 import random
 import time
@@ -56,7 +55,6 @@ if TYPE_CHECKING:  # control plane (issue 5): imported on first use only
 __all__ = ["ANALYTICS_ENV", "ChatStream", "Gateway"]
 
 _T = TypeVar("_T")
-_log = logging.getLogger("strands_portkey.gateway")
 
 
 class Gateway(ControlPlaneFaces):
@@ -235,35 +233,6 @@ class Gateway(ControlPlaneFaces):
         plan = self._plan
         self._strategy = plan.mode if isinstance(plan, StrategyPlan) else "single" if plan else "registered"
         self._served = served_providers(call.target.provider for call in self._leaves.values())
-
-    # ------------------------------------------------------------------ saved configs (issue 15)
-
-    def _resolve_saved(
-        self, config: Mapping[str, Any] | str | None, client_args: Mapping[str, Any] | None
-    ) -> tuple[Mapping[str, Any] | str | None, Mapping[str, Any] | None]:
-        """A ``pc-...`` id: this store's current version (followed), else Portkey's hosted gateway."""
-        ref = config if client_args is None else client_args.get("config")
-        if not (isinstance(ref, str) and ref.startswith("pc-")) or (config is not None and client_args):
-            return config, client_args
-        from .controlplane.saved_configs import resolve_saved
-
-        config, client_args, self._saved_config = resolve_saved(self._plane(create=False), ref, client_args)
-        return config, client_args
-
-    def _follow_saved_config(self) -> None:
-        """Switch to a later version of the saved config in force (a dict lookup when unchanged)."""
-        assert self._saved_config is not None
-        assert self._control_plane is not None
-        found = self._control_plane.saved_configs.get(self._saved_config[0])
-        if found is None or found.version == self._saved_config[1]:  # deleted: the last one keeps running
-            return
-        self._saved_config = (found.id, found.version)  # tried once, even if it fails
-        try:
-            self._install(found.config)
-        except ConfigurationError as error:
-            _log.warning(
-                "saved config %s v%s not applied (the last one runs): %s", found.id, found.version, error
-            )
 
     # ------------------------------------------------------------------ control plane (issue 5)
 

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from opentelemetry import context as otel_context
-from opentelemetry import metrics, propagate, trace
+from opentelemetry import metrics, trace
 from opentelemetry.metrics import NoOpMeterProvider
 from opentelemetry.trace import NoOpTracerProvider, ProxyTracerProvider, SpanKind
 
@@ -127,7 +127,9 @@ class Telemetry:
         }
         if "traceparent" not in carrier:
             return None
-        return otel_context.attach(propagate.extract(carrier))
+        from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
+
+        return otel_context.attach(TraceContextTextMapPropagator().extract(carrier))
 
     @staticmethod
     def end_incoming(token: object) -> None:

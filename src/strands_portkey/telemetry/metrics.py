@@ -66,7 +66,6 @@ class RequestMeasure:
     __slots__ = (
         "cache_status",
         "cost_usd",
-        "duration_s",
         "guardrails",
         "model",
         "option_path",
@@ -84,7 +83,6 @@ class RequestMeasure:
             status_class,
         )
         self.cache_status = "DISABLED"
-        self.duration_s = 0.0
         self.retries = 0
         self.rescued = False
         self.cost_usd: float | None = None
@@ -115,12 +113,6 @@ class OtelInstruments:
         )
         self.requests = meter.create_counter(
             f"{NS}.requests", unit="{request}", description="Gateway requests."
-        )
-        self.request_duration = meter.create_histogram(
-            f"{NS}.request.duration",
-            unit="s",
-            description="Gateway request duration, cache hits and every attempt included.",
-            explicit_bucket_boundaries_advisory=DURATION_BUCKETS,
         )
         self.rescues = meter.create_counter(
             f"{NS}.fallback.rescues", unit="{request}", description="Requests a fallback target answered."
@@ -155,10 +147,6 @@ class OtelInstruments:
             f"{NS}.cache_status": measure.cache_status,
         }
         self.requests.add(1, labels)
-        self.request_duration.record(
-            measure.duration_s,
-            {"gen_ai.provider.name": measure.provider, f"{NS}.status_class": measure.status_class},
-        )
         if measure.rescued:
             self.rescues.add(1, {f"{NS}.option_path": measure.option_path})
         if measure.retries > 0:

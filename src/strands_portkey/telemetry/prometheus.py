@@ -66,12 +66,6 @@ class PrometheusInstruments:
         )
         labels = ("provider", "model", "option_path", "status_class", "cache_status")
         self.requests = Counter(f"{NS}_requests", "Gateway requests by outcome.", labels)
-        self.request_duration = Histogram(
-            f"{NS}_request_duration_seconds",
-            "Gateway request duration, cache hits and every attempt included.",
-            ("provider", "status_class"),
-            buckets=DURATION_BUCKETS,
-        )
         self.rescues = Counter(
             f"{NS}_fallback_rescues", "Requests answered after an earlier target failed.", ("option_path",)
         )
@@ -139,7 +133,6 @@ class PrometheusInstruments:
         child(
             self.requests, measure.provider, measure.model, path, measure.status_class, measure.cache_status
         ).inc()
-        child(self.request_duration, measure.provider, measure.status_class).observe(measure.duration_s)
         if measure.rescued:
             child(self.rescues, path).inc()
         if measure.retries > 0:

@@ -20,7 +20,6 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable, Mapping
-from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from opentelemetry import trace
@@ -117,7 +116,7 @@ class AttemptTrace:
         }
         if context.trace_state:
             headers["tracestate"] = context.trace_state.to_header()
-        return replace(http, headers=headers)
+        return HttpRequest(http.method, http.url, headers, http.json, http.secrets)
 
     def first_chunk(self) -> None:
         """The stream committed: its first chunk arrived (``time_to_first_chunk``)."""
@@ -219,7 +218,6 @@ class RequestTrace:
         "_model",
         "_parent",
         "_span",
-        "_started",
         "_tracer",
         "_usage",
         "bound_model",
@@ -254,7 +252,6 @@ class RequestTrace:
         self.propagate = propagate and span is not None
         self.operation, self._model, self.clock = operation, model, clock
         self.bound_model, self.capture, self.genai_usage, self.cost = bound_model, capture, genai_usage, cost
-        self._started = clock()
         self._usage: Usage | None = None
         self._done = False
         self._link: tuple[str, list[str]] | None = None
@@ -356,7 +353,7 @@ class RequestTrace:
             option_path=route.last_used_option_index,
             status_class=status_class(code) if isinstance(code, int) or error is None else "error",
         )
-        measure.cache_status, measure.duration_s = route.cache_status, self.clock() - self._started
+        measure.cache_status = route.cache_status
         measure.retries = max(route.retry_attempt_count, 0)
         measure.rescued = error is None and len({a.option_index for a in route.attempts}) > 1
         measure.cost_usd = cost

@@ -6,6 +6,8 @@ import json
 from typing import Any
 
 import httpx
+import pytest
+from prometheus_client import REGISTRY, generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
 from strands_portkey.server.app import create_app
@@ -26,13 +28,13 @@ def answer(request: httpx.Request) -> httpx.Response:
     return httpx.Response(200, json=completion("hello"))
 
 
-def app_with(**settings: Any):
+def app_with(respond: Any = answer, **settings: Any):
     env = {"STRANDS_PORTKEY_HOME": "/nonexistent/strands-portkey-unit-home", **settings.pop("env", {})}
     return create_app(
         ServerSettings(
             env=env,
             open_store=False,
-            upstream_transport=httpx.MockTransport(answer),
+            upstream_transport=httpx.MockTransport(respond),
             resolver=public_resolver,
             **settings,
         ),
@@ -130,3 +132,69 @@ async def test_the_server_continues_the_callers_trace(spans: Spans) -> None:  # 
     assert seen[0].headers["traceparent"].split("-")[1] == caller_trace
     for span in spans.all:
         assert "canary" not in json.dumps(dict(span.attributes or {}), default=str)
+
+
+async def test_cost_and_vault_key_states_reach_the_exposition(tmp_path) -> None:
+    from strands_portkey.controlplane import AINamespace, ControlPlane
+    from strands_portkey.controlplane.providers_api import Providers
+
+    env = {"STRANDS_PORTKEY_HOME": str(tmp_path), "STRANDS_PORTKEY_VALIDATE_KEYS": "off"}
+    master = "AQIDBAUGBwgJCgsMDQ4PEBESExQVFhcYGRobHB0eHyA="
+    plane = ControlPlane(f"sqlite:///{tmp_path / 'cp.db'}", env=env, master_key=master)
+    try:
+        providers = Providers(plane)
+        providers.create({"name": "openai", "displayName": "OpenAI", "baseUrl": "https://api.openai.com/v1"})
+        providers.rates.create(
+            {
+                "model": "gpt-4o",
+                "type": "chatCompletion",
+                "inputRate": 3,
+                "outputRate": 15,
+                "unitCosts": {"input": "0.0000025", "output": "0.00001"},
+                "providers": ["openai"],
+            }
+        )
+        AINamespace(plane).provider_keys.create(
+            {"name": "k1", "provider": "openai", "api_key": CANARY}, validate=False
+        )
+        gpt_4o = httpx.Response(200, json={**completion("hi"), "model": "gpt-4o"})
+        app = app_with(lambda request: gpt_4o, control_plane=plane)
+        async with client(app) as c:
+            before = samples((await c.get("/metrics")).text)
+            response = await c.post(
+                "/v1/chat/completions",
+                json={"model": "gpt-4o", "messages": HI},
+                headers={"x-portkey-provider": "openai", "authorization": "Bearer sk-direct"},
+            )
+            after = (await c.get("/metrics")).text
+    finally:
+        plane.close()
+    assert response.status_code == 200
+    cost = ("strands_portkey_cost_usd_total", (("provider", "openai"),))
+    # 3 prompt tokens x 0.0000025 + 2 completion tokens x 0.00001, as the cost header says
+    assert samples(after)[cost] - before.get(cost, 0.0) == pytest.approx(0.0000275)
+    keys = ("strands_portkey_credentials", (("provider", "openai"), ("state", "active")))
+    assert samples(after)[keys] == 1
+    assert "canary" not in after
+
+
+def test_the_budget_gauge_is_labelled_by_key_only_on_opt_in() -> None:
+    from types import SimpleNamespace
+
+    from strands_portkey.server.auth import Principal
+    from strands_portkey.server.limits import LimitRequest, Reservation
+    from strands_portkey.server.metrics import observe_budget
+    from strands_portkey.server.state import Admitted
+
+    principal = Principal(key_id="key-budget-test", name="k")
+    reservation = Reservation(
+        principal, LimitRequest("chat.completions", "gpt-4o", 10), {"x-portkey-budget-remaining": "4.5"}
+    )
+    admitted = Admitted(principal, {}, None, None, reservation)  # type: ignore[arg-type]
+    series = ("strands_portkey_budget_remaining_usd", (("key", "key-budget-test"),))
+    for opted_in in (False, True):
+        state = SimpleNamespace(settings=ServerSettings(metrics_key_labels=opted_in, open_store=False))
+        observe_budget(state, admitted)  # type: ignore[arg-type]
+        text = generate_latest(REGISTRY).decode()
+        assert (series in samples(text)) is opted_in
+    assert samples(generate_latest(REGISTRY).decode())[series] == 4.5

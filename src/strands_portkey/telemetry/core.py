@@ -33,6 +33,7 @@ CAPTURE_CONTENT_ENV = "OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT"
 """``true``: attempt spans carry ``gen_ai.input.messages`` / ``gen_ai.output.messages`` (off by default)."""
 
 _SCOPE = "strands_portkey"
+_RECHECK_S = 1.0
 
 
 def _noop_tracer_provider(provider: object) -> bool:
@@ -88,6 +89,8 @@ class Telemetry:
             self._prometheus = prometheus_instruments()
         self._models = BoundedLabel(model_label_limit)
         self._servers: dict[str, tuple[str, int] | None] = {}  # base URL -> server (configs have few)
+        self._listening: tuple[Tracer | None, MetricSinks | None] = (None, None)
+        self._recheck_at = float("-inf")  # when to look at the global providers again
 
     def __repr__(self) -> str:
         return (
@@ -112,13 +115,25 @@ class Telemetry:
             self._metered = (provider, sinks)
         return sinks
 
+    def _listeners(self) -> tuple[Tracer | None, MetricSinks | None]:
+        """The tracer and metric sinks in force, the global providers looked at once a second.
+
+        Reading them costs about 1 us a request (each lookup consults the environment); a provider
+        the application installs later is picked up within a second.
+        """
+        now = time.monotonic()
+        if now >= self._recheck_at:
+            self._recheck_at = now + _RECHECK_S
+            self._listening = (self._tracer(), self._metric_sinks())
+        return self._listening
+
     def continue_incoming(self, headers: Iterable[tuple[bytes, bytes]]) -> object | None:
         """Make the caller's W3C ``traceparent`` (an ASGI request's headers) the current context.
 
         Returns the token to give :meth:`end_incoming`, or None when tracing is off or the
         request carries no trace context (then nothing was changed).
         """
-        if self._tracer() is None:
+        if self._listeners()[0] is None:
             return None
         carrier = {
             name.decode("latin-1"): value.decode("latin-1")
@@ -164,8 +179,7 @@ class Telemetry:
         (the gateway's control-plane rates); ``genai_usage=False`` when the caller's own GenAI
         span carries the usage (see :mod:`.spans`).
         """
-        tracer = self._tracer()
-        sinks = self._metric_sinks()
+        tracer, sinks = self._listeners()
         if tracer is None and sinks is None:
             return None
         span = None

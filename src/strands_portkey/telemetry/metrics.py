@@ -50,11 +50,23 @@ class BoundedLabel:
 class AttemptMeasure:
     """One provider attempt, as the ``gen_ai.client.*`` metrics need it."""
 
-    __slots__ = ("attributes", "duration_s", "input_tokens", "output_tokens", "ttfc_s")
+    __slots__ = (
+        "attributes",
+        "duration_s",
+        "error_type",
+        "input_tokens",
+        "labels",
+        "output_tokens",
+        "ttfc_s",
+    )
 
-    def __init__(self, attributes: Mapping[str, Any], duration_s: float) -> None:
-        self.attributes = attributes
+    def __init__(
+        self, attributes: Mapping[str, Any], labels: tuple[str, str, str], duration_s: float
+    ) -> None:
+        self.attributes = attributes  # the OpenTelemetry attributes
+        self.labels = labels  # (operation, provider, request model): Prometheus' label values
         self.duration_s = duration_s
+        self.error_type = ""
         self.input_tokens: int | None = None
         self.output_tokens: int | None = None
         self.ttfc_s: float | None = None

@@ -45,7 +45,7 @@ class PrometheusInstruments:
     def __init__(self) -> None:
         from prometheus_client import Counter, Gauge, Histogram
 
-        self._children: dict[tuple[int, tuple[str, ...]], Any] = {}
+        self._children: dict[Any, dict[tuple[str, ...], Any]] = {}
         self.duration = Histogram(
             "gen_ai_client_operation_duration_seconds",
             "GenAI operation duration (one provider attempt).",
@@ -103,22 +103,18 @@ class PrometheusInstruments:
 
         The label values are bounded (see :mod:`.metrics`), so this map is too.
         """
-        key = (id(metric), labels)
-        child = self._children.get(key)
+        children = self._children.get(metric)
+        if children is None:
+            children = self._children[metric] = {}
+        child = children.get(labels)
         if child is None:
-            child = self._children[key] = metric.labels(*labels)
+            child = children[labels] = metric.labels(*labels)
         return child
 
     def attempt(self, measure: AttemptMeasure) -> None:
         """Record one provider attempt."""
-        attributes = measure.attributes
-        labels = (
-            str(attributes.get("gen_ai.operation.name", "")),
-            str(attributes.get("gen_ai.provider.name", "")),
-            str(attributes.get("gen_ai.request.model", "")),
-        )
-        child = self._child
-        child(self.duration, *labels, str(attributes.get("error.type", ""))).observe(measure.duration_s)
+        labels, child = measure.labels, self._child
+        child(self.duration, *labels, measure.error_type).observe(measure.duration_s)
         if measure.ttfc_s is not None:
             child(self.ttfc, *labels).observe(measure.ttfc_s)
         if measure.input_tokens is not None:

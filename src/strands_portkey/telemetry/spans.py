@@ -159,10 +159,16 @@ class AttemptTrace:
             return
         self._done = True
         owner = self._owner
-        measure = AttemptMeasure(self._metric_attrs, owner.clock() - self._started)
+        attrs = self._metric_attrs
+        labels = (
+            attrs["gen_ai.operation.name"],
+            attrs["gen_ai.provider.name"],
+            attrs["gen_ai.request.model"],
+        )
+        measure = AttemptMeasure(attrs, labels, owner.clock() - self._started)
         measure.ttfc_s = self._ttfc
         if error is not None:
-            self._metric_attrs["error.type"] = error_type(error)
+            measure.error_type = attrs["error.type"] = error_type(error)
         elif self._usage is not None:
             measure.input_tokens, measure.output_tokens = (
                 self._usage.prompt_tokens,
@@ -355,7 +361,10 @@ class RequestTrace:
         )
         measure.cache_status = route.cache_status
         measure.retries = max(route.retry_attempt_count, 0)
-        measure.rescued = error is None and len({a.option_index for a in route.attempts}) > 1
+        attempts = route.attempts  # answered by another leaf than the first one tried: a fallback
+        measure.rescued = (
+            error is None and len(attempts) > 1 and attempts[0].option_index != attempts[-1].option_index
+        )
         measure.cost_usd = cost
         measure.guardrails = _verdicts(route)
         if self._span is not None:

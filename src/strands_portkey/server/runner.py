@@ -2,8 +2,9 @@
 
 Each worker sets its logging up from ``STRANDS_PORTKEY_LOG_FORMAT`` / ``STRANDS_PORTKEY_LOG_LEVEL``
 (``serve --log-format json``: one JSON line per record, uvicorn's included, with trace and span
-ids). With several workers, ``PROMETHEUS_MULTIPROC_DIR`` (a fresh directory unless set) lets
-``GET /metrics`` of any worker sum every worker's counters.
+ids), and its OpenTelemetry SDK from the ``OTEL_*`` variables. With several workers,
+``PROMETHEUS_MULTIPROC_DIR`` (a fresh directory unless set) lets ``GET /metrics`` of any worker sum
+every worker's counters.
 """
 
 from __future__ import annotations
@@ -35,10 +36,16 @@ def _configure_logging() -> None:
 
 
 def worker_app() -> Starlette:
-    """One worker's app (uvicorn's factory when there are several): logging first, then the app."""
+    """One worker's app (uvicorn's factory when there are several): logging, the SDK, then the app.
+
+    The OpenTelemetry SDK is installed when ``OTEL_*`` variables name an exporter (see
+    :mod:`strands_portkey.telemetry.sdk`): the server is the application, so it sets one up.
+    """
+    from ..telemetry.sdk import install_sdk_from_env
     from .app import app_from_env
 
     _configure_logging()
+    install_sdk_from_env(os.environ)
     return app_from_env()
 
 

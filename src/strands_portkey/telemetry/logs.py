@@ -91,3 +91,5 @@ def configure_logging(log_format: str = "text", level: str = "info") -> None:
         logger.handlers[:] = [handler]
         logger.setLevel(level.upper())
         logger.propagate = False
+    # access lines are asked for by name (``--access-log``): written whatever the level
+    logging.getLogger(ACCESS_LOGGER).setLevel(logging.INFO)

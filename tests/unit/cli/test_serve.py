@@ -60,7 +60,8 @@ def _logging_restored():
     """``serve`` sets up the ``strands_portkey`` logger tree; put it back for the tests after this one."""
     import logging
 
-    tree = [logging.getLogger(name) for name in ("strands_portkey", "uvicorn", "uvicorn.error")]
+    names = ("strands_portkey", "uvicorn", "uvicorn.error", "strands_portkey.server.access")
+    tree = [logging.getLogger(name) for name in names]
     saved = [(logger.handlers[:], logger.level, logger.propagate) for logger in tree]
     yield
     for logger, (handlers, level, propagate) in zip(tree, saved, strict=True):

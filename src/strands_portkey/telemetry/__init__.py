@@ -5,9 +5,10 @@ application's OpenTelemetry setup (a no-op until an SDK is installed) and keeps 
 counters. :func:`prometheus_registry` is for in-process users serving their own ``/metrics``.
 """
 
+from .attempt import AttemptTrace
 from .core import CAPTURE_CONTENT_ENV, Telemetry
 from .prometheus import exposition, prometheus_available, prometheus_instruments, prometheus_registry
-from .spans import AttemptTrace, RequestTrace
+from .spans import RequestTrace
 
 __all__ = [
     "CAPTURE_CONTENT_ENV",

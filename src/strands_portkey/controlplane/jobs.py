@@ -13,12 +13,12 @@ import asyncio
 import math
 import secrets
 import threading
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from ..catalog.rates import RateRecord
 from ..errors import CredentialsUnavailableError, LimitExceededError
+from ..limits.windows import WindowCounter
 from .plane import ControlPlane
 from .validation import list_models
 
@@ -26,30 +26,27 @@ __all__ = ["FixedWindowLimiter", "TestModelsJob", "run_test_models"]
 
 
 class FixedWindowLimiter:
-    """At most ``limit`` starts per ``window_s`` per user, the window opening at the user's first start."""
+    """At most ``limit`` starts per ``window_s`` per user, the window opening at the user's first start.
 
-    def __init__(self, *, limit: int = 5, window_s: float = 600.0, clock: Callable[[], float]) -> None:
+    The count lives in ``counter`` (:class:`~strands_portkey.limits.windows.WindowCounter`): in the
+    database by default, so every process sharing it (server workers, the CLI) shares the limit.
+    """
+
+    def __init__(self, counter: WindowCounter, *, limit: int = 5, window_s: float = 600.0) -> None:
+        self._counter = counter
         self._limit = limit
         self._window_s = window_s
-        self._clock = clock
-        self._windows: dict[str, tuple[float, int]] = {}
-        self._lock = threading.Lock()
 
     def acquire(self, user: str) -> None:
         """Count one start for ``user``, or raise :class:`LimitExceededError` with the wait."""
-        now = self._clock()
-        with self._lock:
-            opened, count = self._windows.get(user, (now, 0))
-            if now - opened >= self._window_s:
-                opened, count = now, 0
-            if count >= self._limit:
-                wait = math.ceil(self._window_s - (now - opened))
-                raise LimitExceededError(
-                    f"test_models may run {self._limit} times per {self._window_s / 60:g} minutes per user; "
-                    f"user {user!r} must wait {wait} s",
-                    retry_after=wait,
-                )
-            self._windows[user] = (opened, count + 1)
+        wait = self._counter.take(f"test_models:{user}", limit=self._limit, window_s=self._window_s)
+        if wait is not None:
+            seconds = max(1, math.ceil(wait))
+            raise LimitExceededError(
+                f"test_models may run {self._limit} times per {self._window_s / 60:g} minutes per user; "
+                f"user {user!r} must wait {seconds} s",
+                retry_after=seconds,
+            )
 
 
 @dataclass

@@ -32,6 +32,7 @@ from ..catalog.discovery import chat_models, litellm_models
 from ..catalog.rates import rate_record
 from ..config.host_url import check_host_url
 from ..errors import InvalidRequestError, ResourceNotFoundError
+from ..limits.windows import WindowCounter
 from ..store.providers import (
     ProviderRecord,
     create_provider,
@@ -42,6 +43,7 @@ from ..store.providers import (
     update_provider,
 )
 from ..store.tables import ProviderRow
+from ..store.windows import StoreWindows
 from ..vault.keys import credential_record
 from .jobs import FixedWindowLimiter, TestModelsJob, run_test_models
 from .plane import ControlPlane
@@ -72,11 +74,16 @@ def _provider_view(row: ProviderRow) -> Provider:
 class Providers:
     """``gw.providers`` over a :class:`ControlPlane`."""
 
-    def __init__(self, plane: ControlPlane) -> None:
+    def __init__(self, plane: ControlPlane, *, windows: WindowCounter | None = None) -> None:
+        """Providers over ``plane``; ``test_models``' starts counted in ``windows``.
+
+        ``windows`` defaults to the plane's database (shared by every process on it); the server
+        passes Redis when it has one.
+        """
         self._plane = plane
         self._keys = KeyService(plane)
         self.rates = ModelRates(plane)
-        self._limiter = FixedWindowLimiter(clock=plane.clock)
+        self._limiter = FixedWindowLimiter(windows or StoreWindows(plane.store))
 
     def __repr__(self) -> str:
         return f"Providers({self._plane.store!r})"

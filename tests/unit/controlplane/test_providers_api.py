@@ -14,6 +14,7 @@ from strands_portkey.errors import (
     LimitExceededError,
     ResourceNotFoundError,
 )
+from strands_portkey.store.windows import StoreWindows
 from strands_portkey.types import Usage
 
 from .conftest import GOOD, GOOD2, Clock, FakeProvider
@@ -289,7 +290,7 @@ def test_discovery_litellm_format_and_grouped(plane: ControlPlane) -> None:
 def test_test_models_job_and_rate_limit(
     plane: ControlPlane, clock: Clock, fake_provider: FakeProvider
 ) -> None:
-    providers = Providers(plane)
+    providers = Providers(plane, windows=StoreWindows(plane.store, clock=clock))
     providers.create({"name": "openai"})
     providers.create({"name": "groq"})
     providers.create_credential("openai", {"name": "k", "value": GOOD})

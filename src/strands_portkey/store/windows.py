@@ -12,15 +12,13 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from contextlib import AbstractContextManager
+from typing import Any, Protocol
 
 from sqlalchemy import Float, Integer, String, insert, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from .tables import Base
-
-if TYPE_CHECKING:
-    from .db import Store
 
 __all__ = ["ActionWindowRow", "StoreWindows"]
 
@@ -54,6 +52,14 @@ def _insert_new(session: Session, key: str, now: float) -> bool:
     return bool(session.execute(statement).rowcount)  # type: ignore[attr-defined]
 
 
+class Transactions(Protocol):
+    """What :class:`StoreWindows` needs of a :class:`~strands_portkey.store.db.Store`."""
+
+    def transaction(self) -> AbstractContextManager[Session]:
+        """A session in one transaction."""
+        ...
+
+
 class StoreWindows:
     """Fixed windows over a :class:`Store`: every process on that database counts the same starts.
 
@@ -61,7 +67,7 @@ class StoreWindows:
     starts; the next start after it ends opens a new one.
     """
 
-    def __init__(self, store: Store, *, clock: Callable[[], float] = time.time) -> None:
+    def __init__(self, store: Transactions, *, clock: Callable[[], float] = time.time) -> None:
         self._store = store
         self._clock = clock
 

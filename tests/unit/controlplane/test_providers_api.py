@@ -316,3 +316,30 @@ def test_test_models_job_and_rate_limit(
     assert caught.value.status_code == 429
     clock.now += 180
     providers.test_models(user="ann").wait(timeout=10)
+
+
+def test_a_page_of_rates_with_its_total_filtered_and_searched(plane: ControlPlane) -> None:
+    providers = Providers(plane)
+    for name in ("openai", "groq", "azure"):
+        providers.create({"name": name})
+    providers.rates.create({**RATE, "providers": ["openai", "groq", "azure"]})
+    providers.rates.create({**RATE, "model": "gpt-4o-mini", "providers": ["openai"]})
+    providers.rates.create({**RATE, "model": "llama-3", "description": "Meta", "providers": ["groq"]})
+    rates = providers.rates
+    everything, total = rates.page(limit=2)
+    assert total == 5
+    assert [(r.provider, r.model) for r in everything] == [("azure", "gpt-4o"), ("groq", "gpt-4o")]
+    rest, _ = rates.page(limit=2, offset=2)
+    assert [(r.provider, r.model) for r in rest] == [("groq", "llama-3"), ("openai", "gpt-4o")]
+    groq_id = providers.retrieve("groq").id
+    assert [r.model for r in rates.page(provider=groq_id)[0]] == ["gpt-4o", "llama-3"]
+    assert rates.page(model="gpt-4o")[1] == 3
+    assert [r.model for r in rates.page(search="META")[0]] == ["llama-3"]
+    assert [r.provider for r in rates.page(search="azu")[0]] == ["azure"]
+    assert rates.page(provider="nobody") == ([], 0)
+    with pytest.raises(InvalidRequestError) as caught:
+        rates.page(limit=1001)
+    assert caught.value.path == "limit"
+    with pytest.raises(InvalidRequestError) as caught:
+        rates.page(offset=-1)
+    assert caught.value.path == "offset"

@@ -21,6 +21,7 @@ call                                            does
 from __future__ import annotations
 
 import builtins
+import copy
 import datetime as dt
 from collections.abc import Mapping
 from typing import Any
@@ -29,7 +30,7 @@ from sqlalchemy import select
 
 from ..catalog.billing import UsageCost, UsageLike, usage_cost
 from ..catalog.discovery import chat_models, litellm_models
-from ..catalog.rates import rate_record
+from ..catalog.rates import RateRecord, rate_record
 from ..config.host_url import check_host_url
 from ..errors import InvalidRequestError, ResourceNotFoundError
 from ..limits.windows import WindowCounter
@@ -53,6 +54,8 @@ from .rates_api import ModelRates, model_rate
 from .views import Provider, ProviderKey, ProviderKeyTestResult, iso, provider_key
 
 __all__ = ["Providers"]
+
+_LISTINGS = 64  # cached discovery listings (kinds x types x which providers serve)
 
 
 def _provider_view(row: ProviderRow) -> Provider:
@@ -84,6 +87,10 @@ class Providers:
         self._keys = KeyService(plane)
         self.rates = ModelRates(plane)
         self._limiter = FixedWindowLimiter(windows or StoreWindows(plane.store))
+        self._catalog_of: object = None  # the rates snapshot the cached catalog was read at
+        self._cached_providers: dict[str, ProviderRecord] = {}
+        self._cached_rates: builtins.list[RateRecord] = []
+        self._listings: dict[tuple[str, str | None, frozenset[str]], builtins.list[dict[str, Any]]] = {}
 
     def __repr__(self) -> str:
         return f"Providers({self._plane.store!r})"
@@ -209,15 +216,52 @@ class Providers:
         }
         return providers, serving
 
+    def discovery(self, kind: str, type: str | None = None) -> builtins.list[dict[str, Any]]:
+        """The cached ``models`` (``kind="models"``, by ``type``) or ``chat_models`` listing (read only).
+
+        Served from memory while nothing it depends on moved: the rates snapshot (replaced on
+        every change of providers, keys or rates, here or, within ``refresh_interval``, in another
+        process) and which providers have a key in rotation. The same list object comes back
+        while it is current, so a caller may cache what it derives from it (the REST route keeps
+        the JSON bytes and their ETag).
+        """
+        book = self._plane.prices()  # refreshes from the store when another process changed it
+        providers, serving = self._cached_catalog(book)
+        key = (kind, type, frozenset(serving))
+        found = self._listings.get(key)
+        if found is None:
+            rates = self._cached_rates
+            found = (
+                litellm_models(rates, providers, serving, type=type)
+                if kind == "models"
+                else chat_models(rates, providers, serving)
+            )
+            if len(self._listings) >= _LISTINGS:
+                self._listings.clear()
+            self._listings[key] = found
+        return found
+
+    def _cached_catalog(self, book: object) -> tuple[dict[str, ProviderRecord], set[str]]:
+        if self._catalog_of is not book:
+            providers, _ = self._catalog()
+            self._cached_providers, self._cached_rates = providers, self.rates.records()
+            self._listings = {}
+            self._catalog_of = book
+        selector = self._plane.selector
+        serving = {
+            record.name
+            for record in self._cached_providers.values()
+            if any(not state["disabled"] for state in selector.status(record.name))
+        }
+        return self._cached_providers, serving
+
     def models(self, *, type: str | None = None) -> builtins.list[dict[str, Any]]:
         """Rated models of enabled providers in LiteLLM format (``type``: chat, embedding, ...)."""
-        providers, serving = self._catalog()
-        return litellm_models(self.rates.records(), providers, serving, type=type)
+        return copy.deepcopy(self.discovery("models", type))
 
     def chat_models(self) -> builtins.list[dict[str, Any]]:
         """Chat models grouped by model name, with the providers serving each."""
-        providers, serving = self._catalog()
-        return chat_models(self.rates.records(), providers, serving)
+        return copy.deepcopy(self.discovery("chat"))
 
     def test_models(self, *, user: str = "default") -> TestModelsJob:
         """Start checking every rated model in the background (5 runs per 10 minutes per user)."""

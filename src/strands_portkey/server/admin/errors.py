@@ -71,7 +71,11 @@ async def _validation(request: Request, exc: Exception) -> Response:
 
 async def _gateway_error(request: Request, exc: Exception) -> Response:
     reply = error_reply(exc, "openai")
-    return json_response(reply.body, reply.status, dict(reply.headers))
+    body = reply.body
+    wait = reply.headers.get("retry-after")
+    if reply.status == 429 and wait is not None:  # the seed's clients read the wait from the body
+        body = {**body, "retryAfter": int(wait)}
+    return json_response(body, reply.status, dict(reply.headers))
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import Field
+from pydantic import Field, PlainValidator, WithJsonSchema
 
 from .bodies import Body
 
@@ -28,7 +28,26 @@ Amount = Annotated[float, Field(ge=0)]
 Name = Annotated[str, Field(min_length=1, max_length=100)]
 Text = Annotated[str, Field(max_length=500)]
 CredentialType = Literal["api_key", "access_key_pair", "custom"]
-Secret = str | dict[str, str]
+
+
+def _secret(value: object) -> str | dict[str, str]:
+    if isinstance(value, str) or (
+        isinstance(value, dict) and all(isinstance(k, str) and isinstance(v, str) for k, v in value.items())
+    ):
+        return value
+    raise ValueError(
+        "expected a key (a string) or an object of strings such as access_key_id / secret_access_key"
+    )
+
+
+Secret = Annotated[
+    str | dict[str, str],
+    PlainValidator(_secret),
+    WithJsonSchema(
+        {"anyOf": [{"type": "string"}, {"type": "object", "additionalProperties": {"type": "string"}}]}
+    ),
+]
+"""A credential's secret: one key, or the fields of an access key pair / a custom credential."""
 RateType = Literal["chatCompletion", "embedding", "imageGeneration", "video"]
 
 

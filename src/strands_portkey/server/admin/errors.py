@@ -20,7 +20,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
-from ...errors import GatewayError
+from ...errors import GatewayError, kind_of
 from ..dataplane.openai import json_response
 from ..errors import error_reply
 
@@ -71,10 +71,10 @@ async def _validation(request: Request, exc: Exception) -> Response:
 
 async def _gateway_error(request: Request, exc: Exception) -> Response:
     reply = error_reply(exc, "openai")
-    body = reply.body
+    body = {**reply.body, "error": {**reply.body["error"], "kind": kind_of(exc)}}
     wait = reply.headers.get("retry-after")
     if reply.status == 429 and wait is not None:  # the seed's clients read the wait from the body
-        body = {**body, "retryAfter": int(wait)}
+        body["retryAfter"] = int(wait)
     return json_response(body, reply.status, dict(reply.headers))
 
 

@@ -23,8 +23,29 @@ __all__ = [
     "RateUpdateBody",
 ]
 
-Amount = Annotated[float, Field(ge=0)]
-"""A non-negative number (an int is accepted as well as a float)."""
+
+def _amount(value: object) -> int | float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError(f"expected a number, got {type(value).__name__}")
+    if not value >= 0 or value == float("inf"):
+        raise ValueError(f"expected a number >= 0, got {value!r}")
+    return value
+
+
+Amount = Annotated[int | float, PlainValidator(_amount), WithJsonSchema({"type": "number", "minimum": 0})]
+"""A number >= 0, kept as sent (``20`` stays an int: the service shows amounts as they came)."""
+
+
+def _price(value: object) -> int | float:
+    if _amount(value) == 0:
+        raise ValueError("expected a USD price per credit > 0")
+    return _amount(value)
+
+
+Price = Annotated[
+    int | float, PlainValidator(_price), WithJsonSchema({"type": "number", "exclusiveMinimum": 0})
+]
+"""A number > 0."""
 Name = Annotated[str, Field(min_length=1, max_length=100)]
 Text = Annotated[str, Field(max_length=500)]
 CredentialType = Literal["api_key", "access_key_pair", "custom"]
@@ -129,4 +150,4 @@ class BulkRateUpdateBody(Body):
     """``POST /api/ai-providers/bulk-rate-update``: ``profitMargin`` (%) and ``creditPrice`` (USD)."""
 
     profit_margin: Annotated[Amount, Field(alias="profitMargin")]
-    credit_price: Annotated[float, Field(alias="creditPrice", gt=0)]
+    credit_price: Annotated[Price, Field(alias="creditPrice")]

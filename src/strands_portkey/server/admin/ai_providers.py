@@ -40,6 +40,10 @@ BASE = "/api/ai-providers"
 ProviderId = Annotated[str, Path(alias="providerId", max_length=200)]
 CredentialId = Annotated[str, Path(alias="credentialId", max_length=200)]
 RateId = Annotated[str, Path(alias="rateId", max_length=200)]
+Validate = Annotated[
+    bool | None,
+    Query(description="Check the key against the provider first (default: the server's setting)"),
+]
 _DISCOVERY_CACHE = "public, max-age=5"
 
 
@@ -137,6 +141,14 @@ def _rate_routes(r: APIRouter) -> None:
         created = services.providers.rates.create(fields_set(body, by_alias=True))
         return {"data": [rate_json(rate) for rate in created]}
 
+    @r.get(f"{BASE}/model-rates/{{rateId}}", summary="One model rate")
+    def retrieve_rate(rate_id: RateId, services: ServicesDep) -> dict[str, Any]:
+        return rate_json(services.providers.rates.retrieve(rate_id))
+
+    @r.delete(f"{BASE}/{{providerId}}/model-rates/{{rateId}}", summary="Delete a model rate")
+    def delete_rate(provider: ProviderId, rate_id: RateId, services: ServicesDep) -> dict[str, Any]:
+        return services.providers.rates.delete(provider, rate_id)
+
     @r.put(f"{BASE}/{{providerId}}/model-rates/{{rateId}}", summary="Change a model rate")
     def update_rate(
         provider: ProviderId, rate_id: RateId, body: RateUpdateBody, services: ServicesDep
@@ -145,14 +157,8 @@ def _rate_routes(r: APIRouter) -> None:
 
     @r.post(f"{BASE}/bulk-rate-update", summary="Re-price every rate with unit costs")
     def bulk_rate_update(body: BulkRateUpdateBody, services: ServicesDep) -> dict[str, Any]:
-        done = services.providers.rates.bulk_update(
-            profit_margin=body.profit_margin, credit_price=body.credit_price
-        )
-        return {
-            "updated": done["updated"],
-            "profitMargin": body.profit_margin,
-            "creditPrice": body.credit_price,
-        }
+        rates = services.providers.rates
+        return rates.bulk_update(profit_margin=body.profit_margin, credit_price=body.credit_price)
 
 
 def _provider_routes(r: APIRouter) -> None:
@@ -198,10 +204,15 @@ def _credential_routes(r: APIRouter) -> None:
 
     @r.put(f"{credentials}/{{credentialId}}", summary="Change a credential (a new value is re-validated)")
     def update_credential(
-        provider: ProviderId, credential: CredentialId, body: CredentialUpdateBody, services: ServicesDep
+        provider: ProviderId,
+        credential: CredentialId,
+        body: CredentialUpdateBody,
+        services: ServicesDep,
+        validate: Validate = None,
     ) -> dict[str, Any]:
         fields = _credential_fields(body)
-        return credential_json(services.providers.update_credential(provider, credential, fields))
+        changed = services.providers.update_credential(provider, credential, fields, validate=validate)
+        return credential_json(changed)
 
     @r.delete(f"{credentials}/{{credentialId}}", summary="Remove a credential")
     def delete_credential(

@@ -227,7 +227,7 @@ async def test_model_rates_batch_list_filter_update_and_bulk_update(app: Any, ke
         key=keys.admin,
         json={"profitMargin": 20, "creditPrice": 0.001},
     )
-    assert repriced.json() == {"updated": 1, "profitMargin": 20, "creditPrice": 0.001}
+    assert repriced.json() == {"updated": 1, "profitMargin": "20", "creditPrice": "0.001"}
     gpt = (await call(app, "GET", "/api/ai-providers/model-rates?model=gpt-4o", key=keys.member)).json()[
         "data"
     ][0]

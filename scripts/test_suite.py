@@ -83,6 +83,8 @@ def _missing_packages() -> dict[str, str]:
         missing["postgresql"] = "PostgreSQL, for the store and analytics tests"
     if shutil.which("redis-server") is None:
         missing["redis-server"] = "redis-server, for the shared cache tests"
+    if shutil.which("curl") is None or shutil.which("jq") is None:
+        missing["curl jq"] = "curl and jq, to run the AI providers spec's health check as written"
     return missing
 
 
@@ -96,7 +98,7 @@ def install_system_packages() -> list[str]:
     """apt-get install what is missing, where possible; lines naming what could not be installed."""
     missing = _missing_packages()
     if not missing:
-        _say("system packages: compiler, Node.js, PostgreSQL and redis-server are present")
+        _say("system packages: compiler, Node.js, PostgreSQL, redis-server, curl and jq are present")
         return []
     packages = " ".join(missing)
     prefix = _privilege()

@@ -241,6 +241,16 @@ class Providers:
             self._listings[key] = found
         return found
 
+    def cached_discovery(self, kind: str, type: str | None = None) -> builtins.list[dict[str, Any]] | None:
+        """:meth:`discovery` when its answer is already in memory (no database read), else None.
+
+        For an event loop: it may answer from here and hand only a miss to a worker thread.
+        """
+        if self._catalog_of is None or self._plane.prices() is not self._catalog_of:
+            return None
+        _, serving = self._cached_catalog(self._catalog_of)
+        return self._listings.get((kind, type, frozenset(serving)))
+
     def _cached_catalog(self, book: object) -> tuple[dict[str, ProviderRecord], set[str]]:
         if self._catalog_of is not book:
             providers, _ = self._catalog()

@@ -17,7 +17,7 @@ from strands_portkey.errors import (
 from strands_portkey.store.windows import StoreWindows
 from strands_portkey.types import Usage
 
-from .conftest import GOOD, GOOD2, Clock, FakeProvider
+from .conftest import GOOD, GOOD2, MASTER, Clock, FakeProvider
 
 RATE = {"model": "gpt-4o", "type": "chatCompletion", "inputRate": 3, "outputRate": 15}
 
@@ -343,3 +343,31 @@ def test_a_page_of_rates_with_its_total_filtered_and_searched(plane: ControlPlan
     with pytest.raises(InvalidRequestError) as caught:
         rates.page(offset=-1)
     assert caught.value.path == "offset"
+
+
+def test_discovery_is_served_from_memory_until_something_it_shows_changes(
+    plane: ControlPlane, db_url: str
+) -> None:
+    providers = Providers(plane)
+    _openai(providers)
+    providers.create_credential("openai", {"name": "k", "value": GOOD})
+    providers.rates.create({**RATE, "providers": ["openai"]})
+    assert providers.cached_discovery("models") is None  # nothing built yet
+    first = providers.discovery("models")
+    assert providers.cached_discovery("models") is first
+    assert providers.discovery("models") is first  # no rebuild while nothing moved
+    assert providers.models() == first
+    assert providers.models() is not first  # callers get their own copy
+    providers.rates.create({**RATE, "model": "gpt-4o-mini", "providers": ["openai"]})
+    assert providers.cached_discovery("models") is None
+    assert [m["model"] for m in providers.discovery("models")] == ["gpt-4o", "gpt-4o-mini"]
+    plane.report(plane.resolve_virtual_key("k").id, 401)  # type: ignore[union-attr]
+    assert providers.cached_discovery("models") is None  # which providers serve is part of the key
+    assert {m["status"] for m in providers.discovery("models")} == {"unavailable"}
+    other = ControlPlane(db_url, env=plane.env, master_key=MASTER, validate_credentials=False)
+    try:
+        Providers(other).rates.create({**RATE, "model": "o1", "providers": ["openai"]})
+    finally:
+        other.close()
+    plane.refresh()  # what maybe_refresh does once the other process's change is seen
+    assert "o1" in [m["model"] for m in providers.discovery("models")]

@@ -16,6 +16,7 @@ import json
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -32,7 +33,7 @@ from .ai_provider_bodies import (
 from .bodies import Limit, Offset, fields_set
 from .bounded import BoundedRoute
 from .caller import CallerDep
-from .services import ServicesDep
+from .services import AdminServices, ServicesDep
 
 __all__ = ["router"]
 
@@ -89,18 +90,25 @@ def router() -> APIRouter:
     return r
 
 
+async def _discovery(services: AdminServices, kind: str, type: str | None) -> list[dict[str, Any]]:
+    """The listing from memory on the event loop; a stale one rebuilt on a worker thread."""
+    providers = services.providers
+    found = providers.cached_discovery(kind, type)
+    return found if found is not None else await run_in_threadpool(providers.discovery, kind, type)
+
+
 def _discovery_routes(r: APIRouter, listings: _Listing) -> None:
     @r.get(f"{BASE}/models", summary="Available models of enabled providers, in LiteLLM format (public)")
-    def models(
+    async def models(
         request: Request,
         services: ServicesDep,
         type: Annotated[str | None, Query(max_length=40, description="chat, embedding, ...")] = None,
     ) -> Response:
-        return listings.answer(request, services.providers.discovery("models", type), ("models", type))
+        return listings.answer(request, await _discovery(services, "models", type), ("models", type))
 
     @r.get(f"{BASE}/chat/models", summary="Chat models grouped by model, with the providers serving each")
-    def chat_models(request: Request, services: ServicesDep) -> Response:
-        return listings.answer(request, services.providers.discovery("chat"), ("chat", None))
+    async def chat_models(request: Request, services: ServicesDep) -> Response:
+        return listings.answer(request, await _discovery(services, "chat", None), ("chat", None))
 
     @r.get(f"{BASE}/health", summary="Whether each credential of each provider is running (public)")
     def health(services: ServicesDep) -> dict[str, Any]:
@@ -198,9 +206,10 @@ def _credential_routes(r: APIRouter) -> None:
 
     @r.post(credentials, status_code=201, summary="Add a credential (validated against the provider first)")
     def create_credential(
-        provider: ProviderId, body: CredentialBody, services: ServicesDep
+        provider: ProviderId, body: CredentialBody, services: ServicesDep, validate: Validate = None
     ) -> dict[str, Any]:
-        return credential_json(services.providers.create_credential(provider, _credential_fields(body)))
+        fields = _credential_fields(body)
+        return credential_json(services.providers.create_credential(provider, fields, validate=validate))
 
     @r.put(f"{credentials}/{{credentialId}}", summary="Change a credential (a new value is re-validated)")
     def update_credential(

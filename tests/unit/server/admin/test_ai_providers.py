@@ -147,6 +147,15 @@ async def test_a_credential_the_provider_refuses_is_not_saved(
     assert "not saved" in refused.json()["error"]["message"]
     assert KEY not in refused.text
     assert Providers(validating_plane).retrieve("openai").credentials == ()
+    unchecked = await call(
+        validating_app,
+        "POST",
+        "/api/ai-providers/openai/credentials?validate=false",
+        key=validating_keys.admin,
+        json=CREDENTIAL,
+    )
+    assert unchecked.status_code == 201  # an admin may save a key unchecked (offline), as gw.providers can
+    assert unchecked.json()["testResult"] is None
 
 
 async def test_a_credential_of_another_provider_is_not_found(app: Any, keys: Keys) -> None:

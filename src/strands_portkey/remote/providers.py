@@ -14,16 +14,11 @@ the server (they show in ``health()`` as keys leave or rejoin the rotation).
 from __future__ import annotations
 
 import builtins
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
 
+from ..controlplane import provider_json
 from ..controlplane.jobs import TestModelsJob
-from ..controlplane.provider_json import (
-    check_from_json,
-    credential_from_json,
-    provider_from_json,
-    rate_from_json,
-)
 from ..controlplane.rates_api import ModelRate
 from ..controlplane.views import Provider, ProviderKey, ProviderKeyTestResult, SyncPaginator
 from ..errors import InvalidRequestError, MalformedResponseError
@@ -33,8 +28,37 @@ from .portal import Portal
 
 __all__ = ["AsyncModelRates", "AsyncProviders", "ModelRates", "Providers"]
 
+T = TypeVar("T")
 BASE = "/api/ai-providers"
 _MAX_PAGE = 1000
+
+
+def _decoded(decode: Callable[[Mapping[str, Any]], T], answer: Any) -> T:
+    """``decode(answer)``; an answer without the fields it needs is a :class:`MalformedResponseError`."""
+    try:
+        return decode(_object(answer))
+    except (KeyError, TypeError, ValueError, ArithmeticError) as error:
+        raise MalformedResponseError(f"the server's answer is not what was expected ({error!r})") from None
+
+
+def provider_from_json(answer: Any) -> Provider:
+    """A :class:`Provider` from the server's JSON."""
+    return _decoded(provider_json.provider_from_json, answer)
+
+
+def credential_from_json(answer: Any) -> ProviderKey:
+    """A :class:`ProviderKey` from the server's JSON."""
+    return _decoded(provider_json.credential_from_json, answer)
+
+
+def rate_from_json(answer: Any) -> ModelRate:
+    """A :class:`ModelRate` from the server's JSON."""
+    return _decoded(provider_json.rate_from_json, answer)
+
+
+def check_from_json(answer: Any) -> ProviderKeyTestResult:
+    """A :class:`ProviderKeyTestResult` from the server's JSON."""
+    return _decoded(provider_json.check_from_json, answer)
 
 
 def _object(answer: Any) -> Mapping[str, Any]:
@@ -121,12 +145,12 @@ class AsyncModelRates:
 
     async def retrieve(self, rate_id: str) -> ModelRate:
         """One rate by id."""
-        return rate_from_json(_object(await self._http.get(f"{BASE}/model-rates/{segment(rate_id)}")))
+        return rate_from_json(await self._http.get(f"{BASE}/model-rates/{segment(rate_id)}"))
 
     async def update(self, provider: str, rate_id: str, body: Mapping[str, Any]) -> ModelRate:
         """Change a rate's amounts, unit costs, metadata or description."""
         path = f"{BASE}/{segment(provider)}/model-rates/{segment(rate_id)}"
-        return rate_from_json(_object(await self._http.call("PUT", path, json=dict(body))))
+        return rate_from_json(await self._http.call("PUT", path, json=dict(body)))
 
     async def delete(self, provider: str, rate_id: str) -> dict[str, Any]:
         """Delete a rate."""
@@ -151,7 +175,7 @@ class AsyncProviders:
 
     async def create(self, body: Mapping[str, Any]) -> Provider:
         """A new provider; ``name`` must be unique."""
-        return provider_from_json(_object(await self._http.call("POST", BASE, json=dict(body))))
+        return provider_from_json(await self._http.call("POST", BASE, json=dict(body)))
 
     async def list(self) -> builtins.list[Provider]:
         """Every provider with its credentials (masked) and rates."""
@@ -165,12 +189,12 @@ class AsyncProviders:
 
     async def retrieve(self, provider: str) -> Provider:
         """One provider by id or name."""
-        return provider_from_json(_object(await self._http.get(f"{BASE}/{segment(provider)}")))
+        return provider_from_json(await self._http.get(f"{BASE}/{segment(provider)}"))
 
     async def update(self, provider: str, body: Mapping[str, Any]) -> Provider:
         """Change a provider (``enabled: false`` takes its keys out of rotation)."""
         answer = await self._http.call("PUT", f"{BASE}/{segment(provider)}", json=dict(body))
-        return provider_from_json(_object(answer))
+        return provider_from_json(answer)
 
     async def delete(self, provider: str) -> dict[str, Any]:
         """Delete a provider with all its credentials and rates."""
@@ -182,7 +206,7 @@ class AsyncProviders:
         """Add a credential (``name``, ``value``, ``credentialType``, ``weight``) to ``provider``."""
         path = f"{BASE}/{segment(provider)}/credentials"
         answer = await self._http.call("POST", path, params=_validate(validate), json=_credential_body(body))
-        return credential_from_json(_object(answer))
+        return credential_from_json(answer)
 
     async def update_credential(
         self, provider: str, credential_id: str, body: Mapping[str, Any], *, validate: bool | None = None
@@ -190,7 +214,7 @@ class AsyncProviders:
         """Change a credential; a new secret is validated first."""
         path = f"{BASE}/{segment(provider)}/credentials/{segment(credential_id)}"
         answer = await self._http.call("PUT", path, params=_validate(validate), json=_credential_body(body))
-        return credential_from_json(_object(answer))
+        return credential_from_json(answer)
 
     async def delete_credential(self, provider: str, credential_id: str) -> dict[str, Any]:
         """Remove a credential."""
@@ -200,7 +224,7 @@ class AsyncProviders:
     async def check_credential(self, provider: str, credential_id: str) -> ProviderKeyTestResult:
         """Re-validate a credential now; a passing one is re-activated."""
         path = f"{BASE}/{segment(provider)}/credentials/{segment(credential_id)}/check"
-        return check_from_json(_object(await self._http.get(path)))
+        return check_from_json(await self._http.get(path))
 
     async def health(self) -> dict[str, Any]:
         """Whether each credential of each provider is in rotation."""

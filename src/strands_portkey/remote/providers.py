@@ -68,12 +68,23 @@ def _object(answer: Any) -> Mapping[str, Any]:
 
 
 def _credential_body(body: Mapping[str, Any]) -> dict[str, Any]:
-    """``gw.providers``' credential body as the API reads it (``is_active`` is ``active`` there)."""
+    """``gw.providers``' credential body as the API reads it.
+
+    ``is_active`` is ``active`` there, and a secret given in separate fields (``api_key``, or
+    ``access_key_id`` / ``secret_access_key`` / ``session_token``) is its ``value``.
+    """
     if not isinstance(body, Mapping):
         raise InvalidRequestError(f"expected an object, got {type(body).__name__}", path="body")
     out = dict(body)
     if "is_active" in out:
         out["active"] = out.pop("is_active")
+    pair = {
+        name: out.pop(name) for name in ("access_key_id", "secret_access_key", "session_token") if name in out
+    }
+    if "api_key" in out and "value" not in out:
+        out["value"] = out.pop("api_key")
+    if pair and "value" not in out:
+        out["value"] = pair
     return out
 
 

@@ -74,6 +74,23 @@ def test_credentials_change_pause_check_and_go(face: Any, plane: ControlPlane) -
         providers.delete_credential("openai", key.id)
 
 
+def test_secrets_in_separate_fields_and_a_providers_api_format(face: Any) -> None:
+    providers = face.providers
+    providers.create({"name": "my-llm", "baseUrl": "http://10.0.0.5:8000/v1"})
+    assert providers.update("my-llm", {"apiFormat": "anthropic"}).api_format == "anthropic"
+    flat = providers.create_credential("my-llm", {"name": "flat", "api_key": KEY})
+    assert flat.masked_key.endswith(KEY[-4:])
+    pair = providers.create_credential(
+        "my-llm",
+        {"name": "aws", "credentialType": "access_key_pair", "access_key_id": "AKIAEXAMPLE123",
+         "secret_access_key": "s" * 40},
+    )  # fmt: skip
+    assert (pair.credential_type, pair.identifiers) == (
+        "access_key_pair",
+        {"access_key_id": "AKIAEXAMPLE123"},
+    )
+
+
 def test_rates_list_page_update_delete_and_bulk_update(face: Any) -> None:
     providers = face.providers
     for name in ("openai", "groq"):

@@ -91,6 +91,7 @@ class ProviderUpdateBody(Body):
     base_url: Annotated[Text | None, Field(alias="baseUrl")] = None
     region: Annotated[str | None, Field(max_length=100)] = None
     enabled: bool | None = None
+    api_format: Annotated[str | None, Field(alias="apiFormat", max_length=40)] = None
 
 
 class CredentialBody(Body):

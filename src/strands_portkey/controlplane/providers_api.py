@@ -14,6 +14,7 @@ call                                            does
 ``health()``                                    ``{"providers": {name: {key: {"running": ...}}}, ...}``
 ``models(type=None)`` / ``chat_models()``       discovery in LiteLLM format / grouped by model
 ``test_models(user=...)``                       background check of every rated model (5 per 10 min)
+``test_models_job(job_id)``                     a started job's state and results, from the store
 ``rewrap()``                                    re-wrap stored keys under the current master key
 ==============================================  =====================================================
 """
@@ -46,7 +47,7 @@ from ..store.providers import (
 from ..store.tables import ProviderRow
 from ..store.windows import StoreWindows
 from ..vault.keys import credential_record
-from .jobs import FixedWindowLimiter, TestModelsJob, run_test_models
+from .jobs import FixedWindowLimiter, TestModelsJob, run_test_models, stored_job
 from .plane import ControlPlane
 from .provider_keys import KeyService, _check_fields
 from .provider_routes import check_api_format, shown_format
@@ -277,6 +278,13 @@ class Providers:
         """Start checking every rated model in the background (5 runs per 10 minutes per user)."""
         self._limiter.acquire(user)
         return run_test_models(self._plane, self.rates.records(), user)
+
+    def test_models_job(self, job_id: str) -> TestModelsJob:
+        """A ``test_models`` job by id (started here or by another process on the same store).
+
+        ``status`` is ``running``, ``done`` or ``failed``; ``results`` are filled once it ended.
+        """
+        return stored_job(self._plane, job_id)
 
     # ------------------------------------------------------------------ master key
 

@@ -7,171 +7,38 @@ both faces use (:mod:`~strands_portkey.controlplane.provider_json`).
 
 Not offered over HTTP (they act on the server's own files or keys): ``cost``, ``rewrap``,
 ``rates.import_litellm``, ``rates.records`` and ``rates.price_book``. ``test_models`` starts the
-job on the server (as the caller's user) and returns its state at the start: its results stay on
-the server (they show in ``health()`` as keys leave or rejoin the rotation).
+job on the server (as the caller's user); the blocking client's job ``wait()`` asks the server
+until it ended, and ``test_models_job(job_id)`` reads it on both faces.
 """
 
 from __future__ import annotations
 
 import builtins
+import time
 from collections.abc import Callable, Mapping
-from typing import Any, TypeVar
+from typing import Any
 
-from ..controlplane import provider_json
 from ..controlplane.jobs import TestModelsJob
-from ..controlplane.rates_api import ModelRate
-from ..controlplane.views import Provider, ProviderKey, ProviderKeyTestResult, SyncPaginator
-from ..errors import InvalidRequestError, MalformedResponseError
+from ..controlplane.views import Provider, ProviderKey, ProviderKeyTestResult
+from ..errors import MalformedResponseError
 from .http import RemoteHTTP, segment
-from .paging import AsyncPaginator, page_items
+from .paging import page_items
 from .portal import Portal
+from .provider_codec import (
+    BASE,
+    MAX_PAGE,
+    check_from_json,
+    credential_body,
+    credential_from_json,
+    object_of,
+    provider_from_json,
+    validate_query,
+)
+from .provider_rates import AsyncModelRates, ModelRates
 
-__all__ = ["AsyncModelRates", "AsyncProviders", "ModelRates", "Providers"]
+__all__ = ["AsyncModelRates", "AsyncProviders", "ModelRates", "Providers", "RemoteTestModelsJob"]
 
-T = TypeVar("T")
-BASE = "/api/ai-providers"
-_MAX_PAGE = 1000
-
-
-def _decoded(decode: Callable[[Mapping[str, Any]], T], answer: Any) -> T:
-    """``decode(answer)``; an answer without the fields it needs is a :class:`MalformedResponseError`."""
-    try:
-        return decode(_object(answer))
-    except (KeyError, TypeError, ValueError, ArithmeticError) as error:
-        raise MalformedResponseError(f"the server's answer is not what was expected ({error!r})") from None
-
-
-def provider_from_json(answer: Any) -> Provider:
-    """A :class:`Provider` from the server's JSON."""
-    return _decoded(provider_json.provider_from_json, answer)
-
-
-def credential_from_json(answer: Any) -> ProviderKey:
-    """A :class:`ProviderKey` from the server's JSON."""
-    return _decoded(provider_json.credential_from_json, answer)
-
-
-def rate_from_json(answer: Any) -> ModelRate:
-    """A :class:`ModelRate` from the server's JSON."""
-    return _decoded(provider_json.rate_from_json, answer)
-
-
-def check_from_json(answer: Any) -> ProviderKeyTestResult:
-    """A :class:`ProviderKeyTestResult` from the server's JSON."""
-    return _decoded(provider_json.check_from_json, answer)
-
-
-def _object(answer: Any) -> Mapping[str, Any]:
-    if not isinstance(answer, dict):
-        raise MalformedResponseError("expected a JSON object from the server")
-    return answer
-
-
-def _credential_body(body: Mapping[str, Any]) -> dict[str, Any]:
-    """``gw.providers``' credential body as the API reads it.
-
-    ``is_active`` is ``active`` there, and a secret given in separate fields (``api_key``, or
-    ``access_key_id`` / ``secret_access_key`` / ``session_token``) is its ``value``.
-    """
-    if not isinstance(body, Mapping):
-        raise InvalidRequestError(f"expected an object, got {type(body).__name__}", path="body")
-    out = dict(body)
-    if "is_active" in out:
-        out["active"] = out.pop("is_active")
-    pair = {
-        name: out.pop(name) for name in ("access_key_id", "secret_access_key", "session_token") if name in out
-    }
-    if "api_key" in out and "value" not in out:
-        out["value"] = out.pop("api_key")
-    if pair and "value" not in out:
-        out["value"] = pair
-    return out
-
-
-def _validate(validate: bool | None) -> dict[str, Any]:
-    return {} if validate is None else {"validate": validate}
-
-
-def _check_limit(limit: int) -> None:
-    if isinstance(limit, bool) or not isinstance(limit, int) or not 0 < limit <= _MAX_PAGE:
-        raise InvalidRequestError(f"expected a page size from 1 to {_MAX_PAGE}", path="limit")
-
-
-class AsyncModelRates:
-    """``client.providers.rates`` (async), as :class:`~strands_portkey.controlplane.rates_api.ModelRates`."""
-
-    def __init__(self, http: RemoteHTTP) -> None:
-        self._http = http
-
-    def __repr__(self) -> str:
-        return "AsyncModelRates()"
-
-    def list(
-        self,
-        *,
-        provider: str | None = None,
-        model: str | None = None,
-        type: str | None = None,
-        search: str | None = None,
-        limit: int = 50,
-    ) -> AsyncPaginator[ModelRate]:
-        """Rates by provider, model and type; ``limit`` per page, fetched lazily."""
-        _check_limit(limit)
-
-        async def fetch(offset: int, size: int) -> builtins.list[ModelRate]:
-            rates, _ = await self.page(
-                provider=provider, model=model, type=type, search=search, limit=size, offset=offset
-            )
-            return rates
-
-        return AsyncPaginator(fetch, limit)
-
-    async def page(
-        self,
-        *,
-        provider: str | None = None,
-        model: str | None = None,
-        type: str | None = None,
-        search: str | None = None,
-        limit: int = 50,
-        offset: int = 0,
-    ) -> tuple[builtins.list[ModelRate], int]:
-        """One page of rates and how many match in all."""
-        _check_limit(limit)
-        if isinstance(offset, bool) or not isinstance(offset, int) or offset < 0:
-            raise InvalidRequestError("expected a whole number >= 0", path="offset")
-        params = {"providerId": provider, "model": model, "type": type, "search": search}
-        answer = await self._http.call(
-            "GET", f"{BASE}/model-rates", params={**params, "limit": limit, "offset": offset}
-        )
-        total = _object(answer).get("total")
-        if not isinstance(total, int):
-            raise MalformedResponseError("expected the listing's 'total' from the server")
-        return [rate_from_json(item) for item in page_items(answer)], total
-
-    async def create(self, body: Mapping[str, Any]) -> builtins.list[ModelRate]:
-        """The same rate for every provider in ``body["providers"]`` (ids or names), all or none."""
-        answer = await self._http.call("POST", f"{BASE}/model-rates", json=dict(body))
-        return [rate_from_json(item) for item in page_items(answer)]
-
-    async def retrieve(self, rate_id: str) -> ModelRate:
-        """One rate by id."""
-        return rate_from_json(await self._http.get(f"{BASE}/model-rates/{segment(rate_id)}"))
-
-    async def update(self, provider: str, rate_id: str, body: Mapping[str, Any]) -> ModelRate:
-        """Change a rate's amounts, unit costs, metadata or description."""
-        path = f"{BASE}/{segment(provider)}/model-rates/{segment(rate_id)}"
-        return rate_from_json(await self._http.call("PUT", path, json=dict(body)))
-
-    async def delete(self, provider: str, rate_id: str) -> dict[str, Any]:
-        """Delete a rate."""
-        path = f"{BASE}/{segment(provider)}/model-rates/{segment(rate_id)}"
-        return dict(_object(await self._http.call("DELETE", path)))
-
-    async def bulk_update(self, *, profit_margin: Any, credit_price: Any) -> dict[str, Any]:
-        """Re-price every rate with unit costs (``profitMargin`` %, ``creditPrice`` USD/credit)."""
-        body = {"profitMargin": profit_margin, "creditPrice": credit_price}
-        return dict(_object(await self._http.call("POST", f"{BASE}/bulk-rate-update", json=body)))
+_POLL_S = 0.5
 
 
 class AsyncProviders:
@@ -192,10 +59,10 @@ class AsyncProviders:
         """Every provider with its credentials (masked) and rates."""
         found: builtins.list[Provider] = []
         while True:
-            answer = await self._http.get(BASE, limit=_MAX_PAGE, offset=len(found))
+            answer = await self._http.get(BASE, limit=MAX_PAGE, offset=len(found))
             page = page_items(answer)
             found.extend(provider_from_json(item) for item in page)
-            if len(page) < _MAX_PAGE:
+            if len(page) < MAX_PAGE:
                 return found
 
     async def retrieve(self, provider: str) -> Provider:
@@ -209,14 +76,16 @@ class AsyncProviders:
 
     async def delete(self, provider: str) -> dict[str, Any]:
         """Delete a provider with all its credentials and rates."""
-        return dict(_object(await self._http.call("DELETE", f"{BASE}/{segment(provider)}")))
+        return dict(object_of(await self._http.call("DELETE", f"{BASE}/{segment(provider)}")))
 
     async def create_credential(
         self, provider: str, body: Mapping[str, Any], *, validate: bool | None = None
     ) -> ProviderKey:
         """Add a credential (``name``, ``value``, ``credentialType``, ``weight``) to ``provider``."""
         path = f"{BASE}/{segment(provider)}/credentials"
-        answer = await self._http.call("POST", path, params=_validate(validate), json=_credential_body(body))
+        answer = await self._http.call(
+            "POST", path, params=validate_query(validate), json=credential_body(body)
+        )
         return credential_from_json(answer)
 
     async def update_credential(
@@ -224,13 +93,15 @@ class AsyncProviders:
     ) -> ProviderKey:
         """Change a credential; a new secret is validated first."""
         path = f"{BASE}/{segment(provider)}/credentials/{segment(credential_id)}"
-        answer = await self._http.call("PUT", path, params=_validate(validate), json=_credential_body(body))
+        answer = await self._http.call(
+            "PUT", path, params=validate_query(validate), json=credential_body(body)
+        )
         return credential_from_json(answer)
 
     async def delete_credential(self, provider: str, credential_id: str) -> dict[str, Any]:
         """Remove a credential."""
         path = f"{BASE}/{segment(provider)}/credentials/{segment(credential_id)}"
-        return dict(_object(await self._http.call("DELETE", path)))
+        return dict(object_of(await self._http.call("DELETE", path)))
 
     async def check_credential(self, provider: str, credential_id: str) -> ProviderKeyTestResult:
         """Re-validate a credential now; a passing one is re-activated."""
@@ -239,7 +110,7 @@ class AsyncProviders:
 
     async def health(self) -> dict[str, Any]:
         """Whether each credential of each provider is in rotation."""
-        return dict(_object(await self._http.get(f"{BASE}/health")))
+        return dict(object_of(await self._http.get(f"{BASE}/health")))
 
     async def models(self, *, type: str | None = None) -> builtins.list[dict[str, Any]]:
         """Rated models of enabled providers in LiteLLM format (``type``: chat, embedding, ...)."""
@@ -252,82 +123,68 @@ class AsyncProviders:
     async def test_models(self, *, user: str = "default") -> TestModelsJob:
         """Start the server's check of every rated model, as the caller's user (5 per 10 minutes).
 
-        ``user`` is the in-process face's; the server counts the caller's own user instead.
+        ``user`` is the in-process face's; the server counts the caller's own user instead. The
+        job runs on the server: follow it with :meth:`test_models_job` (its ``wait()`` here
+        returns the results known so far at once).
         """
-        answer = _object(await self._http.get(f"{BASE}/test-models"))
-        job = TestModelsJob(id=str(answer.get("jobId")), user=str(answer.get("user") or user))
-        job.status = str(answer.get("status") or "running")
-        job._done.set()  # nothing to wait for here: the work and its results stay on the server
-        return job
+        return _job(await self._http.get(f"{BASE}/test-models"), user)
+
+    async def test_models_job(self, job_id: str) -> TestModelsJob:
+        """A started job's state and, once it ended, its results."""
+        return _job(await self._http.get(f"{BASE}/test-models/{segment(job_id)}"))
+
+
+class RemoteTestModelsJob(TestModelsJob):
+    """A ``test_models`` job running on the server; ``wait()`` asks the server until it ended."""
+
+    _poll: Callable[[], TestModelsJob] | None = None
+
+    def _update(self, latest: TestModelsJob) -> None:
+        self.status, self.results, self.error = latest.status, list(latest.results), latest.error
+        if latest.status != "running":
+            self._done.set()
+
+    def wait(self, timeout: float | None = None) -> builtins.list[dict[str, Any]]:
+        """Ask the server every half second until the job ends (or ``timeout`` s); the results so far."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while self._poll is not None and not self._done.is_set():
+            self._update(self._poll())
+            if self._done.is_set() or (deadline is not None and time.monotonic() >= deadline):
+                break
+            time.sleep(_POLL_S)
+        return list(self.results)
+
+    @property
+    def done(self) -> bool:
+        """Whether the job has ended (one question to the server while it runs)."""
+        if not self._done.is_set() and self._poll is not None:
+            self._update(self._poll())
+        return self._done.is_set()
+
+
+def _job(answer: Any, user: str = "default") -> RemoteTestModelsJob:
+    data = object_of(answer)
+    job_id = data.get("jobId")
+    if not isinstance(job_id, str):
+        raise MalformedResponseError("expected a job with a 'jobId' from the server")
+    job = RemoteTestModelsJob(id=job_id, user=str(data.get("user") or user))
+    results = data.get("results")
+    job._update(
+        TestModelsJob(
+            id=job_id,
+            user=job.user,
+            status=str(data.get("status") or "running"),
+            results=list(results) if isinstance(results, list) else [],
+            error=data.get("error") if isinstance(data.get("error"), str) else None,
+        )
+    )
+    return job
 
 
 def _listing(answer: Any) -> builtins.list[dict[str, Any]]:
     if not isinstance(answer, list) or not all(isinstance(item, dict) for item in answer):
         raise MalformedResponseError("expected a JSON array of models from the server")
     return answer
-
-
-class ModelRates:
-    """``client.providers.rates`` (blocking): each method runs :class:`AsyncModelRates`' on the portal."""
-
-    def __init__(self, inner: AsyncModelRates, portal: Portal) -> None:
-        self._inner = inner
-        self._portal = portal
-
-    def __repr__(self) -> str:
-        return "ModelRates()"
-
-    def list(
-        self,
-        *,
-        provider: str | None = None,
-        model: str | None = None,
-        type: str | None = None,
-        search: str | None = None,
-        limit: int = 50,
-    ) -> SyncPaginator[ModelRate]:
-        """See :meth:`AsyncModelRates.list`."""
-        paginator = self._inner.list(provider=provider, model=model, type=type, search=search, limit=limit)
-        return paginator.blocking(self._portal)
-
-    def page(
-        self,
-        *,
-        provider: str | None = None,
-        model: str | None = None,
-        type: str | None = None,
-        search: str | None = None,
-        limit: int = 50,
-        offset: int = 0,
-    ) -> tuple[builtins.list[ModelRate], int]:
-        """See :meth:`AsyncModelRates.page`."""
-        return self._portal.run(
-            self._inner.page(
-                provider=provider, model=model, type=type, search=search, limit=limit, offset=offset
-            )
-        )
-
-    def create(self, body: Mapping[str, Any]) -> builtins.list[ModelRate]:
-        """See :meth:`AsyncModelRates.create`."""
-        return self._portal.run(self._inner.create(body))
-
-    def retrieve(self, rate_id: str) -> ModelRate:
-        """See :meth:`AsyncModelRates.retrieve`."""
-        return self._portal.run(self._inner.retrieve(rate_id))
-
-    def update(self, provider: str, rate_id: str, body: Mapping[str, Any]) -> ModelRate:
-        """See :meth:`AsyncModelRates.update`."""
-        return self._portal.run(self._inner.update(provider, rate_id, body))
-
-    def delete(self, provider: str, rate_id: str) -> dict[str, Any]:
-        """See :meth:`AsyncModelRates.delete`."""
-        return self._portal.run(self._inner.delete(provider, rate_id))
-
-    def bulk_update(self, *, profit_margin: Any, credit_price: Any) -> dict[str, Any]:
-        """See :meth:`AsyncModelRates.bulk_update`."""
-        return self._portal.run(
-            self._inner.bulk_update(profit_margin=profit_margin, credit_price=credit_price)
-        )
 
 
 class Providers:
@@ -396,5 +253,12 @@ class Providers:
         return self._portal.run(self._inner.chat_models())
 
     def test_models(self, *, user: str = "default") -> TestModelsJob:
-        """See :meth:`AsyncProviders.test_models`."""
-        return self._portal.run(self._inner.test_models(user=user))
+        """See :meth:`AsyncProviders.test_models`; here ``wait()`` follows the job on the server."""
+        job = self._portal.run(self._inner.test_models(user=user))
+        if isinstance(job, RemoteTestModelsJob):
+            job._poll = lambda: self.test_models_job(job.id)
+        return job
+
+    def test_models_job(self, job_id: str) -> TestModelsJob:
+        """See :meth:`AsyncProviders.test_models_job`."""
+        return self._portal.run(self._inner.test_models_job(job_id))

@@ -371,3 +371,27 @@ def test_discovery_is_served_from_memory_until_something_it_shows_changes(
         other.close()
     plane.refresh()  # what maybe_refresh does once the other process's change is seen
     assert "o1" in [m["model"] for m in providers.discovery("models")]
+
+
+def test_a_test_models_job_is_recorded_for_every_process(plane: ControlPlane, db_url: str) -> None:
+    providers = Providers(plane)
+    providers.create({"name": "groq"})
+    providers.rates.create({**RATE, "providers": ["groq"]})
+    job = providers.test_models(user="ann")
+    results = job.wait(timeout=10)
+    other = ControlPlane(db_url, env=plane.env, master_key=MASTER, validate_credentials=False)
+    try:
+        seen = Providers(other).test_models_job(job.id)
+    finally:
+        other.close()
+    assert (seen.status, seen.user, seen.results, seen.error, seen.done) == (
+        "done",
+        "ann",
+        results,
+        None,
+        True,
+    )
+    assert results[0]["ok"] is False
+    with pytest.raises(ResourceNotFoundError) as caught:
+        providers.test_models_job("job-unknown")
+    assert "job-unknown" in caught.value.message

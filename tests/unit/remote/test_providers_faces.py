@@ -7,6 +7,7 @@ listings, the same exceptions with the same field paths.
 
 from __future__ import annotations
 
+import threading
 from decimal import Decimal
 from typing import Any
 
@@ -169,3 +170,21 @@ def test_test_models_is_limited_to_five_starts(face: Any) -> None:
     with pytest.raises(LimitExceededError) as caught:
         face.providers.test_models(user="ana")
     assert 590 <= caught.value.retry_after <= 600
+
+
+def test_a_test_models_job_is_followed_to_its_results(face: Any) -> None:
+    providers = face.providers
+    providers.create({"name": "groq"})  # no key: its models are reported unavailable, no call made
+    providers.rates.create({**RATE, "providers": ["groq"]})
+    job = providers.test_models(user="ana")
+    for thread in threading.enumerate():  # the job's thread, named after it (the server is in-process)
+        if thread.name == job.id:
+            thread.join(timeout=30)
+    results = job.wait(timeout=30)
+    assert job.done
+    assert job.status == "done"
+    assert [(r["provider"], r["model"], r["ok"]) for r in results] == [("groq", "claude-3-sonnet", False)]
+    again = providers.test_models_job(job.id)
+    assert (again.id, again.status, again.results, again.user) == (job.id, "done", results, "ana")
+    with pytest.raises(ResourceNotFoundError):
+        providers.test_models_job("job-000000000000")

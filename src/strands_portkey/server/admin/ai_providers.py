@@ -124,6 +124,21 @@ def _discovery_routes(r: APIRouter, listings: _Listing) -> None:
         job = services.providers.test_models(user=caller.user)
         return {"jobId": job.id, "status": job.status, "user": job.user}
 
+    @r.get(
+        f"{BASE}/test-models/{{jobId}}", summary="A test-models job: its status and, once ended, its results"
+    )
+    def test_models_job(
+        job_id: Annotated[str, Path(alias="jobId", max_length=40)], services: ServicesDep
+    ) -> dict[str, Any]:
+        job = services.providers.test_models_job(job_id)
+        return {
+            "jobId": job.id,
+            "status": job.status,
+            "user": job.user,
+            "results": job.results,
+            "error": job.error,
+        }
+
 
 def _rate_routes(r: APIRouter) -> None:
     @r.get(f"{BASE}/model-rates", summary="Model rates of every provider (paginated, searchable)")

@@ -49,6 +49,7 @@ ROUTE_ROLES: Final[dict[tuple[str, str], Role]] = {
     ("GET", "/api/ai-providers/chat/models"): "public",
     ("GET", "/api/ai-providers/health"): "public",
     ("GET", "/api/ai-providers/test-models"): "admin",
+    ("GET", "/api/ai-providers/test-models/{jobId}"): "admin",
     # --- AI models (seed 000): /api/ai/models
     # --- provider keys (seed 000): /api/ai/provider-keys
     # --- analytics (seed 000): /api/ai/analytics

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 from typing import Any
 
 import pytest
@@ -115,6 +116,27 @@ async def test_test_models_starts_a_job_and_the_sixth_start_answers_429(
     ).key
     elsewhere = await call(validating_app, "GET", "/api/ai-providers/test-models", key=other_admin)
     assert elsewhere.status_code == 202  # the limit is per user
+    job = started[0]["jobId"]
+    _join(job)
+    followed = await call(
+        validating_app, "GET", f"/api/ai-providers/test-models/{job}", key=validating_keys.admin
+    )
+    assert followed.status_code == 200
+    assert followed.json()["status"] == "done"
+    assert {(r["provider"], r["model"], r["ok"]) for r in followed.json()["results"]} == {
+        ("openai", "gpt-4o", True), ("groq", "gpt-4o", False)
+    }  # fmt: skip
+    missing = await call(
+        validating_app, "GET", "/api/ai-providers/test-models/job-nope", key=validating_keys.admin
+    )
+    assert missing.status_code == 404
+
+
+def _join(job_id: str) -> None:
+    """Wait for a job's thread (named after the job) to end: the job runs in this process."""
+    for thread in threading.enumerate():
+        if thread.name == job_id:
+            thread.join(timeout=30)
 
 
 def _snapshot(plane: ControlPlane) -> Any:

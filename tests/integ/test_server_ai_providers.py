@@ -130,6 +130,12 @@ def test_the_test_models_limit_holds_across_two_workers(tmp_path: Path, redis_se
     env = _env(redis_server.url)
     with running_server(tmp_path / "two", args=("--workers", "2"), env=env, no_auth=False) as server:
         answers = [_call(server, "GET", "/api/ai-providers/test-models") for _ in range(6)]
+        jobs = [
+            _call(server, "GET", f"/api/ai-providers/test-models/{a.json()['jobId']}") for a in answers[:5]
+        ]
+    # every job is readable from either worker (recorded in the shared store)
+    assert [j.status_code for j in jobs] == [200] * 5
+    assert len({j.json()["user"] for j in jobs}) == 1  # the admin key's user (the bootstrap key: local)
     assert [a.status_code for a in answers] == [202] * 5 + [429], [a.text for a in answers]
     refused = answers[-1]
     wait = int(refused.headers["retry-after"])

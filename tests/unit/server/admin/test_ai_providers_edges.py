@@ -325,10 +325,16 @@ async def test_a_canary_key_never_appears_in_any_answer_or_log(
         ("GET", "/api/ai-providers/chat/models", None),
         ("GET", "/api/ai-providers/health", None),
         ("GET", "/api/ai-providers/test-models", None),
+        ("GET", f"/api/ai-providers/model-rates/{rate}", None),
+        ("DELETE", f"/api/ai-providers/openai/model-rates/{rate}", None),
         ("DELETE", credential, None),
         ("DELETE", "/api/ai-providers/openai", None),
     ):
         answers.append(await call(app, method, path, key=admin, **({} if body is None else {"json": body})))
+    job = next(a.json()["jobId"] for a in answers if a.status_code == 202)
+    _join(job)
+    answers.append(await call(app, "GET", f"/api/ai-providers/test-models/{job}", key=admin))
+    assert answers[-1].status_code == 200
     assert [a.status_code for a in answers if a.status_code >= 500] == []
     assert answers[7].status_code == 400  # the refused key
     for answer in answers:

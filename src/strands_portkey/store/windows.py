@@ -49,7 +49,8 @@ def _insert_new(session: Session, key: str, now: float) -> bool:
         statement = postgresql.insert(ActionWindowRow).values(**values).on_conflict_do_nothing()
     else:  # another backend: a plain insert (a lost race surfaces as a ConflictError there)
         statement = insert(ActionWindowRow).values(**values)
-    return bool(session.execute(statement).rowcount)  # type: ignore[attr-defined]
+    # RETURNING says whether the row went in (psycopg reports no rowcount for DO NOTHING)
+    return session.execute(statement.returning(ActionWindowRow.key)).first() is not None
 
 
 class Transactions(Protocol):

@@ -102,7 +102,7 @@ def install_system_packages() -> list[str]:
     missing = _missing_packages()
     if not missing:
         _say(
-            "system packages: compiler, Node.js, PostgreSQL, redis-server, Prometheus, curl and jq are present"
+            "system packages: compiler, Node.js, PostgreSQL, redis-server, Prometheus, curl, jq are present"
         )
         return []
     packages = " ".join(missing)

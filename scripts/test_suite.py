@@ -101,9 +101,7 @@ def install_system_packages() -> list[str]:
     """apt-get install what is missing, where possible; lines naming what could not be installed."""
     missing = _missing_packages()
     if not missing:
-        _say(
-            "system packages: compiler, Node.js, PostgreSQL, redis-server, Prometheus, curl, jq are present"
-        )
+        _say("system packages: compiler, Node.js, PostgreSQL, redis-server, Prometheus, curl, jq are present")
         return []
     packages = " ".join(missing)
     prefix = _privilege()

@@ -61,12 +61,14 @@ def _me_router() -> APIRouter:
 def admin_routers() -> list[APIRouter]:
     """Every resource's router, in the order their routes are matched."""
     from . import api_keys, configs, prompts
+    from .ai_providers import router as ai_providers
 
     return [
         _me_router(),
         api_keys.router(),
         configs.router(),
         prompts.router(),
+        ai_providers(),
         data.router(),
         pages.router(),
     ]

@@ -89,7 +89,7 @@
         { label: "State", value: (r) => r.state },
         { label: "Weight", num: true, value: (r) => (r.weight === undefined ? "–" : String(r.weight)) },
         { label: "Key", value: (r) => el("span", { class: "mono", text: r.masked }) },
-        { label: "Last error", value: (r) => r.error },
+        { label: "Last error", cls: "wrap", value: (r) => el("span", { title: r.error, text: r.error.length > 90 ? r.error.slice(0, 90) + "…" : r.error }) },
         { label: "Last tested", cls: "hide-narrow", value: (r) => (r.tested ? fmt.time(r.tested) : "never") },
         { label: "", value: (r) => r.action },
       ], rows);

@@ -67,7 +67,8 @@
       return q;
     }
 
-    async function load() {
+    let shown = "";
+    async function load(quiet) {
       const q = query();
       const shown = new URLSearchParams(Object.entries(values).filter(([, v]) => v));
       if (offset) shown.set("offset", offset);
@@ -77,6 +78,12 @@
       try {
         const page = await SPK.api("/api/requests?" + q);
         const rows = page.data;
+        const seen = JSON.stringify([page.total, rows.map((r) => r.id)]);
+        if (quiet && seen === shown) {  // nothing new: keep the table (and the keyboard focus in it)
+          status.textContent = "Updated " + new Date().toLocaleTimeString();
+          return;
+        }
+        shown = seen;
         const body = rows.length
           ? SPK.table(COLUMNS, rows, (r) => ({ "data-id": r.id }))
           : el("p", { class: "empty", text: "No requests match. Requests appear here a second or two after they finish." });
@@ -92,7 +99,7 @@
       }
     }
     load();
-    const timer = setInterval(() => offset === 0 && load(), 5000);
+    const timer = setInterval(() => offset === 0 && load(true), 5000);
     ctx.onLeave(() => clearInterval(timer));
   };
 

@@ -67,7 +67,7 @@
       return q;
     }
 
-    let shown = "";
+    let drawn = ""; // the page last drawn (total and ids)
     async function load(quiet) {
       const q = query();
       const shown = new URLSearchParams(Object.entries(values).filter(([, v]) => v));
@@ -79,11 +79,11 @@
         const page = await SPK.api("/api/requests?" + q);
         const rows = page.data;
         const seen = JSON.stringify([page.total, rows.map((r) => r.id)]);
-        if (quiet && seen === shown) {  // nothing new: keep the table (and the keyboard focus in it)
+        if (quiet && seen === drawn) {  // nothing new: keep the table (and the keyboard focus in it)
           status.textContent = "Updated " + new Date().toLocaleTimeString();
           return;
         }
-        shown = seen;
+        drawn = seen;
         const body = rows.length
           ? SPK.table(COLUMNS, rows, (r) => ({ "data-id": r.id }))
           : el("p", { class: "empty", text: "No requests match. Requests appear here a second or two after they finish." });

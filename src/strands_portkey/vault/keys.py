@@ -148,21 +148,16 @@ class KeyVault:
         return row
 
     @staticmethod
-    def query(
-        session: Session,
-        *,
-        provider: str | None = None,
-        status: str | None = None,
-        search: str | None = None,
-        offset: int = 0,
-        limit: int = 50,
-    ) -> list[CredentialRow]:
-        """One page of credentials, oldest first, filtered."""
-        statement = select(CredentialRow).join(ProviderRow)
+    def _filtered(
+        statement: Any, *, provider: str | None, status: str | None, search: str | None, owner: str | None
+    ) -> Any:
+        statement = statement.join(ProviderRow, CredentialRow.provider_id == ProviderRow.id)
         if provider is not None:
             statement = statement.where(or_(ProviderRow.name == provider, ProviderRow.id == provider))
         if status is not None:
             statement = statement.where(CredentialRow.active.is_(status == "active"))
+        if owner is not None:
+            statement = statement.where(CredentialRow.owner == owner)
         if search:
             pattern = f"%{search.lower()}%"
             statement = statement.where(
@@ -172,8 +167,44 @@ class KeyVault:
                     func.lower(ProviderRow.name).like(pattern),
                 )
             )
+        return statement
+
+    @staticmethod
+    def query(
+        session: Session,
+        *,
+        provider: str | None = None,
+        status: str | None = None,
+        search: str | None = None,
+        owner: str | None = None,
+        offset: int = 0,
+        limit: int = 50,
+    ) -> list[CredentialRow]:
+        """One page of credentials, oldest first, filtered (``owner``: only that user's)."""
+        statement = KeyVault._filtered(
+            select(CredentialRow), provider=provider, status=status, search=search, owner=owner
+        )
         statement = statement.order_by(CredentialRow.created_at, CredentialRow.id).offset(offset).limit(limit)
         return list(session.scalars(statement))
+
+    @staticmethod
+    def count(
+        session: Session,
+        *,
+        provider: str | None = None,
+        status: str | None = None,
+        search: str | None = None,
+        owner: str | None = None,
+    ) -> int:
+        """How many credentials match the filters of :meth:`query`."""
+        statement = KeyVault._filtered(
+            select(func.count()).select_from(CredentialRow),
+            provider=provider,
+            status=status,
+            search=search,
+            owner=owner,
+        )
+        return int(session.scalar(statement) or 0)
 
     # ------------------------------------------------------------------ writes
 

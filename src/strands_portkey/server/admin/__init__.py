@@ -57,7 +57,9 @@ def _me_router() -> APIRouter:
 
 def admin_routers() -> list[APIRouter]:
     """Every resource's router, in the order their routes are matched."""
-    return [_me_router()]
+    from . import ai_models, analytics, provider_keys
+
+    return [_me_router(), ai_models.router(), provider_keys.router(), analytics.router()]
 
 
 def served_routes(app: FastAPI, routers: list[APIRouter] | None = None) -> set[tuple[str, str]]:

@@ -1,0 +1,110 @@
+"""What the seed 000 resources' routers share: the caller's ``gw.ai``, field paths, pages, body size.
+
+- :data:`AIDep`: ``gw.ai`` acting for the caller (:meth:`AdminServices.ai_for`), which logs every
+  probe of an object the caller may not see (key id, route, object id; never a secret).
+- :func:`located`: the service layer names a bad argument by its name (``start_date``); over
+  HTTP it is a field of the query, the path or the body (``query.start_date``).
+- :class:`Page`: the listing envelope ``{"data", "total", "limit", "offset"}``.
+- :func:`body_limit`: bodies past the server's ``max_body_bytes`` answer 413, nothing read into
+  a model.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Annotated, Any, Generic, TypeVar
+
+from fastapi import Depends
+from pydantic import BaseModel
+from starlette.requests import Request
+
+from ...errors import InvalidRequestError
+from ..errors import ServerInputError
+from .caller import CallerDep, server_state
+from .services import ServicesDep
+
+if TYPE_CHECKING:
+    from ...controlplane import AINamespace
+    from ...controlplane.views import SyncPaginator
+
+__all__ = ["AIDep", "Page", "body_limit", "located", "page_of"]
+
+_log = logging.getLogger("strands_portkey.server.admin")
+_LOCATIONS = ("body", "query", "path")
+_PATH_PARAMS = ("model_id", "key_id")
+T = TypeVar("T")
+
+
+def ai_of_caller(request: Request, caller: CallerDep, services: ServicesDep) -> AINamespace:
+    """``gw.ai`` acting for the caller; probes of objects it may not see are logged."""
+    route = request.scope.get("route")
+    where = f"{request.method} {getattr(route, 'path', request.url.path)}"
+    key_id = caller.principal.key_id
+
+    def hidden(kind: str, ref: str) -> None:
+        _log.warning(
+            "key %s (user %s) asked %s for %s %s, which it may not see: answered 404",
+            key_id,
+            caller.user,
+            where,
+            kind,
+            ref,
+        )
+
+    return services.ai_for(caller, on_hidden=hidden)
+
+
+AIDep = Annotated["AINamespace", Depends(ai_of_caller)]
+"""A handler's ``ai: AIDep`` parameter: ``gw.ai`` acting for the caller."""
+
+
+@contextmanager
+def located(where: str) -> Iterator[None]:
+    """Re-raise the service layer's argument errors with their HTTP location (``query.limit``).
+
+    ``model_id`` / ``key_id`` are path parameters; other bare names are in ``where``
+    (``query`` or ``body``); paths that already say where they are pass unchanged.
+    """
+    try:
+        yield
+    except InvalidRequestError as error:
+        path = error.path
+        if not path or path.split(".", 1)[0] in _LOCATIONS or type(error) is not InvalidRequestError:
+            raise
+        place = "path" if path.split(".", 1)[0] in _PATH_PARAMS else where
+        message = error.message.removeprefix(f"{path}: ")
+        raise InvalidRequestError(message, path=f"{place}.{path}") from None
+
+
+class Page(BaseModel, Generic[T]):
+    """One page of a listing: ``data``, the ``total`` matching, and the ``limit`` / ``offset`` asked."""
+
+    data: list[T]
+    total: int
+    limit: int
+    offset: int
+
+
+def page_of(paginator: SyncPaginator[Any], offset: int) -> dict[str, Any]:
+    """The envelope of one page of ``paginator`` (its page size is the ``limit``)."""
+    data = paginator.page(offset)
+    total = paginator.total()
+    return {
+        "data": data,
+        "total": offset + len(data) if total is None else total,
+        "limit": paginator.page_size,
+        "offset": offset,
+    }
+
+
+async def body_limit(request: Request) -> None:
+    """413 for a body larger than the server's ``max_body_bytes`` (declared, or as read)."""
+    if request.method not in {"POST", "PUT", "PATCH"}:
+        return
+    limit = server_state(request).settings.max_body_bytes
+    declared = request.headers.get("content-length", "")
+    size = int(declared) if declared.isdigit() else len(await request.body())
+    if size > limit:
+        raise ServerInputError(f"the body is larger than {limit} bytes", path="body", status=413)

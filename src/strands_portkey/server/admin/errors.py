@@ -20,7 +20,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
-from ...errors import GatewayError
+from ...errors import GatewayError, kind_of
 from ..dataplane.openai import json_response
 from ..errors import error_reply
 
@@ -71,7 +71,8 @@ async def _validation(request: Request, exc: Exception) -> Response:
 
 async def _gateway_error(request: Request, exc: Exception) -> Response:
     reply = error_reply(exc, "openai")
-    return json_response(reply.body, reply.status, dict(reply.headers))
+    body = {**reply.body, "error": {**reply.body["error"], "kind": kind_of(exc)}}
+    return json_response(body, reply.status, dict(reply.headers))
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:

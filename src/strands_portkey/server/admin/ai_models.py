@@ -63,7 +63,7 @@ class NewModel(ModelFields):
 class Deploy(Body):
     """``deploy(model_id, **kwargs)``: ``replicas`` overrides the count in the model's ``config``."""
 
-    replicas: Annotated[int, Field(ge=1, le=64)] | None = None
+    replicas: Annotated[int, Field(ge=1, le=16)] | None = None
 
 
 class Permissions(Body):

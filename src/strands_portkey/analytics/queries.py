@@ -3,7 +3,8 @@
 Two sources answer them. When a query's window falls on whole hours (every ``YYYY-MM-DD`` date
 does, and no dates at all), sums come from ``request_rollups`` -- at most one row per hour, model
 and provider -- so they stay fast at millions of records. Other windows, and one user's requests
-(a member's view on the server; the rollups have no user), read ``request_records`` directly. Both give the same numbers (the unit tests check each path against the same fixture).
+(a member's view on the server; the rollups have no user), read ``request_records`` directly.
+Both give the same numbers (the unit tests check each path against the same fixture).
 Percentiles always read the records, through an index that carries ``latency_ms``.
 
 Definitions:

@@ -76,9 +76,10 @@ class AINamespace:
     def acting_as(self, actor: Actor, *, on_hidden: Callable[[str, str], None] | None = None) -> AINamespace:
         """The same resources acting as ``actor`` (the server's admin routes, per gateway key).
 
-        An admin (``actor.admin``) sees and changes everything; anyone else sees the models it may use, changes its own, manages its own
-        provider keys, and sees the analytics of its own requests. ``on_hidden(kind, id)`` is told
-        of every object the actor asked for but may not see (which answers "not found").
+        An admin (``actor.admin``) sees and changes everything; anyone else sees the models it may
+        use, changes its own, manages its own provider keys, and sees the analytics of its own
+        requests. ``on_hidden(kind, id)`` is told of every object the actor asked for but may not
+        see (which answers "not found").
         """
         return AINamespace(self._plane, actor=actor, on_hidden=on_hidden)
 

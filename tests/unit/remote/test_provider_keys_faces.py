@@ -36,8 +36,10 @@ def test_create_masks_the_key_and_it_never_comes_back(face: Any) -> None:
         True,
     )
     assert (key.owner, key.organization_id) == ("ana", "local")
-    assert key.masked_key.startswith("sk-") and GOOD_KEY not in key.masked_key
-    assert GOOD_KEY not in repr(key) and GOOD_KEY not in str(key.to_dict())
+    assert key.masked_key.startswith("sk-")
+    assert GOOD_KEY not in key.masked_key
+    assert GOOD_KEY not in repr(key)
+    assert GOOD_KEY not in str(key.to_dict())
     assert face.ai.provider_keys.retrieve(key.id) == key
     assert face.ai.provider_keys.retrieve("Production OpenAI Key").id == key.id
 
@@ -58,7 +60,8 @@ def test_list_filters_update_test_delete(face: Any) -> None:
     )
     result = face.ai.provider_keys.test(first.id)
     assert isinstance(result, ProviderKeyTestResult)
-    assert result.success is True and result.tested_at.endswith("Z")
+    assert result.success is True
+    assert result.tested_at.endswith("Z")
     assert face.ai.provider_keys.retrieve(first.id).last_tested_at == result.tested_at
     assert face.ai.provider_keys.delete(first.id) == {"id": first.id, "deleted": True}
     with pytest.raises(ResourceNotFoundError):

@@ -61,11 +61,11 @@ AIDep = Annotated["AINamespace", Depends(ai_of_caller)]
 
 
 @contextmanager
-def located(where: str) -> Iterator[None]:
+def located(where: str, *, path_params: tuple[str, ...] = _PATH_PARAMS) -> Iterator[None]:
     """Re-raise the service layer's argument errors with their HTTP location (``query.limit``).
 
-    ``model_id`` / ``key_id`` are path parameters; other bare names are in ``where``
-    (``query`` or ``body``); paths that already say where they are pass unchanged.
+    Names in ``path_params`` (``model_id``, ``key_id``) are in the path; other bare names are in
+    ``where`` (``query`` or ``body``); paths that already say where they are pass unchanged.
     """
     try:
         yield
@@ -73,7 +73,7 @@ def located(where: str) -> Iterator[None]:
         path = error.path
         if not path or path.split(".", 1)[0] in _LOCATIONS or type(error) is not InvalidRequestError:
             raise
-        place = "path" if path.split(".", 1)[0] in _PATH_PARAMS else where
+        place = "path" if path.split(".", 1)[0] in path_params else where
         message = error.message.removeprefix(f"{path}: ")
         raise InvalidRequestError(message, path=f"{place}.{path}") from None
 

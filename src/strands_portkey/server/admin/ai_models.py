@@ -35,7 +35,7 @@ Status = Literal["active", "deploying", "stopped", "failed"]
 Text = Annotated[str, Field(min_length=1, max_length=200)]
 
 
-class ModelFields(Body):
+class AIModelFields(Body):
     """A model's editable fields (seed 000's ``AIModel``); all optional in an update."""
 
     name: Text | None = None
@@ -50,7 +50,7 @@ class ModelFields(Body):
     config: dict[str, Any] | None = None
 
 
-class NewModel(ModelFields):
+class NewAIModel(AIModelFields):
     """``create(body)``: ``name``, ``provider`` and ``vendor_model_id`` are required."""
 
     name: Text
@@ -60,13 +60,13 @@ class NewModel(ModelFields):
     shared_with: list[Annotated[str, Field(min_length=1)]] | None = None
 
 
-class Deploy(Body):
+class AIModelDeploy(Body):
     """``deploy(model_id, **kwargs)``: ``replicas`` overrides the count in the model's ``config``."""
 
     replicas: Annotated[int, Field(ge=1, le=16)] | None = None
 
 
-class Permissions(Body):
+class AIModelSharing(Body):
     """``update_permissions(model_id, *, is_shared=None, shared_with=None)``."""
 
     is_shared: bool | None = None
@@ -105,7 +105,7 @@ def router() -> APIRouter:
         return ai.models.overview()
 
     @r.post("/api/ai/models", status_code=201, summary="Register a new model")
-    def create(ai: AIDep, body: NewModel) -> AIModel:
+    def create(ai: AIDep, body: NewAIModel) -> AIModel:
         with located("body"):
             return ai.models.create(_set(body))
 
@@ -115,7 +115,7 @@ def router() -> APIRouter:
             return ai.models.retrieve(model_id)
 
     @r.put("/api/ai/models/{model_id}", summary="Update model fields (owner or admin)")
-    def update(ai: AIDep, model_id: str, body: ModelFields) -> AIModel:
+    def update(ai: AIDep, model_id: str, body: AIModelFields) -> AIModel:
         with located("body"):
             return ai.models.update(model_id, _set(body))
 
@@ -125,7 +125,7 @@ def router() -> APIRouter:
             return ai.models.delete(model_id)
 
     @r.post("/api/ai/models/{model_id}/deploy", summary="Deploy a self-hosted model")
-    def deploy(ai: AIDep, model_id: str, body: Deploy | None = None) -> dict[str, Any]:
+    def deploy(ai: AIDep, model_id: str, body: AIModelDeploy | None = None) -> dict[str, Any]:
         with located("body"):
             return ai.models.deploy(model_id, **(_set(body) if body is not None else {}))
 
@@ -167,7 +167,7 @@ def router() -> APIRouter:
             return ai.models.get_permissions(model_id)
 
     @r.put("/api/ai/models/{model_id}/permissions", summary="Share the model (owner or admin)")
-    def update_permissions(ai: AIDep, model_id: str, body: Permissions) -> dict[str, Any]:
+    def update_permissions(ai: AIDep, model_id: str, body: AIModelSharing) -> dict[str, Any]:
         with located("body"):
             return ai.models.update_permissions(model_id, **_set(body))
 

@@ -46,7 +46,7 @@ def router() -> APIRouter:
         provider: Name = None,
         granularity: Choice = None,
     ) -> UsageStats:
-        with located("query"):
+        with located("query", path_params=()):
             return ai.analytics.usage(
                 start_date=start_date,
                 end_date=end_date,
@@ -65,7 +65,7 @@ def router() -> APIRouter:
         provider: Name = None,
         group_by: Choice = None,
     ) -> CostBreakdown:
-        with located("query"):
+        with located("query", path_params=()):
             return ai.analytics.costs(
                 start_date=start_date,
                 end_date=end_date,
@@ -83,7 +83,7 @@ def router() -> APIRouter:
         model_id: Name = None,
         provider: Name = None,
     ) -> PerformanceStats:
-        with located("query"):
+        with located("query", path_params=()):
             return ai.analytics.performance(
                 start_date=start_date, end_date=end_date, model_id=model_id, provider=provider
             )
@@ -99,7 +99,7 @@ def router() -> APIRouter:
         granularity: Choice = None,
         provider: Name = None,
     ) -> TimeSeriesData:
-        with located("query"):
+        with located("query", path_params=()):
             return ai.analytics.time_series(
                 start_date=start_date,
                 end_date=end_date,
@@ -111,7 +111,7 @@ def router() -> APIRouter:
 
     @r.get("/api/ai/analytics/providers", summary="Per-provider requests, errors, latency, tokens, cost")
     def providers(ai: AIDep, start_date: Date = None, end_date: Date = None) -> ProviderStats:
-        with located("query"):
+        with located("query", path_params=()):
             return ai.analytics.providers(start_date=start_date, end_date=end_date)
 
     return r

@@ -32,7 +32,7 @@ Short = Annotated[str, Field(max_length=200)]
 SecretText = Annotated[str, Field(min_length=1, max_length=20_000)]
 
 
-class KeyFields(Body):
+class ProviderKeyFields(Body):
     """A provider key's fields (seed 000's ``ProviderKey`` plus the secret); all optional in an update."""
 
     name: Annotated[str, Field(min_length=1, max_length=200)] | None = None
@@ -50,7 +50,7 @@ class KeyFields(Body):
     value: SecretText | None = None
 
 
-class NewKey(KeyFields):
+class NewProviderKey(ProviderKeyFields):
     """``create(body)``: ``name`` and ``provider`` are required, and the key itself."""
 
     name: Annotated[str, Field(min_length=1, max_length=200)]
@@ -80,7 +80,7 @@ def router() -> APIRouter:
             return Page[ProviderKey].model_validate(page_of(keys, offset))
 
     @r.post("/api/ai/provider-keys", status_code=201, summary="Store a provider key (validated, then masked)")
-    def create(ai: AIDep, body: NewKey) -> ProviderKey:
+    def create(ai: AIDep, body: NewProviderKey) -> ProviderKey:
         with located("body"):
             return ai.provider_keys.create(_set(body))
 
@@ -90,7 +90,7 @@ def router() -> APIRouter:
             return ai.provider_keys.retrieve(key_id)
 
     @r.put("/api/ai/provider-keys/{key_id}", summary="Update a key's fields or the key itself")
-    def update(ai: AIDep, key_id: str, body: KeyFields) -> ProviderKey:
+    def update(ai: AIDep, key_id: str, body: ProviderKeyFields) -> ProviderKey:
         with located("body"):
             return ai.provider_keys.update(key_id, _set(body))
 

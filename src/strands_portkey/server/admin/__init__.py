@@ -22,6 +22,7 @@ from starlette.routing import Route
 from .caller import CallerDep, current_caller
 from .docs import install_docs
 from .errors import install_error_handlers
+from .openapi import install_openapi
 from .services import AdminServices
 
 if TYPE_CHECKING:
@@ -57,9 +58,9 @@ def _me_router() -> APIRouter:
 
 def admin_routers() -> list[APIRouter]:
     """Every resource's router, in the order their routes are matched."""
-    from . import ai_models, analytics, provider_keys
+    from . import ai_models, analytics, prompts, provider_keys
 
-    return [_me_router(), ai_models.router(), provider_keys.router(), analytics.router()]
+    return [_me_router(), prompts.router(), ai_models.router(), provider_keys.router(), analytics.router()]
 
 
 def served_routes(app: FastAPI, routers: list[APIRouter] | None = None) -> set[tuple[str, str]]:
@@ -90,6 +91,7 @@ def admin_app(state: ServerState) -> FastAPI:
     app.state.services = AdminServices(state)
     install_error_handlers(app)
     install_docs(app)
+    install_openapi(app)
     for router in admin_routers():
         app.include_router(router)
     return app

@@ -60,7 +60,18 @@ ROUTE_ROLES: Final[dict[tuple[str, str], Role]] = {
     ("GET", "/api/ai/analytics/providers"): "member",
     # --- gateway API keys: /api/keys
     # --- saved configs: /api/configs
-    # --- prompts: /api/prompts
+    # --- prompts: /api/prompts (members read and preview; writes are admin)
+    ("GET", "/api/prompts"): "member",
+    ("POST", "/api/prompts"): "admin",
+    ("GET", "/api/prompts/{prompt_id}"): "member",
+    ("DELETE", "/api/prompts/{prompt_id}"): "admin",
+    ("GET", "/api/prompts/{prompt_id}/versions"): "member",
+    ("POST", "/api/prompts/{prompt_id}/versions"): "admin",
+    ("PUT", "/api/prompts/{prompt_id}/labels/{label}"): "admin",
+    ("POST", "/api/prompts/{prompt_id}/publish"): "admin",
+    ("POST", "/api/prompts/{prompt_id}/rollback"): "admin",
+    ("GET", "/api/prompts/{prompt_id}/diff"): "member",
+    ("POST", "/api/prompts/{prompt_id}/render"): "member",
     # --- dashboard data: /api/dashboard, /api/requests
 }
 

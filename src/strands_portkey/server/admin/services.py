@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from ...controlplane import AINamespace, ControlPlane
     from ...controlplane.api_keys import ApiKeys
     from ...controlplane.configs_api import Configs
+    from ...controlplane.prompts_api import Prompts
     from ...controlplane.providers_api import Providers
     from ..state import ServerState
     from .caller import Caller
@@ -81,6 +82,12 @@ class AdminServices:
         from ...controlplane.configs_api import Configs
 
         return Configs(self.plane)
+
+    def prompts_for(self, caller: Caller) -> Prompts:
+        """``gw.prompts`` writing as ``caller`` (versions and new prompts name their author)."""
+        from ...controlplane.prompts_api import Prompts
+
+        return Prompts(self.plane, actor=caller.actor)
 
 
 def services_of(request: Request) -> AdminServices:

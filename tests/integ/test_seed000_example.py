@@ -197,3 +197,41 @@ def test_the_complete_example_on_postgresql(
         connection.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
     store.close()
     _check(_run_example(tmp_path / "home", postgres.url, monkeypatch, capsys))
+
+
+def test_a_members_analytics_and_models_on_postgresql(postgres: postgres_server.PostgresServer) -> None:
+    """What a member's key sees, on PostgreSQL: its own requests (``"user"`` is a reserved word
+    there), the models it may use (JSON ``shared_with``), not another user's key."""
+    from strands_portkey.catalog.models import Actor
+    from strands_portkey.controlplane import AINamespace
+    from strands_portkey.errors import ResourceNotFoundError
+    from tests.unit.remote.ai_fixtures import seed_records
+
+    store = Store(postgres.url, migrate=False)
+    with store.engine.begin() as connection:
+        connection.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+    store.close()
+    plane = ControlPlane(
+        postgres.url, env={}, master_key=MASTER, refresh_interval=None, validate_credentials=False
+    )
+    try:
+        seed_records(plane)  # ana: 3 requests (latencies 100, 300 (an error), 500); bob: 2
+        ai = AINamespace(plane)
+        ana, bob = ai.acting_as(Actor("ana", "acme")), ai.acting_as(Actor("bob", "acme"))
+        perf = ana.analytics.performance()
+        assert (perf.p50_latency_ms, perf.p99_latency_ms, perf.error_rate) == (300.0, 500.0, 1 / 3)
+        assert ana.analytics.usage(start_date="2025-01-01", end_date="2025-01-31").total_requests == 2
+        assert [p["provider"] for p in ana.analytics.providers().providers] == ["openai", "anthropic"]
+        assert ai.analytics.usage().total_requests == 5
+        model = bob.models.create({"name": "bob's", "provider": "openai", "vendor_model_id": "gpt-4o"})
+        assert ana.models.list().total() == 0
+        bob.models.update_permissions(model.id, shared_with=["ana"])
+        assert [m.name for m in ana.models.list()] == ["bob's"]
+        key = bob.provider_keys.create(
+            {"name": "bob-key", "provider": "openai", "api_key": "sk-bob-0123456789"}
+        )
+        assert ana.provider_keys.list().to_list() == []
+        with pytest.raises(ResourceNotFoundError):
+            ana.provider_keys.retrieve(key.id)
+    finally:
+        plane.close()

@@ -82,7 +82,7 @@ def router() -> APIRouter:
     """The routes of ``/api/ai/models``."""
     r = APIRouter(tags=["ai models"], dependencies=[Depends(body_limit)])
 
-    @r.get("/api/ai/models", summary="List models with optional filters")
+    @r.get("/api/ai/models", response_model=Page[AIModel], summary="List models with optional filters")
     def list_models(
         *,
         ai: AIDep,
@@ -93,12 +93,12 @@ def router() -> APIRouter:
         model_type: Capability | None = None,
         limit: Limit = 50,
         offset: Offset = 0,
-    ) -> Page[AIModel]:
+    ) -> dict[str, Any]:
         with located("query"):
             models = ai.models.list(
                 search=search, type=type, status=status, provider=provider, model_type=model_type, limit=limit
             )
-            return Page[AIModel].model_validate(page_of(models, offset))
+            return page_of(models, offset)
 
     @r.get("/api/ai/models/overview", summary="Model counts by status and type")
     def overview(ai: AIDep) -> AIModelOverview:

@@ -65,7 +65,11 @@ def router() -> APIRouter:
     """The routes of ``/api/ai/provider-keys``."""
     r = APIRouter(tags=["provider keys"], dependencies=[Depends(body_limit)])
 
-    @r.get("/api/ai/provider-keys", summary="List provider keys (a member: its own)")
+    @r.get(
+        "/api/ai/provider-keys",
+        response_model=Page[ProviderKey],
+        summary="List provider keys (a member: its own)",
+    )
     def list_keys(
         *,
         ai: AIDep,
@@ -74,10 +78,10 @@ def router() -> APIRouter:
         search: Annotated[str | None, Query(max_length=200)] = None,
         limit: Limit = 50,
         offset: Offset = 0,
-    ) -> Page[ProviderKey]:
+    ) -> dict[str, Any]:
         with located("query"):
             keys = ai.provider_keys.list(provider=provider, status=status, search=search, limit=limit)
-            return Page[ProviderKey].model_validate(page_of(keys, offset))
+            return page_of(keys, offset)
 
     @r.post("/api/ai/provider-keys", status_code=201, summary="Store a provider key (validated, then masked)")
     def create(ai: AIDep, body: NewProviderKey) -> ProviderKey:

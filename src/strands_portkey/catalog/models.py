@@ -316,25 +316,13 @@ def update_model(session: Session, row: AIModelRow, fields: Mapping[str, Any]) -
     return row
 
 
-def _filtered(
-    statement: Any,
-    actor: Actor,
-    *,
-    search: str | None,
-    type: str | None,
-    status: str | None,
-    provider: str | None,
-    model_type: str | None,
-) -> Any:
+def _filtered(statement: Any, actor: Actor, filters: Mapping[str, str | None]) -> Any:
+    """``statement`` narrowed to what ``actor`` may see and the listing filters given."""
     statement = statement.where(visible_to(actor))
-    for column, value in (
-        (AIModelRow.type, type),
-        (AIModelRow.status, status),
-        (AIModelRow.provider, provider),
-        (AIModelRow.model_type, model_type),
-    ):
-        if value is not None:
-            statement = statement.where(column == value)
+    for name in ("type", "status", "provider", "model_type"):
+        if filters.get(name) is not None:
+            statement = statement.where(getattr(AIModelRow, name) == filters[name])
+    search = filters.get("search")
     if search:
         pattern = f"%{search.lower()}%"
         statement = statement.where(
@@ -361,49 +349,18 @@ def check_filters(**filters: str | None) -> None:
 
 
 def query_models(
-    session: Session,
-    actor: Actor,
-    *,
-    search: str | None = None,
-    type: str | None = None,
-    status: str | None = None,
-    provider: str | None = None,
-    model_type: str | None = None,
-    offset: int = 0,
-    limit: int = 50,
+    session: Session, actor: Actor, *, offset: int = 0, limit: int = 50, **filters: str | None
 ) -> list[AIModelRow]:
-    """One page of the models ``actor`` may see, by name."""
-    statement = _filtered(
-        select(AIModelRow),
-        actor,
-        search=search,
-        type=type,
-        status=status,
-        provider=provider,
-        model_type=model_type,
-    )
+    """One page of the models ``actor`` may see, by name.
+
+    ``filters``: ``search``, ``type``, ``status``, ``provider``, ``model_type`` (None: any).
+    """
+    statement = _filtered(select(AIModelRow), actor, filters)
     statement = statement.order_by(AIModelRow.name, AIModelRow.id).offset(offset).limit(limit)
     return list(session.scalars(statement))
 
 
-def count_models(
-    session: Session,
-    actor: Actor,
-    *,
-    search: str | None = None,
-    type: str | None = None,
-    status: str | None = None,
-    provider: str | None = None,
-    model_type: str | None = None,
-) -> int:
+def count_models(session: Session, actor: Actor, **filters: str | None) -> int:
     """How many models ``actor`` may see match the filters (a listing's ``total``)."""
-    statement = _filtered(
-        select(func.count()).select_from(AIModelRow),
-        actor,
-        search=search,
-        type=type,
-        status=status,
-        provider=provider,
-        model_type=model_type,
-    )
+    statement = _filtered(select(func.count()).select_from(AIModelRow), actor, filters)
     return int(session.scalar(statement) or 0)

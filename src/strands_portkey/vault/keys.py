@@ -149,7 +149,12 @@ class KeyVault:
 
     @staticmethod
     def _filtered(
-        statement: Any, *, provider: str | None, status: str | None, search: str | None, owner: str | None
+        statement: Any,
+        *,
+        provider: str | None = None,
+        status: str | None = None,
+        search: str | None = None,
+        owner: str | None = None,
     ) -> Any:
         statement = statement.join(ProviderRow, CredentialRow.provider_id == ProviderRow.id)
         if provider is not None:
@@ -171,40 +176,20 @@ class KeyVault:
 
     @staticmethod
     def query(
-        session: Session,
-        *,
-        provider: str | None = None,
-        status: str | None = None,
-        search: str | None = None,
-        owner: str | None = None,
-        offset: int = 0,
-        limit: int = 50,
+        session: Session, *, offset: int = 0, limit: int = 50, **filters: str | None
     ) -> list[CredentialRow]:
-        """One page of credentials, oldest first, filtered (``owner``: only that user's)."""
-        statement = KeyVault._filtered(
-            select(CredentialRow), provider=provider, status=status, search=search, owner=owner
-        )
+        """One page of credentials, oldest first (``filters``: provider, status, search, owner)."""
+        statement = KeyVault._filtered(select(CredentialRow), **filters)
         statement = statement.order_by(CredentialRow.created_at, CredentialRow.id).offset(offset).limit(limit)
         return list(session.scalars(statement))
 
     @staticmethod
-    def count(
-        session: Session,
-        *,
-        provider: str | None = None,
-        status: str | None = None,
-        search: str | None = None,
-        owner: str | None = None,
-    ) -> int:
+    def count(session: Session, **filters: str | None) -> int:
         """How many credentials match the filters of :meth:`query`."""
-        statement = KeyVault._filtered(
-            select(func.count()).select_from(CredentialRow),
-            provider=provider,
-            status=status,
-            search=search,
-            owner=owner,
+        return int(
+            session.scalar(KeyVault._filtered(select(func.count()).select_from(CredentialRow), **filters))
+            or 0
         )
-        return int(session.scalar(statement) or 0)
 
     # ------------------------------------------------------------------ writes
 

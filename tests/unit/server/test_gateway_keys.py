@@ -339,3 +339,21 @@ async def test_a_prompts_model_is_checked_against_the_keys_allowed_models(plane:
     assert (big.status_code, small.status_code, render.status_code) == (403, 200, 403)
     assert "allowed_models" in big.json()["error"]["message"]
     assert calls == [1]  # the refused prompt never reached the upstream
+
+
+async def test_another_organizations_saved_config_does_not_exist_for_a_member(plane: ControlPlane) -> None:
+    seen: list[httpx.Request] = []
+    app = _app(plane, env={"OPENAI_API_KEY": "sk-env-7788"}, respond=lambda r: seen.append(r) or _answer(r))
+    team = Configs(plane).create("team", {"provider": "openai", "override_params": {"model": "m1"}})
+    outsider, _ = _key(app, user="eve", organization_id="globex")
+    listed, _ = _key(app, user="eve", organization_id="globex", allowed_configs=[team.id])
+    admin, _ = _key(app, user="root", organization_id="globex", role="admin")
+    body = {"model": "gpt-4o", "messages": HI}
+    answers = []
+    async with client(app) as c:
+        for key in (outsider, listed, admin):
+            headers = {"x-portkey-api-key": key, "x-portkey-config": team.id}
+            answers.append(await c.post("/v1/chat/completions", json=body, headers=headers))
+    assert [a.status_code for a in answers] == [404, 200, 200]
+    assert answers[0].json()["error"]["message"] == f"x-portkey-config: no saved config {team.id!r}"
+    assert len(seen) == 2

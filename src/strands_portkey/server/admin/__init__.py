@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 from fastapi import APIRouter, Depends, FastAPI
 from starlette.routing import Route
 
+from .body_limit import ADMIN_MAX_BODY_BYTES, BodyLimit
 from .caller import CallerDep, current_caller
 from .docs import install_docs
 from .errors import install_error_handlers
@@ -58,9 +59,17 @@ def _me_router() -> APIRouter:
 
 def admin_routers() -> list[APIRouter]:
     """Every resource's router, in the order their routes are matched."""
-    from . import ai_models, analytics, prompts, provider_keys
+    from . import ai_models, analytics, api_keys, configs, prompts, provider_keys
 
-    return [_me_router(), prompts.router(), ai_models.router(), provider_keys.router(), analytics.router()]
+    return [
+        _me_router(),
+        ai_models.router(),
+        provider_keys.router(),
+        analytics.router(),
+        api_keys.router(),
+        configs.router(),
+        prompts.router(),
+    ]
 
 
 def served_routes(app: FastAPI, routers: list[APIRouter] | None = None) -> set[tuple[str, str]]:
@@ -90,6 +99,7 @@ def admin_app(state: ServerState) -> FastAPI:
     app.state.server = state
     app.state.services = AdminServices(state)
     install_error_handlers(app)
+    app.add_middleware(BodyLimit, max_bytes=min(ADMIN_MAX_BODY_BYTES, state.settings.max_body_bytes))
     install_docs(app)
     install_openapi(app)
     for router in admin_routers():

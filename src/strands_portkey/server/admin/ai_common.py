@@ -5,13 +5,10 @@
 - :func:`located`: the service layer names a bad argument by its name (``start_date``); over
   HTTP it is a field of the query, the path or the body (``query.start_date``).
 - :class:`Page`: the listing envelope ``{"data", "total", "limit", "offset"}``.
-- :func:`body_limit`: bodies past the server's ``max_body_bytes`` answer 413, nothing read into
-  a model.
 """
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Annotated, Any, Generic, TypeVar
@@ -21,37 +18,25 @@ from pydantic import BaseModel
 from starlette.requests import Request
 
 from ...errors import InvalidRequestError
-from ..errors import ServerInputError
-from .caller import CallerDep, server_state
-from .services import ServicesDep
+from .caller import CallerDep
+from .services import ServicesDep, hidden_logger
 
 if TYPE_CHECKING:
     from ...controlplane import AINamespace
     from ...controlplane.views import SyncPaginator
 
-__all__ = ["AIDep", "Page", "body_limit", "located", "page_of"]
+__all__ = ["AIDep", "Page", "located", "page_of"]
 
-_log = logging.getLogger("strands_portkey.server.admin")
 _LOCATIONS = ("body", "query", "path")
 _PATH_PARAMS = ("model_id", "key_id")
 T = TypeVar("T")
 
 
 def ai_of_caller(request: Request, caller: CallerDep, services: ServicesDep) -> AINamespace:
-    """``gw.ai`` acting for the caller; probes of objects it may not see are logged."""
-    route = request.scope.get("route")
-    where = f"{request.method} {getattr(route, 'path', request.url.path)}"
-    key_id = caller.principal.key_id
+    """``gw.ai`` acting for the caller; probes of objects it may not see are logged (404)."""
 
     def hidden(kind: str, ref: str) -> None:
-        _log.warning(
-            "key %s (user %s) asked %s for %s %s, which it may not see: answered 404",
-            key_id,
-            caller.user,
-            where,
-            kind,
-            ref,
-        )
+        hidden_logger(request, caller, kind)(ref)
 
     return services.ai_for(caller, on_hidden=hidden)
 
@@ -97,14 +82,3 @@ def page_of(paginator: SyncPaginator[Any], offset: int) -> dict[str, Any]:
         "limit": paginator.page_size,
         "offset": offset,
     }
-
-
-async def body_limit(request: Request) -> None:
-    """413 for a body larger than the server's ``max_body_bytes`` (declared, or as read)."""
-    if request.method not in {"POST", "PUT", "PATCH"}:
-        return
-    limit = server_state(request).settings.max_body_bytes
-    declared = request.headers.get("content-length", "")
-    size = int(declared) if declared.isdigit() else len(await request.body())
-    if size > limit:
-        raise ServerInputError(f"the body is larger than {limit} bytes", path="body", status=413)

@@ -20,11 +20,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Query
 from pydantic import Field
 
 from ...controlplane.models_api import AIModel, AIModelOverview, AIModelPermissions, AIModelStatus
-from .ai_common import AIDep, Page, body_limit, located, page_of
+from .ai_common import AIDep, Page, located, page_of
 from .bodies import Body, Limit, Offset, fields_set
 
 __all__ = ["router"]
@@ -80,7 +80,7 @@ def _set(body: Body) -> dict[str, Any]:
 
 def router() -> APIRouter:
     """The routes of ``/api/ai/models``."""
-    r = APIRouter(tags=["ai models"], dependencies=[Depends(body_limit)])
+    r = APIRouter(tags=["ai models"])
 
     @r.get("/api/ai/models", response_model=Page[AIModel], summary="List models with optional filters")
     def list_models(

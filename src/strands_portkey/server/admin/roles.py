@@ -58,8 +58,21 @@ ROUTE_ROLES: Final[dict[tuple[str, str], Role]] = {
     ("GET", "/api/ai/analytics/performance"): "member",
     ("GET", "/api/ai/analytics/time-series"): "member",
     ("GET", "/api/ai/analytics/providers"): "member",
-    # --- gateway API keys: /api/keys
-    # --- saved configs: /api/configs
+    # --- gateway API keys: /api/keys (a member: its own keys, never wider than the calling key)
+    ("GET", "/api/keys"): "member",
+    ("POST", "/api/keys"): "member",
+    ("GET", "/api/keys/{key_id}"): "member",
+    ("PATCH", "/api/keys/{key_id}"): "member",
+    ("POST", "/api/keys/{key_id}/rotate"): "member",
+    ("POST", "/api/keys/{key_id}/revoke"): "member",
+    ("GET", "/api/keys/{key_id}/usage"): "member",
+    # --- saved configs: /api/configs (members read those of their organization or key; writes: admin)
+    ("GET", "/api/configs"): "member",
+    ("POST", "/api/configs"): "admin",
+    ("GET", "/api/configs/{config_id}"): "member",
+    ("PATCH", "/api/configs/{config_id}"): "admin",
+    ("GET", "/api/configs/{config_id}/versions"): "member",
+    ("DELETE", "/api/configs/{config_id}"): "admin",
     # --- prompts: /api/prompts (members read and preview; writes are admin)
     ("GET", "/api/prompts"): "member",
     ("POST", "/api/prompts"): "admin",

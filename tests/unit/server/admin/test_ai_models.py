@@ -15,6 +15,7 @@ import pytest
 from sqlalchemy import select
 
 from strands_portkey.controlplane import ControlPlane
+from strands_portkey.server.admin.body_limit import ADMIN_MAX_BODY_BYTES
 from strands_portkey.store.tables import AIModelRow
 from tests.unit.remote.ai_fixtures import CLAUDE, GPT, LOCAL, ScriptedDeployer
 from tests.unit.server.admin.conftest import Keys, call
@@ -85,12 +86,12 @@ async def test_another_users_model_is_404_like_a_missing_one_and_the_probe_is_lo
     listed = (await call(app, "GET", BASE, key=keys.outsider)).json()
     assert (listed["total"], listed["data"]) == (0, [])
     assert (await call(app, "GET", f"{BASE}/overview", key=keys.outsider)).json()["total"] == 0
-    probes = [r.getMessage() for r in caplog.records if "may not see" in r.getMessage()]
+    probes = [r.getMessage() for r in caplog.records if "not visible to it" in r.getMessage()]
     assert len(probes) == 7  # the retrieve and the six above; not the missing id
     outsider_id = (await call(app, "GET", "/api/me", key=keys.outsider)).json()["keyId"]
     assert outsider_id in probes[0]
-    assert "GET /api/ai/models/{model_id}" in probes[0]
-    assert model["id"] in probes[0]
+    assert f"GET /api/ai/models/{model['id']}:" in probes[0]
+    assert f"model {model['id']!r}" in probes[0]
     assert all(keys.outsider not in text and keys.member not in text for text in caplog.messages)
 
 
@@ -170,7 +171,7 @@ async def test_duplicates_bad_queries_unknown_ids_and_oversized_bodies(
     renamed = await call(app, "PUT", f"{BASE}/{model['id']}", key=keys.member, json={"status": "failed"})
     assert (renamed.status_code, renamed.json()["error"]["param"]) == (400, "body.status")
     assert (await call(app, "GET", f"{BASE}/model-missing", key=keys.member)).status_code == 404
-    huge = {**CLAUDE, "description": "x" * (app.state.server.settings.max_body_bytes + 1)}
+    huge = {**CLAUDE, "description": "x" * (ADMIN_MAX_BODY_BYTES + 1)}
     assert (await call(app, "POST", BASE, key=keys.member, json=huge)).status_code == 413
     third_party = await call(app, "POST", f"{BASE}/{model['id']}/deploy", key=keys.member, json={})
     assert (third_party.status_code, third_party.json()["error"]["param"]) == (400, "path.model_id")

@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import select
 
 from strands_portkey.controlplane import ControlPlane
+from strands_portkey.server.admin.body_limit import ADMIN_MAX_BODY_BYTES
 from strands_portkey.store.tables import CredentialRow
 from tests.unit.server.admin.conftest import Keys, call
 
@@ -59,10 +60,10 @@ async def test_a_members_key_is_its_own_masked_and_invisible_to_others(
             path.rsplit("/", 2)[-1 if method != "POST" else -2], "X"
         ) == (missing.json()["error"]["message"].replace("key-missing", "X"))
     assert stored(plane) == before
-    probes = [r.getMessage() for r in caplog.records if "may not see" in r.getMessage()]
+    probes = [r.getMessage() for r in caplog.records if "not visible to it" in r.getMessage()]
     assert len(probes) == 5
-    assert all(key["id"] in text and "provider key" in text for text in probes)
-    assert "POST /api/ai/provider-keys/{key_id}/test" in probes[-1]
+    assert all(f"provider key {key['id']!r}" in text for text in probes)
+    assert f"POST /api/ai/provider-keys/{key['id']}/test:" in probes[-1]
     assert SECRET not in caplog.text
     assert keys.outsider not in caplog.text
     # the admin may read and change it
@@ -107,7 +108,7 @@ async def test_duplicates_queries_and_an_admin_naming_the_owner(
     ):
         answer = await call(app, "GET", BASE, key=keys.member, params=params)
         assert (answer.status_code, answer.json()["error"]["param"]) == (400, param)
-    huge = {**KEY, "name": "big", "description": "x" * (app.state.server.settings.max_body_bytes + 1)}
+    huge = {**KEY, "name": "big", "description": "x" * (ADMIN_MAX_BODY_BYTES + 1)}
     assert (await call(app, "POST", BASE, key=keys.member, json=huge)).status_code == 413
     assert stored(plane) == before
     theirs = await call(app, "POST", BASE, key=keys.admin, json={**KEY, "name": "for eve", "owner": "eve"})

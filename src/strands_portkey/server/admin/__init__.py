@@ -60,6 +60,7 @@ def _me_router() -> APIRouter:
 def admin_routers() -> list[APIRouter]:
     """Every resource's router, in the order their routes are matched."""
     from . import ai_models, analytics, api_keys, configs, prompts, provider_keys
+    from .ai_providers import router as ai_providers
 
     return [
         _me_router(),
@@ -69,6 +70,7 @@ def admin_routers() -> list[APIRouter]:
         api_keys.router(),
         configs.router(),
         prompts.router(),
+        ai_providers(),
     ]
 
 

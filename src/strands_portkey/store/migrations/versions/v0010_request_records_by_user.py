@@ -5,7 +5,7 @@ user); this index lets those queries find them, and walk their latencies in orde
 percentiles, without scanning everyone's records.
 
 Revision ID: 0010
-Revises: 0008 (0009, when present, is another change; the lead orders them at the merge)
+Revises: 0009
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from __future__ import annotations
 from alembic import op
 
 revision = "0010"
-down_revision = "0008"
+down_revision = "0009"
 branch_labels = None
 depends_on = None
 

@@ -262,7 +262,7 @@ def test_the_migration_fills_the_rollups_from_older_records(tmp_path: Path) -> N
     with store.engine.begin() as connection:
         config.attributes["connection"] = connection
         config.attributes["version_table"] = VERSION_TABLE
-        command.upgrade(config, "0009")
+        command.upgrade(config, "0010")
     old = [
         record_row(i, NOW - dt.timedelta(minutes=m), "gpt-4o", "openai", s, latency_ms=ms, total_tokens=7)
         for i, (m, s, ms) in enumerate([(5, "success", 100.0), (6, "error", 0.5), (70, "success", 2000.0)])

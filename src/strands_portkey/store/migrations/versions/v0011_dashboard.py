@@ -8,7 +8,7 @@ own records, trace ids, and the log by model or provider.
 are filled from the records already stored, so the dashboard shows history from the first load.
 
 Revision ID: 0011
-Revises: 0009 (re-chain after 0010 when that lands)
+Revises: 0010
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from strands_portkey.store.dashboard_tables import LATENCY_BOUNDS
 from strands_portkey.store.tables import UTCDateTime
 
 revision = "0011"
-down_revision = "0009"
+down_revision = "0010"
 branch_labels = None
 depends_on = None
 

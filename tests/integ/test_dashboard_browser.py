@@ -265,8 +265,7 @@ def test_a_new_request_appears_on_the_overview_and_in_the_log_within_seconds(
     page.click('nav a[data-page="requests"]')
     page.fill('input[name="trace_id"]', "live-request-trace")
     page.press('input[name="trace_id"]', "Enter")
-    page.wait_for_selector("#request-list tbody tr", timeout=WAIT_MS)
-    assert page.locator("#request-list tbody tr").count() == 1
+    playwright_api.expect(page.locator("#request-list tbody tr")).to_have_count(1, timeout=WAIT_MS)
     watch.clean()
     ctx.close()
 
@@ -425,16 +424,20 @@ def test_a_credentials_test_button_changes_its_state(browser: Any, site: Site) -
 def test_the_models_page_lists_the_registry(browser: Any, site: Site) -> None:
     if "/api/ai/models" not in site.served:
         pytest.skip("this server does not serve /api/ai/models")
-    model = {
-        "name": "support-gpt",
-        "provider": "openai",
-        "vendor_model_id": "gpt-4o-mini",
-        "type": "third-party",
-    }
-    made = httpx.post(
-        f"{site.url}/api/ai/models", json=model, headers={"x-portkey-api-key": ADMIN}, timeout=30
-    )
-    assert made.status_code == 201, made.text
+    models = [
+        {
+            "name": "support-gpt",
+            "provider": "openai",
+            "vendor_model_id": "gpt-4o-mini",
+            "type": "third-party",
+        },
+        {"name": "local-llama", "provider": "local", "vendor_model_id": "smollm2", "type": "self-hosted"},
+    ]
+    for model in models:  # the self-hosted one registered, not deployed: no process is started
+        made = httpx.post(
+            f"{site.url}/api/ai/models", json=model, headers={"x-portkey-api-key": ADMIN}, timeout=30
+        )
+        assert made.status_code == 201, made.text
     ctx, page, watch = sign_in(browser, site, "admin")
     page.goto(f"{site.url}/ui/models")
     row = page.locator("tr", has_text="support-gpt")
@@ -442,7 +445,12 @@ def test_the_models_page_lists_the_registry(browser: Any, site: Site) -> None:
     assert "third-party" in row.inner_text()
     assert "openai" in row.inner_text()
     total = page.locator(".card", has_text="total").locator(".value").inner_text()
-    assert int(total.replace(",", "")) >= 1
+    assert int(total.replace(",", "")) >= 2
+    hosted = page.locator("tr", has_text="local-llama")
+    playwright_api.expect(hosted).to_contain_text("0 / 0 ready", timeout=WAIT_MS)
+    assert "stopped" in hosted.inner_text()
+    hosted.get_by_role("button", name="Logs").click()
+    page.wait_for_selector("text=Logs of local-llama")
     shot(page, "models")
     watch.clean()
     ctx.close()

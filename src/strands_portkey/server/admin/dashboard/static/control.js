@@ -154,7 +154,7 @@
   async function modelsOverview() {
     const o = await SPK.api("/api/ai/models/overview");
     const card = (label, value) => el("div", { class: "panel card" }, el("div", { class: "label", text: label }), el("div", { class: "value", text: fmt.int(value) }));
-    return el("div", { class: "cards" }, Object.entries(o).filter(([, v]) => typeof v === "number").map(([k, v]) => card(k.replace(/_/g, " "), v)));
+    return el("div", { class: "cards compact" }, Object.entries(o).filter(([, v]) => typeof v === "number").map(([k, v]) => card(k.replace(/_/g, " "), v)));
   }
 
   const selfHosted = (m) => m.type === "self-hosted" || m.type === "self_hosted";

@@ -8,6 +8,8 @@ import httpx
 import pytest
 
 from strands_portkey.server.admin.dashboard.session import COOKIE, SessionKeys
+from strands_portkey.server.app import create_app
+from strands_portkey.server.settings import ServerSettings
 
 from .conftest import Keys, call
 
@@ -171,3 +173,19 @@ async def test_static_files_are_served_from_the_list_only(app: Any) -> None:
         "/ui/static/x.js",
     ):
         assert (await call(app, "GET", path)).status_code == 404, path
+
+
+async def test_a_server_without_keys_opens_the_dashboard_without_sign_in(plane: Any) -> None:
+    settings = ServerSettings(
+        env={"STRANDS_PORTKEY_USER": "dev"},
+        open_store=False,
+        upstream_transport=httpx.MockTransport(lambda request: httpx.Response(500)),
+        control_plane=plane,
+    )
+    app = create_app(settings, no_auth=True)
+    page = await call(app, "GET", "/ui/overview")
+    assert page.status_code == 200
+    who = (await call(app, "GET", "/ui/session")).json()
+    assert (who["role"], who["user"], who["csrf"]) == ("admin", "dev", None)
+    refused = await sign_in(app, "spk-anything")
+    assert refused.headers["location"].startswith("/ui/login?error=unsupported")

@@ -232,6 +232,13 @@ def test_overview_in_dark_mode_and_at_phone_width(browser: Any, site: Site) -> N
     ctx, page, watch = sign_in(browser, site, "admin", color_scheme="dark")
     page.wait_for_selector(".u-wrap")
     shot(page, "overview-dark")
+    # keyboard only: a focused chart reads its values with the arrow keys (into its legend)
+    chart = page.locator("#chart-requests .chart")
+    chart.focus()
+    page.keyboard.press("End")
+    values = page.locator("#chart-requests .u-legend .u-value").all_inner_texts()
+    assert values[0] != "\u2013"  # the time of the last bucket (an en dash: no value)
+    assert values[1].isdigit()  # its request count
     ctx.close()
     ctx, page, watch = sign_in(browser, site, "admin")
     page.set_viewport_size({"width": 390, "height": 844})

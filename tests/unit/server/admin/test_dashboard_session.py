@@ -59,6 +59,9 @@ async def test_signing_in_sets_a_strict_httponly_cookie_without_the_key(app: Any
     assert keys.member not in response.headers["set-cookie"]
     secure = await sign_in(app, keys.member, base_url="https://gateway.test")
     assert "secure" in secure.headers["set-cookie"].lower()
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gateway.test") as c:
+        proxied = await c.post("/ui/login", data={"key": keys.member}, headers={"x-forwarded-proto": "https"})
+    assert "secure" in proxied.headers["set-cookie"].lower()
 
 
 async def test_a_session_acts_as_its_key(app: Any, keys: Keys) -> None:
@@ -123,6 +126,15 @@ async def test_changes_need_the_csrf_token_and_the_same_origin(app: Any, keys: K
         json=CONFIG,
         headers={"x-csrf-token": csrf, "origin": "https://evil.example"},
     )
+    proxied = await with_cookie(  # TLS ended by a proxy: the browser's origin says https
+        app,
+        "POST",
+        "/api/dashboard/config-tree",
+        token,
+        json=CONFIG,
+        headers={"x-csrf-token": csrf, "origin": "https://gateway.test"},
+    )
+    assert proxied.status_code == 200
     good = await with_cookie(
         app,
         "POST",

@@ -7,7 +7,8 @@ a key derived from the master key (so every worker of a deployment accepts it, a
 rotation ends all sessions). Every request re-checks the key in the in-memory snapshot: a revoked,
 expired, rotated or deleted key ends the session within a second.
 
-The cookie is ``HttpOnly``, ``SameSite=Strict``, ``Path=/``, and ``Secure`` over https. Requests
+The cookie is ``HttpOnly``, ``SameSite=Strict``, ``Path=/``, and ``Secure`` over https (also
+behind a proxy that ends TLS and says so in ``x-forwarded-proto``). Requests
 that change state with a session (anything but GET/HEAD) must also send the session's CSRF token
 (``x-csrf-token`` header, or a ``csrf`` form field) and, when the browser sends one, an ``Origin``
 equal to the server's own: a cookie alone never authorises a change.
@@ -161,11 +162,15 @@ def session_of(request: Request, state: ServerState) -> Session | None:
 
 
 def same_origin(request: Request) -> bool:
-    """No ``Origin`` header (not a browser's cross-site request), or one equal to this server's."""
+    """No ``Origin`` header (not a browser's cross-site request), or one naming this server's host.
+
+    The host and port are compared, not the scheme: behind a proxy that ends TLS the server sees
+    ``http`` while the browser says ``https``, and another site cannot borrow this host either way.
+    """
     origin = request.headers.get("origin")
     if origin is None:
         return True
-    return origin == f"{request.url.scheme}://{request.url.netloc}"
+    return origin.partition("://")[2].rstrip("/") == request.url.netloc
 
 
 def csrf_ok(request: Request, session: Session, form_token: str | None = None) -> bool:
@@ -185,6 +190,11 @@ def require_csrf(request: Request, session: Session) -> None:
         )
 
 
+def _https(request: Request) -> bool:
+    """Served over https: directly, or behind a proxy that ended TLS (``x-forwarded-proto``)."""
+    return request.url.scheme == "https" or request.headers.get("x-forwarded-proto", "").lower() == "https"
+
+
 def set_cookie(response: Response, request: Request, token: str) -> None:
     """Set the session cookie (HttpOnly, SameSite=Strict, Secure over https)."""
     response.set_cookie(
@@ -194,12 +204,10 @@ def set_cookie(response: Response, request: Request, token: str) -> None:
         path="/",
         httponly=True,
         samesite="strict",
-        secure=request.url.scheme == "https",
+        secure=_https(request),
     )
 
 
 def clear_cookie(response: Response, request: Request) -> None:
     """Remove the session cookie."""
-    response.delete_cookie(
-        COOKIE, path="/", httponly=True, samesite="strict", secure=request.url.scheme == "https"
-    )
+    response.delete_cookie(COOKIE, path="/", httponly=True, samesite="strict", secure=_https(request))

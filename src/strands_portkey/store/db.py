@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import importlib.util
 import logging
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -120,20 +120,48 @@ class Store:
         detail = scrub(detail, [self._password] if self._password else [])
         return StoreError(f"database {self.shown_url}: {action} failed: {type(error).__name__}: {detail}")
 
-    def migrate(self) -> None:
-        """Upgrade the schema to the latest Alembic revision (idempotent)."""
+    def migrate(self, *, on_step: Callable[[str, str], None] | None = None) -> None:
+        """Upgrade the schema to the latest Alembic revision (idempotent), in one transaction.
+
+        ``on_step(revision, message)`` is called before each pending migration runs (the CLI's
+        progress); without it the upgrade goes to ``head`` in one call.
+        """
         from alembic import command
         from alembic.config import Config
 
         config = Config()
         config.set_main_option("script_location", str(_MIGRATIONS))
+        steps = [revision for revision, _ in self.pending_migrations()] if on_step is not None else ["head"]
+        messages = dict(self.pending_migrations()) if on_step is not None else {}
         try:
             with self.engine.begin() as connection:
                 config.attributes["connection"] = connection
                 config.attributes["version_table"] = VERSION_TABLE
-                command.upgrade(config, "head")
+                for target in steps:
+                    if on_step is not None:
+                        on_step(target, messages[target])
+                    command.upgrade(config, target)
         except SQLAlchemyError as error:
             raise self._failure("migration", error) from None
+
+    def pending_migrations(self) -> list[tuple[str, str]]:
+        """``(revision, first line of its message)`` of each migration not applied yet, oldest first."""
+        from alembic.config import Config
+        from alembic.script import ScriptDirectory
+
+        config = Config()
+        config.set_main_option("script_location", str(_MIGRATIONS))
+        scripts = ScriptDirectory.from_config(config)
+        try:
+            current = self.schema_revision()
+        except SQLAlchemyError as error:
+            raise self._failure("revision read", error) from None
+        pending = scripts.iterate_revisions("head", current or "base")
+        scripts_in_order = reversed(list(pending))
+        return [
+            (script.revision, ((script.doc or "").strip().splitlines() or [""])[0])
+            for script in scripts_in_order
+        ]
 
     def schema_revision(self) -> str | None:
         """The Alembic revision the database is at (``None`` before any migration)."""

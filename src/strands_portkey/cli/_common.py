@@ -175,9 +175,12 @@ def root(
 
 def _options() -> tuple[str | None, str | None]:
     """``--server`` and ``--api-key`` of this invocation (else their environment variables)."""
-    import click
+    import importlib
 
-    context = click.get_current_context(silent=True)
+    # typer's Context derives from click's (a vendored copy in newer typer): ask that click.
+    click_core = next(c.__module__ for c in typer.Context.__mro__[1:] if c.__name__ == "Context")
+    click_globals = importlib.import_module(click_core.rsplit(".", 1)[0] + ".globals")
+    context = click_globals.get_current_context(silent=True)
     found: Mapping[str, Any] = {}
     if context is not None and isinstance(context.find_root().obj, Mapping):
         found = context.find_root().obj

@@ -77,16 +77,14 @@ def import_litellm(
     as_json: AsJson = False,
 ) -> None:
     """Import a LiteLLM price map into the configured providers (one transaction)."""
-    with progress(f"importing {file.name}") as bar:
-        bar.note("reading the price map")
-        entries = read_json_file(file)
-        if not isinstance(entries, dict):
-            fail(f"{file}: expected a JSON object of model entries, got {type(entries).__name__}", USAGE)
-        bar.note(f"writing rates from {len(entries)} entries (one transaction)")
-        with open_faces() as faces:
-            report = faces.providers.rates.import_litellm(
-                str(file), providers=provider or None, profit_margin=profit_margin, credit_price=credit_price
-            )
+    entries = read_json_file(file)  # a broken file fails here, in one line, before any progress
+    if not isinstance(entries, dict):
+        fail(f"{file}: expected a JSON object of model entries, got {type(entries).__name__}", USAGE)
+    with progress(f"importing {file.name}") as bar, open_faces() as faces:
+        bar.note(f"writing the rates of {len(entries)} entries (one transaction)")
+        report = faces.providers.rates.import_litellm(
+            str(file), providers=provider or None, profit_margin=profit_margin, credit_price=credit_price
+        )
     line = (
         f"{report.created} created, {report.updated} updated, "
         f"{report.skipped} skipped (provider not configured)"

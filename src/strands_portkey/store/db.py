@@ -90,7 +90,13 @@ class Store:
         self._password = self.url.password if isinstance(self.url.password, str) else None
         if self.url.get_backend_name() == "sqlite" and self.url.database not in (None, "", ":memory:"):
             Path(self.url.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
-        self.engine: Engine = create_engine(self.url, **self._engine_options())
+        try:
+            self.engine: Engine = create_engine(self.url, **self._engine_options())
+        except ArgumentError:  # no SQLAlchemy dialect of that name (e.g. a typo in the scheme)
+            raise StoreError(
+                f"{DB_URL_ENV}: {self.shown_url!r}: no database driver for {self.url.drivername!r} "
+                "(use sqlite:///path/file.db or postgresql://user:pw@host/db)"
+            ) from None
         if self.dialect == "sqlite":
             event.listen(self.engine, "connect", _enable_sqlite_pragmas)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)

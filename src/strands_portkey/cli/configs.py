@@ -10,6 +10,7 @@ happen. Nothing is sent anywhere; credentials written in the config are never sh
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -123,14 +124,26 @@ def _label(entry: dict[str, Any]) -> str:
     if "mode" in entry:
         codes = f" (moves on for {entry['on_status_codes']})" if entry.get("on_status_codes") else ""
         return f"[bold]{escape(entry['path'])}[/]{escape(name)}: {entry['mode']}{codes}"
-    via = f"provider {entry['provider']}" if entry.get("provider") else "no provider"
+    parts = [f"provider {entry['provider']}"] if entry.get("provider") else []
     if entry.get("virtual_key"):
-        via += f", virtual key {entry['virtual_key']!r}"
+        parts.append(f"virtual key {entry['virtual_key']!r}")
     if entry.get("prompt_id"):
-        via += f", prompt {entry['prompt_id']!r}"
+        parts.append(f"prompt {entry['prompt_id']!r}")
     if entry.get("api_key_in_config"):
-        via += ", api_key in the config"
+        parts.append("api_key in the config")
+    via = ", ".join(parts) or "no provider"
     return f"[bold]{escape(entry['path'])}[/]{escape(name)}: {escape(via)}"
+
+
+def _text(name: str, value: Any) -> str:
+    """A setting for people: ``2 retries on 429, 500``, ``5000 ms``, JSON for the rest."""
+    if name == "retry" and isinstance(value, dict):
+        return f"{value['attempts']} retries on {', '.join(map(str, value['on_status_codes']))}"
+    if name == "cache" and isinstance(value, dict):
+        return value["mode"] + (f", max age {value['max_age']:g} s" if value.get("max_age") else "")
+    if name == "request_timeout" and isinstance(value, (int, float)):
+        return f"{value:g} ms"
+    return value if isinstance(value, str) else json.dumps(value)
 
 
 def _draw(branch: Any, entry: dict[str, Any], total_weight: float | None = None) -> None:
@@ -142,18 +155,18 @@ def _draw(branch: Any, entry: dict[str, Any], total_weight: float | None = None)
     node = branch.add(_label(entry) + share)
     for name, setting in entry.get("settings", {}).items():
         where = ", ".join(source if source == "own" else f"from {source}" for source in setting["from"])
-        node.add(f"{name}: {escape(str(setting['value']))} [dim]({escape(where)})[/]")
+        node.add(f"{name}: {escape(_text(name, setting['value']))} [dim]({escape(where)})[/]")
     children = entry.get("targets", [])
     weights = sum(child["weight"] for child in children) if entry.get("mode") == "loadbalance" else None
     for child in children:
         _draw(node, child, weights or None)
 
 
-def _walk(node: PlanNode, context: dict[str, Any], steps: list[str], depth: int = 0) -> None:
+def _walk(node: PlanNode, context: dict[str, Any], steps: list[str], depth: int = 0, lead: str = "") -> None:
     """Append what a request with ``context`` would do at ``node`` (one line per step)."""
     from ..config.plan import LeafPlan
 
-    pad = "  " * depth
+    pad = "  " * depth + lead
     if isinstance(node, LeafPlan):
         body = {**context["params"], **node.override_params}
         retry = f", up to {node.retry.attempts} retries" if node.retry else ""
@@ -179,14 +192,16 @@ def _walk(node: PlanNode, context: dict[str, Any], steps: list[str], depth: int 
         total = sum(child.weight for child in node.targets) or 1.0
         shares = ", ".join(f"targets[{i}] {100 * c.weight / total:.0f}%" for i, c in enumerate(node.targets))
         steps.append(f"{pad}{node.path}: one target drawn by weight ({shares}); a failure goes to the parent")
-        steps.append(f"{pad}  if drawn:")
         for child in node.targets:
-            _walk(child, context, steps, depth + 1)
+            _walk(child, context, steps, depth + 1, "if drawn, ")
     else:
         also = " then the next on failure" if node.mode == "fallback" and len(node.targets) > 1 else ""
         steps.append(f"{pad}{node.path}: {node.mode}: targets[0] first{also}")
-        for child in node.targets if node.mode == "fallback" else node.targets[:1]:
-            _walk(child, context, steps, depth + 1)
+        if node.mode != "fallback":
+            _walk(node.targets[0], context, steps, depth + 1)
+            return
+        for index, child in enumerate(node.targets):
+            _walk(child, context, steps, depth + 1, "first, " if index == 0 else "on failure, ")
 
 
 def validate(file: ConfigFile, as_json: AsJson = False) -> None:

@@ -68,7 +68,7 @@ def upgrade(as_json: AsJson = False) -> None:
                     done.append(revision)
 
                 store.migrate(on_step=step)
-                bar.update(len(done))
+                bar.update(len(done), note="")
             found = {"url": store.shown_url, "applied": done, "revision": store.schema_revision()}
         finally:
             store.close()

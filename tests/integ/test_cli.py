@@ -1,0 +1,145 @@
+"""``strands-portkey`` as a person or a script runs it: the console script in its own process.
+
+Against a real store (SQLite file), next to a real server process sharing that store (the
+analytics of requests it served), a self-hosted model whose replica runs in the foreground, and
+``--server`` pointing at a port nothing listens on. stdout must be pure JSON with ``--json`` (no
+rich markup, no log line); failures one ``error:`` line on stderr and a meaningful exit code.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from _peer import free_port  # scripts/ is on pytest's pythonpath
+from scripted_upstream import ScriptedUpstream, ok
+from tests.integ.test_server_process import HI, command, running_server, server_env
+
+pytestmark = pytest.mark.integ
+
+MASTER = base64.urlsafe_b64encode(bytes(range(2, 34))).decode()
+
+
+def cli(
+    home: Path, *args: str, stdin: str | None = None, timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
+    """Run the console script on the store of ``home`` (the same environment a server there gets)."""
+    env = server_env(home, {"STRANDS_PORTKEY_MASTER_KEY": MASTER, "COLUMNS": "120"})
+    return subprocess.run(
+        [*command(), *args],
+        env=env,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
+def one_error(done: subprocess.CompletedProcess[str], code: int, says: str) -> None:
+    lines = [line for line in done.stderr.splitlines() if line.strip()]
+    assert done.returncode == code, (done.returncode, done.stderr)
+    assert len(lines) == 1, lines
+    assert lines[0].startswith("error: ")
+    assert says in lines[0]
+
+
+def as_json(done: subprocess.CompletedProcess[str]) -> Any:
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)  # the whole of stdout: nothing else may be printed there
+
+
+@pytest.fixture(scope="module")
+def upstream() -> Iterator[ScriptedUpstream]:
+    with ScriptedUpstream() as scripted:
+        yield scripted
+
+
+def test_commands_in_their_own_process(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    home.mkdir()
+    applied = as_json(cli(home, "db", "upgrade", "--json"))["applied"]
+    assert applied[0] == "0001"
+    assert as_json(cli(home, "db", "status", "--json"))["pending"] == []
+    added = as_json(cli(home, "provider-keys", "add", "openai", "--name", "oa", "--key", "-", "--json",
+                        stdin="sk-integration-0123456789\n"))  # fmt: skip
+    listed = cli(home, "provider-keys", "list", "--json")
+    assert [key["id"] for key in as_json(listed)] == [added["id"]]
+    assert "sk-integration-0123456789" not in listed.stdout + listed.stderr
+    (tmp_path / "bad.json").write_text(json.dumps({"targets": [{"provider": "openai", "weight": "x"}]}))
+    one_error(cli(home, "configs", "validate", str(tmp_path / "bad.json")), 2, "config.targets[0].weight")
+    one_error(cli(home, "models", "show", "aim-nope"), 3, "aim-nope")
+    one_error(cli(home, "provider-keys", "test", "nope"), 3, "nope")
+    started = time.perf_counter()
+    assert cli(home, "--help").returncode == 0
+    assert time.perf_counter() - started < 10  # the figure is in benchmarks/cli_start.py; this only bounds it
+
+
+def test_analytics_of_requests_a_real_server_served(tmp_path: Path, upstream: ScriptedUpstream) -> None:
+    upstream.script("cli", "a", [ok()])
+    home = tmp_path / "server"
+    with running_server(home, env={"STRANDS_PORTKEY_MASTER_KEY": MASTER}) as running:
+        headers = {"x-portkey-provider": "openai", "x-portkey-custom-host": upstream.base_url("cli", "a")}
+        for _ in range(3):
+            answer = httpx.post(
+                f"{running.url}/v1/chat/completions",
+                json={"model": "m", "messages": HI},
+                headers=headers,
+                timeout=30,
+            )
+            assert answer.status_code == 200, answer.text
+        deadline = time.monotonic() + 10
+        usage: dict[str, Any] = {}
+        while time.monotonic() < deadline:  # the server writes its records every 0.2 s
+            usage = as_json(cli(home, "analytics", "usage", "--json"))
+            if usage["total_requests"] == 3:
+                break
+            time.sleep(0.3)
+        assert usage["total_requests"] == 3
+        providers = as_json(cli(home, "analytics", "providers", "--json"))
+        assert [(p["provider"], p["requests"]) for p in providers["providers"]] == [("openai", 3)]
+        table = cli(home, "analytics", "usage")
+        assert table.returncode == 0
+        assert "requests" in table.stdout
+        assert as_json(cli(home, "analytics", "performance", "--json"))["total_requests"] == 3
+
+
+def test_a_self_hosted_model_runs_in_the_foreground_with_its_logs(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    home.mkdir()
+    replica = [
+        sys.executable,
+        "-c",
+        "print('hello from the replica', flush=True); import time; time.sleep(60)",
+    ]
+    body = {"name": "echo", "type": "self-hosted", "provider": "local", "vendor_model_id": "echo",
+            "config": {"command": replica}}  # fmt: skip
+    as_json(cli(home, "models", "add", json.dumps(body), "--json"))
+    ran = cli(home, "models", "deploy", "echo", "--timeout", "4")
+    assert ran.returncode == 0, ran.stderr
+    assert "replica-0 | " in ran.stdout
+    assert "hello from the replica" in ran.stdout
+    assert "Ctrl-C stops them" in ran.stderr
+    assert as_json(cli(home, "models", "status", "echo", "--json"))["status"] == "stopped"
+
+
+def test_server_flag_with_nothing_listening_is_one_line(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    home.mkdir()
+    url = f"http://127.0.0.1:{free_port()}"
+    done = cli(home, "--server", url, "models", "list", "--json")
+    assert done.returncode != 0
+    assert done.stdout == ""
+    lines = [line for line in done.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, lines
+    assert lines[0].startswith("error: ")
+    assert "Traceback" not in done.stderr

@@ -36,14 +36,17 @@ from .types import ChatChunk, ChatRequest, ChatResponse, RouteInfo, Usage
 if TYPE_CHECKING:
     from .gateway import ChatStream, Gateway
     from .model import PortkeyModel
+    from .remote import AsyncClient, Client
 
 __all__ = [
+    "AsyncClient",
     "AuthenticationError",
     "BadRequestError",
     "ChatChunk",
     "ChatRequest",
     "ChatResponse",
     "ChatStream",
+    "Client",
     "ConfigurationError",
     "ContextWindowExceededError",
     "ControlPlaneError",
@@ -68,7 +71,13 @@ __all__ = [
     "Usage",
 ]
 
-_LAZY = {"PortkeyModel": ".model", "Gateway": ".gateway", "ChatStream": ".gateway"}
+_LAZY = {
+    "PortkeyModel": ".model",
+    "Gateway": ".gateway",
+    "ChatStream": ".gateway",
+    "Client": ".remote",
+    "AsyncClient": ".remote",
+}
 
 
 def __getattr__(name: str) -> Any:

@@ -386,3 +386,14 @@ class MasterKeyError(VaultError):
 
 class DecryptionError(VaultError):
     """A ciphertext failed its integrity check: altered, corrupted, or copied from another credential."""
+
+
+def kind_of(error: BaseException) -> str | None:
+    """The name of the nearest class of this tree that ``error`` is an instance of, or None.
+
+    What the admin API sends as an error's ``kind``, so the remote client raises the same class.
+    """
+    for cls in type(error).__mro__:
+        if cls.__module__ == __name__ and issubclass(cls, GatewayError):
+            return cls.__name__
+    return None

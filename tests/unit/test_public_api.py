@@ -6,12 +6,14 @@ import pytest
 import strands_portkey
 
 EXPECTED = {
+    "AsyncClient",
     "AuthenticationError",
     "BadRequestError",
     "ChatChunk",
     "ChatRequest",
     "ChatResponse",
     "ChatStream",
+    "Client",
     "ConfigurationError",
     "ContextWindowExceededError",
     "ControlPlaneError",

@@ -22,7 +22,8 @@ from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import BaseRoute, Route
+from starlette.routing import BaseRoute, Match, Mount, Route
+from starlette.types import Scope
 
 from ..errors import ConfigurationError
 from .auth import Authenticator, NoAuth
@@ -81,6 +82,30 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     return json_response({"error": {"message": message, "type": kind, "param": None, "code": None}}, status)
 
 
+ADMIN_PREFIXES = ("/api/", "/openapi.json", "/docs", "/ui")
+"""Paths the admin app answers (the admin REST API, its OpenAPI document and docs, the dashboard)."""
+
+
+class _AdminMount(Mount):
+    """The admin app, for its own paths only: the data plane keeps its 404 and 405 answers."""
+
+    def __init__(self, app: Starlette) -> None:
+        super().__init__("", app=app)
+
+    def matches(self, scope: Scope) -> tuple[Match, Scope]:
+        path = scope.get("path", "")
+        ours = any(path == prefix.rstrip("/") or path.startswith(prefix) for prefix in ADMIN_PREFIXES)
+        if scope["type"] == "http" and ours:
+            return super().matches(scope)
+        return Match.NONE, {}
+
+
+def _admin(state: ServerState) -> Starlette:
+    from .admin import admin_app  # FastAPI: loaded with the app, not with the package
+
+    return admin_app(state)
+
+
 def create_app(
     settings: ServerSettings | None = None,
     *,
@@ -123,6 +148,7 @@ def create_app(
         Route("/health/ready", _ready, methods=["GET"]),
         *extra_routes,
         *data_plane_routes(),
+        _AdminMount(_admin(state)),
     ]
     app = ServerApp(routes=routes, lifespan=lifespan, error_handler=_http_error)
     app.state.server = state

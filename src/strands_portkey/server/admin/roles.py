@@ -1,0 +1,45 @@
+"""The one table of who may call each admin route: ``(method, path template) -> role``.
+
+Roles, from the caller's gateway key (``gw.api_keys``):
+
+- ``public``: no key needed (the spec's discovery routes, the API's own docs);
+- ``member``: any valid key; what a member sees inside is narrowed by the service layer (its own
+  and shared models, its own keys, analytics of its own requests);
+- ``admin``: keys with the ``admin`` role only (a member gets 403: the route is public knowledge,
+  unlike the objects behind it, which answer 404 to whoever may not see them).
+
+A test checks this table against the app's routes both ways: no route without a rule, no rule
+without a route. A route missing here answers 500 (never served without a rule). Sections are
+per resource; keep a route's line in its resource's section.
+"""
+
+from __future__ import annotations
+
+from typing import Final, Literal
+
+__all__ = ["ROLES", "ROUTE_ROLES", "Role", "role_of"]
+
+Role = Literal["public", "member", "admin"]
+ROLES: Final = ("public", "member", "admin")
+
+ROUTE_ROLES: Final[dict[tuple[str, str], Role]] = {
+    # --- the API's own description
+    ("GET", "/openapi.json"): "public",
+    ("GET", "/docs"): "public",
+    ("GET", "/docs/assets/{name}"): "public",
+    # --- who am I
+    ("GET", "/api/me"): "member",
+    # --- AI providers (seed 002): /api/ai-providers
+    # --- AI models (seed 000): /api/ai/models
+    # --- provider keys (seed 000): /api/ai/provider-keys
+    # --- analytics (seed 000): /api/ai/analytics
+    # --- gateway API keys: /api/keys
+    # --- saved configs: /api/configs
+    # --- prompts: /api/prompts
+    # --- dashboard data: /api/dashboard, /api/requests
+}
+
+
+def role_of(method: str, path: str) -> Role | None:
+    """The role a route needs (``HEAD`` as ``GET``), or None when the route has no rule."""
+    return ROUTE_ROLES.get(("GET" if method == "HEAD" else method, path))

@@ -27,6 +27,7 @@ from tests.integ.test_server_process import HI, command, running_server, server_
 pytestmark = pytest.mark.integ
 
 MASTER = base64.urlsafe_b64encode(bytes(range(2, 34))).decode()
+ADMIN = "spk-cli-admin-0123456789abcdefghijklmnopqrstuvwx"
 
 
 def cli(
@@ -137,9 +138,19 @@ def test_server_flag_with_nothing_listening_is_one_line(tmp_path: Path) -> None:
     home.mkdir()
     url = f"http://127.0.0.1:{free_port()}"
     done = cli(home, "--server", url, "models", "list", "--json")
-    assert done.returncode != 0
+    one_error(done, 5, "could not reach")
     assert done.stdout == ""
-    lines = [line for line in done.stderr.splitlines() if line.strip()]
-    assert len(lines) == 1, lines
-    assert lines[0].startswith("error: ")
-    assert "Traceback" not in done.stderr
+    one_error(cli(home, "--server", "not-a-url", "models", "list"), 2, "base_url")
+    one_error(cli(home, "--server", url, "db", "status"), 2, "--server")
+
+
+def test_server_flag_against_a_real_server_checks_the_key_first(tmp_path: Path) -> None:
+    home = tmp_path / "server"
+    with running_server(
+        home, env={"STRANDS_PORTKEY_MASTER_KEY": MASTER, "STRANDS_PORTKEY_ADMIN_KEY": ADMIN}, no_auth=False
+    ) as running:
+        refused = cli(tmp_path, "--server", running.url, "--api-key", "spk-wrong", "keys", "list", "--json")
+        one_error(refused, 4, "")
+        assert refused.stdout == ""
+        env_key = cli(tmp_path, "--server", running.url, "models", "list", "--json")  # no key at all
+        one_error(env_key, 4, "")

@@ -208,11 +208,14 @@ def _local_faces() -> Faces:
 
 
 def _remote_faces(server: str, api_key: str | None) -> Faces:
-    try:
-        from .. import Client  # type: ignore[attr-defined,unused-ignore]
-    except ImportError:
-        fail("--server: this installation has no remote client (strands_portkey.Client)", USAGE)
+    from .. import Client
+
     client: Any = Client(base_url=server, api_key=api_key)
+    try:
+        client.me()  # one round trip first: an unreachable server (5) or a refused key (4) says so now
+    except BaseException:
+        client.close()
+        raise
     close = getattr(client, "close", None)
     return Faces(
         client.ai,
@@ -235,6 +238,13 @@ def open_faces() -> Iterator[Faces]:
         faces = _remote_faces(server, api_key) if server else _local_faces()
         try:
             yield faces
+        except AttributeError as error:  # a resource method the remote client does not have (yet)
+            if not faces.remote:
+                raise
+            fail(
+                f"--server: the remote client cannot do this yet ({error.name}); run it where the store is",
+                FAILED,
+            )
         finally:
             faces.close()
 

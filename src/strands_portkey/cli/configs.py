@@ -140,7 +140,7 @@ def _text(name: str, value: Any) -> str:
     if name == "retry" and isinstance(value, dict):
         return f"{value['attempts']} retries on {', '.join(map(str, value['on_status_codes']))}"
     if name == "cache" and isinstance(value, dict):
-        return value["mode"] + (f", max age {value['max_age']:g} s" if value.get("max_age") else "")
+        return str(value["mode"]) + (f", max age {value['max_age']:g} s" if value.get("max_age") else "")
     if name == "request_timeout" and isinstance(value, (int, float)):
         return f"{value:g} ms"
     return value if isinstance(value, str) else json.dumps(value)

@@ -9,9 +9,11 @@ rich markup, no log line); failures one ``error:`` line on stderr and a meaningf
 from __future__ import annotations
 
 import base64
+import http.server
 import json
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -31,13 +33,13 @@ ADMIN = "spk-cli-admin-0123456789abcdefghijklmnopqrstuvwx"
 
 
 def cli(
-    home: Path, *args: str, stdin: str | None = None, timeout: float = 120
+    home: Path, *args: str, stdin: str | None = None, env: dict[str, str] | None = None, timeout: float = 120
 ) -> subprocess.CompletedProcess[str]:
     """Run the console script on the store of ``home`` (the same environment a server there gets)."""
-    env = server_env(home, {"STRANDS_PORTKEY_MASTER_KEY": MASTER, "COLUMNS": "120"})
+    extra = {"STRANDS_PORTKEY_MASTER_KEY": MASTER, "COLUMNS": "120", **(env or {})}
     return subprocess.run(
         [*command(), *args],
-        env=env,
+        env=server_env(home, extra),
         input=stdin,
         capture_output=True,
         text=True,
@@ -154,3 +156,59 @@ def test_server_flag_against_a_real_server_checks_the_key_first(tmp_path: Path) 
         assert refused.stdout == ""
         env_key = cli(tmp_path, "--server", running.url, "models", "list", "--json")  # no key at all
         one_error(env_key, 4, "")
+
+
+class _Models(http.server.BaseHTTPRequestHandler):
+    """An OpenAI-compatible host that lists one model (``GET /v1/models``) for a key ``k-good``."""
+
+    def do_GET(self) -> None:
+        if self.path != "/v1/models":
+            self.send_error(404)
+            return
+        good = self.headers.get("authorization") == "Bearer k-good-123456"
+        body = json.dumps({"data": [{"id": "llama-3"}]} if good else {"error": {"message": "bad key"}})
+        self.send_response(200 if good else 401)
+        self.send_header("content-type", "application/json")
+        self.send_header("content-length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body.encode())
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """Quiet."""
+
+
+@pytest.fixture
+def models_host() -> Iterator[str]:
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Models)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/v1"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_keys_are_checked_with_the_provider_and_test_models_reports_each_model(
+    tmp_path: Path, models_host: str
+) -> None:
+    home = tmp_path / "home"
+    home.mkdir()
+    validate = {"STRANDS_PORTKEY_VALIDATE_KEYS": "on"}
+    as_json(cli(home, "providers", "add", "my-llm", "--base-url", models_host, "--json"))
+    refused = cli(
+        home, "provider-keys", "add", "my-llm", "--name", "bad", "--key", "k-bad-123456", env=validate
+    )
+    one_error(refused, 4, "the key was not saved")
+    as_json(cli(home, "provider-keys", "add", "my-llm", "--name", "good", "--key", "k-good-123456", "--json",
+                env=validate))  # fmt: skip
+    tested = as_json(cli(home, "provider-keys", "test", "good", "--json"))
+    assert tested["success"] is True
+    for model in ("llama-3", "gone-model"):
+        rate = ("--provider", "my-llm", "--input-rate", "1", "--output-rate", "1", "--json")
+        as_json(cli(home, "rates", "add", model, *rate))
+    checked = cli(home, "providers", "test-models", "--json")
+    assert checked.returncode == 1  # one rated model is not offered any more
+    results = {r["model"]: r["ok"] for r in json.loads(checked.stdout)["results"]}
+    assert results == {"llama-3": True, "gone-model": False}
+    assert "testing models: done in" in checked.stderr

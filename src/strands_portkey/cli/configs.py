@@ -17,14 +17,28 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from ._common import USAGE, AsJson, console, emit, fail, guarded, parse_json, read_json_file
+from ._common import (
+    USAGE,
+    AsJson,
+    cell,
+    console,
+    emit,
+    fail,
+    guarded,
+    open_faces,
+    parse_json,
+    read_json_file,
+    table,
+)
 
 if TYPE_CHECKING:
     from ..config.plan import LeafPlan, PlanNode
 
 __all__ = ["configs_app"]
 
-ConfigFile = Annotated[Path, typer.Argument(help="A Portkey config (JSON file).")]
+ConfigFile = Annotated[
+    Path, typer.Argument(help="A Portkey config: a JSON file, or a saved config's id (pc-...).")
+]
 _INDEX = re.compile(r"\.targets\[(\d+)\]")
 # Settings a target inherits from its parents, and the config keys that set each.
 _INHERITED: dict[str, tuple[str, ...]] = {
@@ -44,13 +58,19 @@ def _plan(file: Path) -> tuple[dict[str, Any], PlanNode]:
     from ..config.resolve import build_plan
     from ..errors import ConfigurationError
 
-    raw = read_json_file(file)
+    raw = _saved(str(file)) if str(file).startswith("pc-") and not file.exists() else read_json_file(file)
     if not isinstance(raw, dict):
         fail(f"{file}: config: expected a JSON object, got {type(raw).__name__}", USAGE)
     try:
         return raw, build_plan(raw)
     except ConfigurationError as error:
         fail(f"{file}: {error}", USAGE)
+
+
+def _saved(config_id: str) -> Any:
+    """The current version of a saved config (from the store, or the server with ``--server``)."""
+    with open_faces() as faces:
+        return faces.configs.retrieve(config_id).config
 
 
 def _chain(raw: dict[str, Any], path: str) -> list[tuple[str, dict[str, Any]]]:
@@ -251,9 +271,68 @@ def explain(
     emit({"plan": tree, "sample": steps}, as_json, render)
 
 
+def list_saved(
+    search: Annotated[str | None, typer.Option(help="Part of a saved config's name.")] = None,
+    as_json: AsJson = False,
+) -> None:
+    """Saved configs (pc-...), each at its current version."""
+    with open_faces() as faces:
+        found = list(faces.configs.list(search=search, limit=100))
+
+    def render(configs: list[Any]) -> None:
+        out = table("id", "name", "version", "owner", "updated")
+        for c in configs:
+            out.add_row(*map(cell, (c.id, c.name, c.version, c.owner, c.updated_at)))
+        console().print(out)
+
+    emit(found, as_json, render)
+
+
+def show(
+    config_id: Annotated[str, typer.Argument(help="The saved config's id (pc-...) or name.")],
+    version: Annotated[
+        int | None, typer.Option(help="This version (default the current one).", min=1)
+    ] = None,
+    as_json: AsJson = False,
+) -> None:
+    """A saved config at one version (the config itself as JSON)."""
+    with open_faces() as faces:
+        found = faces.configs.retrieve(config_id, version)
+
+    def render(c: Any) -> None:
+        note = console(stderr=True)
+        note.print(f"{c.id} {cell(c.name)}: version {c.version} of {c.latest_version}, by {cell(c.owner)}")
+        print(json.dumps(c.config, indent=2))
+
+    emit(found, as_json, render)
+
+
+def save(
+    file: Annotated[Path, typer.Argument(help="A Portkey config (JSON file).")],
+    name: Annotated[str | None, typer.Option(help="The name of a new saved config.")] = None,
+    config_id: Annotated[str | None, typer.Option("--id", help="Add a version to this saved config.")] = None,
+    as_json: AsJson = False,
+) -> None:
+    """Save a config: a new pc-... (--name), or its next version (--id); validated first."""
+    if (name is None) == (config_id is None):
+        fail("give --name (a new saved config) or --id (a new version of one), not both or neither", USAGE)
+    raw, _ = _plan(file)
+    with open_faces() as faces:
+        saved = (
+            faces.configs.create(name, raw)
+            if config_id is None
+            else faces.configs.update(config_id, config=raw)
+        )
+    line = f"saved {saved.id} {saved.name}, version {saved.version}"
+    emit(saved, as_json, lambda _: console(stderr=True).print(line, markup=False))
+
+
 def configs_app() -> typer.Typer:
     """The ``configs`` command group."""
-    app = typer.Typer(help="Portkey configs: validate, explain.", no_args_is_help=True)
+    app = typer.Typer(help="Portkey configs: validate, explain, and saved configs.", no_args_is_help=True)
     app.command("validate")(validate)
     app.command("explain")(explain)
+    app.command("list")(list_saved)
+    app.command("show")(show)
+    app.command("save")(save)
     return app

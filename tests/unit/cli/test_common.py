@@ -108,7 +108,7 @@ def test_every_command_has_help(run: Run) -> None:
         "rates": ["list", "add", "import-litellm", "bulk-update"],
         "models": ["list", "show", "add", "deploy", "start", "stop", "status", "logs"],
         "analytics": ["usage", "costs", "performance", "providers"],
-        "configs": ["validate", "explain"],
+        "configs": ["validate", "explain", "list", "show", "save"],
         "db": ["status", "upgrade"],
         "master-key": ["status", "rotate"],
     }

@@ -201,3 +201,28 @@ def test_master_key_first_run_prints_the_new_key_alone_on_stdout(run: Run) -> No
     assert ran.code == 0
     assert len(ran.stdout.strip()) == 44  # 32 bytes, base64
     assert "STRANDS_PORTKEY_PREVIOUS_MASTER_KEYS" in ran.stderr
+
+
+def test_saved_configs_save_list_show_and_explain_by_id(run: Run, tmp_path: Path) -> None:
+    clean = {"strategy": {"mode": "fallback"}, "targets": [{"virtual_key": "a"}, {"virtual_key": "b"}]}
+    file = tmp_path / "clean.json"
+    file.write_text(json.dumps(clean))
+    saved = run("configs", "save", str(file), "--name", "prod", "--json")
+    assert saved.code == 0, saved.stderr
+    config_id = saved.json()["id"]
+    file.write_text(json.dumps({**clean, "retry": {"attempts": 1}}))
+    assert run("configs", "save", str(file), "--id", config_id, "--json").json()["version"] == 2
+    assert [(c["name"], c["version"]) for c in run("configs", "list", "--json").json()] == [("prod", 2)]
+    first = run("configs", "show", config_id, "--version", "1", "--json").json()
+    assert first["config"] == clean
+    shown = run("configs", "show", "prod")
+    assert json.loads(shown.stdout)["retry"] == {"attempts": 1}  # the config alone on stdout
+    plan = run("configs", "explain", config_id, "--json").json()["plan"]
+    assert plan["targets"][1]["settings"]["retry"]["from"] == ["config"]
+    assert run("configs", "validate", config_id).code == 0
+    assert_one_error(run("configs", "validate", "pc-nope"), 3, "pc-nope")
+    assert_one_error(run("configs", "save", str(file)), 2, "--name")
+
+
+def test_a_saved_config_refuses_inline_credentials(run: Run, config_file: Path) -> None:
+    assert_one_error(run("configs", "save", str(config_file), "--name", "x"), 2, "api_key")

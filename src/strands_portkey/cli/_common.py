@@ -122,6 +122,20 @@ def _http_unreachable(error: BaseException) -> bool:
     return httpx is not None and isinstance(error, (httpx.ConnectError, httpx.ConnectTimeout))
 
 
+def _describe(error: BaseException) -> str:
+    """The error's message with the provider and config target it names (no HTTP status: a CLI)."""
+    message = getattr(error, "message", None) or str(error)
+    where = [
+        f"{name}={value}"
+        for name, value in (
+            ("provider", getattr(error, "provider", None)),
+            ("target", getattr(error, "option_index", None)),
+        )
+        if value
+    ]
+    return f"{message} ({', '.join(where)})" if where else message
+
+
 @contextmanager
 def guarded() -> Iterator[None]:
     """Turn the library's exceptions (and bad files) into one line on stderr and an exit code."""
@@ -132,7 +146,7 @@ def guarded() -> Iterator[None]:
     except typer.Exit:
         raise
     except GatewayError as error:
-        fail(str(error), exit_code(error))
+        fail(_describe(error), exit_code(error))
     except FileNotFoundError as error:
         fail(f"{error.filename}: no such file", USAGE)
     except OSError as error:

@@ -109,7 +109,9 @@ def progress(
         TimeElapsedColumn,
     )
 
-    columns = [SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn()]
+    columns: list[Any] = [SpinnerColumn(), TextColumn("{task.description}")]
+    if total is not None:  # a count to show; otherwise the spinner and the time say it is working
+        columns += [BarColumn(), MofNCompleteColumn()]
     with Progress(*columns, TimeElapsedColumn(), console=Console(file=stream), transient=False) as bar:
         tracker._attach(bar)
         yield tracker

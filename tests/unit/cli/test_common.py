@@ -121,3 +121,12 @@ def test_every_command_has_help(run: Run) -> None:
             assert ran.code == 0, (group, command, ran.stderr)
             assert "Usage:" in ran.stdout
     assert run("serve", "--help").code == 0
+
+
+def test_progress_without_a_count_shows_what_it_does_and_no_bar() -> None:
+    out = io.StringIO()
+    with progress("importing prices.json", out=out, live=True) as bar:
+        bar.note("writing the rates of 4 entries")
+    text = out.getvalue()
+    assert "importing prices.json: writing the rates of 4 entries" in text
+    assert "/" not in text.splitlines()[0]  # no "0/?" count

@@ -26,12 +26,14 @@ def hermetic_env() -> Iterator[dict[str, str]]:
     """The environment for a test run apart from the user's data; the folder goes when the block ends."""
     import llama_server  # scripts/: where the installed peers are, resolved against the real home
     import local_model
+    import mustache_spec
     import portkey_gateway
 
     peers = {
         local_model.HOME_ENV: str(local_model.model_home()),
         llama_server.HOME_ENV: str(llama_server.server_home()),
         portkey_gateway.HOME_ENV: str(portkey_gateway.gateway_home()),
+        mustache_spec.HOME_ENV: str(mustache_spec.spec_home()),
     }
     with tempfile.TemporaryDirectory(prefix="strands-portkey-tests-") as folder:
         home = Path(folder) / "home"

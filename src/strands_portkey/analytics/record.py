@@ -115,8 +115,17 @@ class Answered(Protocol):
 _A = TypeVar("_A", bound=Answered)
 
 
+_KEY_ID = "_api_key_id"  # model_routes.KEY_ID_METADATA: set only by the server, from the gateway key
+
+
 def _user(request: Requested, metadata: Mapping[str, str]) -> str | None:
-    """The acting user: the request's OpenAI ``user`` field, else Portkey's ``_user`` metadata."""
+    """The acting user: the gateway key's on the server, else the body's ``user``, else ``_user``.
+
+    On the server a caller cannot record requests as someone else (a member's analytics are its
+    own); in-process, the request's OpenAI ``user`` field wins over Portkey's ``_user`` metadata.
+    """
+    if metadata.get(_KEY_ID) and metadata.get("_user"):
+        return metadata["_user"]
     user = request.params.get("user")
     return user if isinstance(user, str) else metadata.get("_user")
 

@@ -17,7 +17,7 @@ from typing import Any
 
 from ..catalog.models import Actor
 from ..errors import ConfigurationError, InvalidRequestError
-from ..limits import Limits
+from ..limits import Limits, LimitsUsage
 from ..store.tables import ApiKeyRow
 from .views import iso
 
@@ -25,6 +25,7 @@ __all__ = [
     "DEFAULT_SCOPES",
     "ROLES",
     "ApiKeyPrincipal",
+    "ApiKeyUsage",
     "CreatedApiKey",
     "GatewayApiKey",
     "gateway_api_key",
@@ -138,6 +139,33 @@ class CreatedApiKey:
     def to_dict(self) -> dict[str, Any]:
         """The key's fields plus ``key`` (for the one response that shows it)."""
         return {**self.api_key.to_dict(), "key": self.key}
+
+
+@dataclass(frozen=True, slots=True)
+class ApiKeyUsage:
+    """A key's limits and what it has used of them now (``gw.api_keys.usage``).
+
+    ``counted_in`` says whose counts these are: ``redis`` (every worker sharing that Redis),
+    ``memory`` (this process only: one server worker), or None when nothing counts the key here
+    (an in-process gateway without ``STRANDS_PORTKEY_REDIS_URL``); then the limits come without
+    numbers. Each item of ``rate_limits`` / ``usage_limits`` is a
+    :class:`~strands_portkey.limits.RateLimitUsage` / :class:`~strands_portkey.limits.UsageLimitUsage`.
+    """
+
+    key_id: str
+    counted_in: str | None
+    rate_limits: list[dict[str, Any]]
+    usage_limits: list[dict[str, Any]]
+
+    @classmethod
+    def of(cls, key_id: str, counted_in: str | None, usage: LimitsUsage) -> ApiKeyUsage:
+        """From the engine's reading."""
+        shaped = usage.to_dict()
+        return cls(key_id, counted_in, shaped["rate_limits"], shaped["usage_limits"])
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict."""
+        return asdict(self)
 
 
 def status_of(row: ApiKeyRow, now: dt.datetime) -> str:

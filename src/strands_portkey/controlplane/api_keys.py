@@ -33,15 +33,18 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
 from ..errors import InvalidApiKeyError, InvalidRequestError, ResourceNotFoundError, StoreError
+from ..limits import LimitsEngine
+from ..limits.usage import limits_usage
 from ..store.providers import new_id
 from ..store.tables import ApiKeyRow
 from .api_key_fields import (
     DEFAULT_SCOPES,
     ApiKeyPrincipal,
+    ApiKeyUsage,
     CreatedApiKey,
     GatewayApiKey,
     gateway_api_key,
@@ -51,7 +54,7 @@ from .api_key_fields import (
 from .plane import ControlPlane, Spawn, spawn_daemon
 from .views import SyncPaginator
 
-__all__ = ["KEY_PREFIX", "ApiKeyPrincipal", "ApiKeys", "CreatedApiKey", "GatewayApiKey"]
+__all__ = ["KEY_PREFIX", "ApiKeyPrincipal", "ApiKeyUsage", "ApiKeys", "CreatedApiKey", "GatewayApiKey"]
 
 KEY_PREFIX = "spk-"
 HMAC_PURPOSE = "gateway api keys"
@@ -88,6 +91,9 @@ class ApiKeys:
         max_staleness: A snapshot older than this is checked before it answers (at most 1 s
             keeps the promise that revocations take effect within a second everywhere).
         spawn: Runs the background check (default a daemon thread; tests run it inline).
+        limits: The limits engine that counts the keys (:meth:`usage` reads it back). Default:
+            the keys' Redis when ``STRANDS_PORTKEY_REDIS_URL`` is set (what servers share), else
+            none (an in-process gateway counts no key).
     """
 
     def __init__(
@@ -99,6 +105,7 @@ class ApiKeys:
         refresh_interval: float = 0.5,
         max_staleness: float = 1.0,
         spawn: Spawn = spawn_daemon,
+        limits: LimitsEngine | None = None,
     ) -> None:
         if not 0 < refresh_interval <= max_staleness:
             raise ValueError("expected 0 < refresh_interval <= max_staleness")
@@ -108,6 +115,7 @@ class ApiKeys:
         self.refresh_interval = refresh_interval
         self.max_staleness = max_staleness
         self._spawn = spawn
+        self.limits = limits
         self._hmac_keys = plane.keyring.derived(HMAC_PURPOSE)
         self._entries: dict[str, _Entry] = {}
         self._revision: int | None = None
@@ -280,26 +288,32 @@ class ApiKeys:
             raise InvalidRequestError(f"expected active, expired or revoked, got {status!r}", path="status")
         now = self._now()
 
+        where: builtins.list[ColumnElement[bool]] = []
+        if user is not None:
+            where.append(ApiKeyRow.user == user)
+        if organization_id is not None:
+            where.append(ApiKeyRow.organization_id == organization_id)
+        if status == "revoked":
+            where.append(ApiKeyRow.revoked_at.is_not(None))
+        elif status == "expired":
+            where += [ApiKeyRow.revoked_at.is_(None), ApiKeyRow.expires_at <= now]
+        elif status == "active":
+            where += [
+                ApiKeyRow.revoked_at.is_(None),
+                (ApiKeyRow.expires_at.is_(None)) | (ApiKeyRow.expires_at > now),
+            ]
+
         def fetch(offset: int, size: int) -> builtins.list[GatewayApiKey]:
-            statement = select(ApiKeyRow).order_by(ApiKeyRow.created_at, ApiKeyRow.id)
-            if user is not None:
-                statement = statement.where(ApiKeyRow.user == user)
-            if organization_id is not None:
-                statement = statement.where(ApiKeyRow.organization_id == organization_id)
-            if status == "revoked":
-                statement = statement.where(ApiKeyRow.revoked_at.is_not(None))
-            elif status == "expired":
-                statement = statement.where(ApiKeyRow.revoked_at.is_(None), ApiKeyRow.expires_at <= now)
-            elif status == "active":
-                statement = statement.where(
-                    ApiKeyRow.revoked_at.is_(None),
-                    (ApiKeyRow.expires_at.is_(None)) | (ApiKeyRow.expires_at > now),
-                )
+            statement = select(ApiKeyRow).where(*where).order_by(ApiKeyRow.created_at, ApiKeyRow.id)
             with self._plane.store.reading() as session:
                 rows = session.scalars(statement.offset(offset).limit(size))
                 return [gateway_api_key(row, now) for row in rows]
 
-        return SyncPaginator(fetch, limit)
+        def count() -> int:
+            with self._plane.store.reading() as session:
+                return int(session.scalar(select(func.count()).select_from(ApiKeyRow).where(*where)) or 0)
+
+        return SyncPaginator(fetch, limit, count=count)
 
     def retrieve(self, key_id: str) -> GatewayApiKey:
         """One key by id (masked)."""
@@ -352,3 +366,31 @@ class ApiKeys:
 
         row, _ = self._change(key_id, apply)
         return gateway_api_key(row, row.updated_at)
+
+    def usage(self, key_id: str) -> ApiKeyUsage:
+        """The key's limits and what it has used of them now (rate limits' buckets, budgets' periods).
+
+        Read from :attr:`limits` without changing anything; see :class:`ApiKeyUsage` for whose
+        counts they are.
+
+        Raises:
+            ResourceNotFoundError: no such key.
+            LimitsUnavailableError: the limits' Redis is unreachable.
+        """
+        with self._plane.store.reading() as session:
+            principal = principal_of(self._find(session, key_id))
+        engine = self._engine()
+        if engine is None:
+            return ApiKeyUsage.of(
+                principal.id, None, limits_usage(principal.limits, None, None, self._wall_clock())
+            )
+        return ApiKeyUsage.of(principal.id, engine.counted_in, engine.usage(principal))
+
+    def _engine(self) -> LimitsEngine | None:
+        if self.limits is None:
+            url = self._plane.env.get("STRANDS_PORTKEY_REDIS_URL")
+            if url:
+                from ..limits.redis import RedisLimits
+
+                self.limits = RedisLimits(url)
+        return self.limits

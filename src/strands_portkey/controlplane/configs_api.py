@@ -16,23 +16,23 @@ from __future__ import annotations
 
 import builtins
 import warnings
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import ColumnElement, func, or_, select, true
 from sqlalchemy.orm import Session
 
-from ..catalog.models import actor_from_env
+from ..catalog.models import Actor, actor_from_env
 from ..config.schema import parse_config, validate_config
-from ..errors import ConfigurationError, InvalidRequestError, ResourceNotFoundError
+from ..errors import ConfigurationError, ConflictError, InvalidRequestError, ResourceNotFoundError
 from ..store.providers import new_id
 from ..store.tables import SavedConfigRow, SavedConfigVersionRow, utcnow
 from .plane import ControlPlane
 from .saved_configs import check_no_secrets
 from .views import SyncPaginator, iso
 
-__all__ = ["Configs", "SavedConfig", "SavedConfigVersion"]
+__all__ = ["ConfigScope", "Configs", "SavedConfig", "SavedConfigVersion"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +63,41 @@ class SavedConfigVersion:
     created_by: str
     created_at: str
 
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict."""
+        return asdict(self)
+
+
+@dataclass(frozen=True, slots=True)
+class ConfigScope:
+    """The saved configs one reader may see: those of ``organization_id`` (None: none) and ``ids``.
+
+    The admin API gives a member key this scope (its organization's configs, or only those its
+    key's ``allowed_configs`` / ``default_config`` name); anything else reads as not found.
+    """
+
+    organization_id: str | None
+    ids: frozenset[str] = frozenset()
+
+    def where(self) -> ColumnElement[bool]:
+        """The rows in scope, as a SQL condition."""
+        return or_(SavedConfigRow.organization_id == self.organization_id, SavedConfigRow.id.in_(self.ids))
+
+    def sees(self, row: SavedConfigRow) -> bool:
+        """Whether ``row`` is in scope."""
+        return row.organization_id == self.organization_id or row.id in self.ids
+
+
+def _name_taken(session: Session, name: str, config_id: str | None = None) -> None:
+    """Saved config names are unique (409 naming ``name``, before the database would refuse)."""
+    taken = session.scalars(
+        select(SavedConfigRow.id).where(SavedConfigRow.name == name, SavedConfigRow.id != (config_id or ""))
+    ).first()
+    if taken is not None:
+        error = ConflictError(f"a saved config named {name!r} exists ({taken}); names are unique")
+        error.path = "name"  # type: ignore[attr-defined]
+        raise error
+
 
 def _validated(config: Any) -> dict[str, Any]:
     """The config as a plain dict, checked by the gateway's parser; errors name the JSON path."""
@@ -88,10 +123,32 @@ def _text(value: Any, path: str, *, optional: bool = False) -> str | None:
 
 
 class Configs:
-    """``gw.configs``: create, list, retrieve (any version), update (a new version), delete."""
+    """``gw.configs``: create, list, retrieve (any version), update (a new version), delete.
 
-    def __init__(self, plane: ControlPlane) -> None:
+    Args:
+        plane: The control plane.
+        actor: Who writes (owner of new configs, author of versions); default the acting user
+            (``STRANDS_PORTKEY_USER``). The admin API passes the caller.
+        scope: Only these configs exist for this object (a member's view); None: all.
+        on_hidden: Called with the reference asked for when it names a config out of ``scope``
+            (the admin API logs the attempt), before answering not found.
+    """
+
+    def __init__(
+        self,
+        plane: ControlPlane,
+        *,
+        actor: Actor | None = None,
+        scope: ConfigScope | None = None,
+        on_hidden: Callable[[str], None] | None = None,
+    ) -> None:
         self._plane = plane
+        self._actor = actor
+        self._scope = scope
+        self._on_hidden = on_hidden
+
+    def _acting(self) -> Actor:
+        return self._actor or actor_from_env(self._plane.env)
 
     def __repr__(self) -> str:
         return "Configs()"
@@ -116,6 +173,10 @@ class Configs:
         row = session.scalars(
             select(SavedConfigRow).where(or_(SavedConfigRow.id == ref, SavedConfigRow.name == ref))
         ).first()
+        if row is not None and self._scope is not None and not self._scope.sees(row):
+            if self._on_hidden is not None:
+                self._on_hidden(ref)
+            row = None
         if row is None:
             raise ResourceNotFoundError(f"no saved config with id or name {ref!r}")
         return row
@@ -131,7 +192,7 @@ class Configs:
         clean_name = _text(name, "name")
         clean_description = _text(description, "description", optional=True)
         body = _validated(config)
-        actor, now = actor_from_env(self._plane.env), utcnow()
+        actor, now = self._acting(), utcnow()
         row = SavedConfigRow(
             id=new_id("pc"),
             name=clean_name,
@@ -145,6 +206,7 @@ class Configs:
         first = SavedConfigVersionRow(version=1, config=body, created_by=actor.user, created_at=now)
         row.versions.append(first)
         with self._plane.store.changing() as session:
+            _name_taken(session, clean_name or "")
             session.add(row)
         self._written()
         return self._view(row, first)
@@ -153,6 +215,10 @@ class Configs:
         """Saved configs (current versions) by name, ``limit`` per page; ``search`` in the name."""
         if isinstance(limit, bool) or not isinstance(limit, int) or limit <= 0:
             raise InvalidRequestError(f"expected a positive integer, got {limit!r}", path="limit")
+
+        where = [self._scope.where() if self._scope is not None else true()]
+        if search:
+            where.append(SavedConfigRow.name.contains(search, autoescape=True))
 
         def fetch(offset: int, size: int) -> builtins.list[SavedConfig]:
             statement = (
@@ -164,13 +230,17 @@ class Configs:
                 )
                 .order_by(SavedConfigRow.name)
             )
-            if search:
-                statement = statement.where(SavedConfigRow.name.contains(search, autoescape=True))
             with self._plane.store.reading() as session:
-                rows = session.execute(statement.offset(offset).limit(size)).all()
+                rows = session.execute(statement.where(*where).offset(offset).limit(size)).all()
                 return [self._view(row, version) for row, version in rows]
 
-        return SyncPaginator(fetch, limit)
+        def count() -> int:
+            with self._plane.store.reading() as session:
+                return int(
+                    session.scalar(select(func.count()).select_from(SavedConfigRow).where(*where)) or 0
+                )
+
+        return SyncPaginator(fetch, limit, count=count)
 
     def retrieve(self, config_id: str, version: int | None = None) -> SavedConfig:
         """A saved config by id or name, at ``version`` (default: the current one)."""
@@ -210,10 +280,11 @@ class Configs:
         body = None if config is None else _validated(config)
         clean_name = None if name is None else _text(name, "name")
         clean_description = _text(description, "description", optional=True)
-        actor, now = actor_from_env(self._plane.env), utcnow()
+        actor, now = self._acting(), utcnow()
         with self._plane.store.changing() as session:
             row = self._find(session, config_id)
             if clean_name is not None:
+                _name_taken(session, clean_name, row.id)
                 row.name = clean_name
             if description is not None:
                 row.description = clean_description

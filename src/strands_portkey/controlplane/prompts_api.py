@@ -16,10 +16,10 @@ import builtins
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
-from ..catalog.models import actor_from_env
+from ..catalog.models import Actor, actor_from_env
 from ..errors import ConflictError, InvalidRequestError, ResourceNotFoundError
 from ..prompts.refs import DEFAULT_LABELS, LATEST, PRODUCTION, check_label, check_name, parse_ref
 from ..prompts.render import Missing
@@ -50,10 +50,15 @@ class Prompts:
         plane: ControlPlane,
         gateway: PromptGateway | None = None,
         gateway_for: Callable[[str], PromptGateway] | None = None,
+        actor: Actor | None = None,
     ) -> None:
         self._plane = plane
         self._gateway = gateway
         self._gateway_for = gateway_for  # a gateway running a prompt version's config_id
+        self._actor = actor  # who writes (the admin API's caller); default: the environment's user
+
+    def _acting(self) -> Actor:
+        return self._actor or actor_from_env(self._plane.env)
 
     def __repr__(self) -> str:
         return "Prompts()"
@@ -108,16 +113,19 @@ class Prompts:
         """Prompts by name at their production version, ``limit`` per page; ``search`` in the name."""
         if isinstance(limit, bool) or not isinstance(limit, int) or limit <= 0:
             raise InvalidRequestError(f"expected a positive integer, got {limit!r}", path="limit")
+        return SyncPaginator(lambda offset, size: self.page(search, size, offset, count=False)[0], limit)
 
-        def fetch(offset: int, size: int) -> builtins.list[Prompt]:
-            statement = select(PromptRow).order_by(PromptRow.name)
-            if search:
-                statement = statement.where(PromptRow.name.contains(search, autoescape=True))
-            with self._plane.store.reading() as session:
-                rows = session.scalars(statement.offset(offset).limit(size)).all()
-                return [self._view(session, row, self._number(row, row.name)) for row in rows]
-
-        return SyncPaginator(fetch, limit)
+    def page(
+        self, search: str | None = None, limit: int = 50, offset: int = 0, *, count: bool = True
+    ) -> tuple[builtins.list[Prompt], int]:
+        """One page of :meth:`list` from ``offset``, and how many prompts match in all (``count``)."""
+        statement = select(PromptRow)
+        if search:
+            statement = statement.where(PromptRow.name.contains(search, autoescape=True))
+        with self._plane.store.reading() as session:
+            total = session.scalar(select(func.count()).select_from(statement.subquery())) if count else 0
+            rows = session.scalars(statement.order_by(PromptRow.name).offset(offset).limit(limit)).all()
+            return [self._view(session, row, self._number(row, row.name)) for row in rows], total or 0
 
     def versions(self, ref: str) -> builtins.list[PromptVersion]:
         """Every version of a prompt, oldest first, with the labels on each."""
@@ -169,7 +177,7 @@ class Prompts:
             optional_text(note, "note"),
             optional_text(description, "description"),
         )
-        actor, now = actor_from_env(self._plane.env), utcnow()
+        actor, now = self._acting(), utcnow()
         row = PromptRow(
             id=new_id("pp"), name=clean_name, kind=kind, description=clean_description, latest_version=1,
             owner=actor.user, organization_id=actor.organization_id, created_at=now, updated_at=now,
@@ -226,7 +234,7 @@ class Prompts:
         note: Any,
         description: Any,
     ) -> Prompt:
-        actor, now = actor_from_env(self._plane.env), utcnow()
+        actor, now = self._acting(), utcnow()
         with self._plane.store.changing() as session:
             row = self._find(session, ref)
             # One atomic step takes the number (row-locked on PostgreSQL): no two versions share it.

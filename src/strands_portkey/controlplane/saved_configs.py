@@ -75,6 +75,7 @@ class SavedConfigEntry:
     name: str
     version: int
     config: Mapping[str, Any]
+    organization_id: str = ""
 
 
 class SavedConfigsHost(Protocol):
@@ -116,7 +117,11 @@ class SavedConfigs:
         """Reload (under the plane's reload lock, so an older reload never lands last)."""
         with self._plane.reload_lock:
             statement = select(
-                SavedConfigRow.id, SavedConfigRow.name, SavedConfigRow.version, SavedConfigVersionRow.config
+                SavedConfigRow.id,
+                SavedConfigRow.name,
+                SavedConfigRow.version,
+                SavedConfigVersionRow.config,
+                SavedConfigRow.organization_id,
             ).join(
                 SavedConfigVersionRow,
                 (SavedConfigVersionRow.config_id == SavedConfigRow.id)
@@ -125,7 +130,9 @@ class SavedConfigs:
             with self._plane.store.reading() as session:
                 rows = session.execute(statement).all()
             self._configs = {
-                row.id: SavedConfigEntry(row.id, row.name, row.version, MappingProxyType(dict(row.config)))
+                row.id: SavedConfigEntry(
+                    row.id, row.name, row.version, MappingProxyType(dict(row.config)), row.organization_id
+                )
                 for row in rows
             }
 

@@ -136,8 +136,15 @@ class SyncPaginator(Generic[T]):
     used up, and iteration stops after a short page.
     """
 
-    def __init__(self, fetch: Callable[[int, int], Sequence[T]], page_size: int) -> None:
+    def __init__(
+        self,
+        fetch: Callable[[int, int], Sequence[T]],
+        page_size: int,
+        *,
+        count: Callable[[], int] | None = None,
+    ) -> None:
         self._fetch = fetch
+        self._count = count
         self.page_size = page_size
 
     def __repr__(self) -> str:
@@ -159,3 +166,11 @@ class SyncPaginator(Generic[T]):
     def first_page(self) -> list[T]:
         """Only the first ``page_size`` items (one query)."""
         return list(self._fetch(0, self.page_size))
+
+    def page(self, offset: int) -> list[T]:
+        """The ``page_size`` items after the first ``offset`` (one query; the REST listing's page)."""
+        return list(self._fetch(offset, self.page_size))
+
+    def total(self) -> int | None:
+        """How many items the listing has in all (one count query), or None when it cannot say."""
+        return None if self._count is None else self._count()

@@ -10,14 +10,18 @@ from __future__ import annotations
 
 from .engine import LimitsEngine, MemoryLimits, Reservation
 from .model import Limits, LimitSubject, RateLimit, Spend, UsageLimit
+from .usage import LimitsUsage, RateLimitUsage, UsageLimitUsage
 
 __all__ = [
     "LimitSubject",
     "Limits",
     "LimitsEngine",
+    "LimitsUsage",
     "MemoryLimits",
     "RateLimit",
+    "RateLimitUsage",
     "Reservation",
     "Spend",
     "UsageLimit",
+    "UsageLimitUsage",
 ]

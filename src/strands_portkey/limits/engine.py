@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 
 from ..errors import BudgetExceededError, RateLimitExceededError
 from .model import LimitSubject, Spend, period_of
+from .usage import LimitsUsage, limits_usage
 
 __all__ = ["Bucket", "Budget", "LimitsEngine", "MemoryLimits", "Plan", "Refusal", "Reservation"]
 
@@ -106,6 +107,9 @@ class LimitsEngine(ABC):
         wall_clock: Epoch seconds: which calendar period a budget is in (injected in tests).
     """
 
+    counted_in: str = "memory"
+    """Where the counts live: ``memory`` (this process only) or ``redis`` (every worker sharing it)."""
+
     def __init__(self, *, prefix: str, wall_clock: Callable[[], float]) -> None:
         self.prefix = prefix
         self._wall_clock = wall_clock
@@ -191,6 +195,26 @@ class LimitsEngine(ABC):
         )
         if buckets or budgets:
             await self._settle(buckets, budgets)
+
+    def usage(self, subject: LimitSubject) -> LimitsUsage:
+        """What ``subject`` has used of its limits now, read in one step, changing nothing.
+
+        Synchronous on purpose: the control plane reads it (``gw.api_keys.usage``) from plain
+        code or a server thread, never on the request path. Buckets show their level refilled up
+        to now; budgets their current period (a period that has ended reads 0).
+
+        Raises:
+            LimitsUnavailableError: the state store is unreachable.
+        """
+        if not subject.limits:
+            return LimitsUsage()
+        plan = self.plan(subject, Spend())
+        levels, used = self._read(plan)
+        return limits_usage(subject.limits, levels, used, self._wall_clock())
+
+    @abstractmethod
+    def _read(self, plan: Plan) -> tuple[tuple[float, ...], tuple[float, ...]]:
+        """One consistent read: each bucket's level now, then each budget's usage this period."""
 
     @abstractmethod
     async def _reserve(self, plan: Plan) -> tuple[float, ...] | Refusal | None:
@@ -283,6 +307,12 @@ class MemoryLimits(LimitsEngine):
                 *used_after,
                 *(level - bucket.take for bucket, level in zip(plan.buckets, levels, strict=True)),
             )
+
+    def _read(self, plan: Plan) -> tuple[tuple[float, ...], tuple[float, ...]]:
+        with self._lock:
+            now = self._clock()
+            levels = tuple(self._level(bucket, now) for bucket in plan.buckets)
+            return levels, tuple(self._used(budget) for budget in plan.budgets)
 
     async def _settle(
         self, buckets: tuple[tuple[Bucket, float], ...], budgets: tuple[tuple[Budget, float], ...]

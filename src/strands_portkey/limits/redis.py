@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
+import threading
 import time
 from collections.abc import Callable
 from typing import Any
@@ -121,6 +122,9 @@ def _ms(seconds: float) -> int:
 class RedisLimits(LimitsEngine):
     """Limits shared by every worker on one Redis 6.2+.
 
+    :meth:`usage` reads with a synchronous client of its own (one, made on first use), in one
+    ``MULTI`` / ``EXEC`` with Redis's ``TIME``, so it agrees with the scripts.
+
     Args:
         url: ``redis://[:password@]host:port/db`` (``rediss://`` for TLS).
         prefix: Prepended to every key (several gateways may share one database).
@@ -156,6 +160,10 @@ class RedisLimits(LimitsEngine):
         self._warn_every = warn_every
         self._warned_at = -math.inf
         self._clients: dict[asyncio.AbstractEventLoop, tuple[Any, Any, Any]] = {}
+        self._reader: Any = None  # the synchronous client of usage()
+        self._reader_lock = threading.Lock()
+
+    counted_in = "redis"
 
     def __repr__(self) -> str:
         mode = "open" if self.fail_open else "closed"
@@ -223,6 +231,48 @@ class RedisLimits(LimitsEngine):
             return tuple(float(used) for used in reply[1:])
         return Refusal(status == 2, int(reply[1]), float(reply[2]))
 
+    def _sync_client(self) -> Any:
+        with self._reader_lock:
+            if self._reader is None:
+                import redis
+                from redis.backoff import NoBackoff
+                from redis.retry import Retry
+
+                self._reader = redis.Redis.from_url(
+                    self._url,
+                    socket_timeout=self._timeout_s,
+                    socket_connect_timeout=self._timeout_s,
+                    retry=Retry(NoBackoff(), 0),
+                    retry_on_error=[],
+                )
+            return self._reader
+
+    def _read(self, plan: Plan) -> tuple[tuple[float, ...], tuple[float, ...]]:
+        try:
+            pipe = self._sync_client().pipeline(transaction=True)
+            pipe.time()
+            for bucket in plan.buckets:
+                pipe.hmget(bucket.key, "l", "t")
+            for budget in plan.budgets:
+                pipe.get(f"{budget.key}:{budget.period}")
+            reply = pipe.execute()
+        except Exception as error:  # redis.exceptions.RedisError, OSError
+            raise LimitsUnavailableError(
+                f"the limits' store (Redis {_redacted(self._url)}) is unreachable "
+                f"({type(error).__name__}); usage cannot be read"
+            ) from None
+        seconds, micros = reply[0]
+        now = float(seconds) + float(micros) / 1_000_000
+        levels = []
+        for bucket, (level, at) in zip(plan.buckets, reply[1 : 1 + len(plan.buckets)], strict=True):
+            if level is None:
+                levels.append(bucket.capacity)
+            else:
+                refill = max(0.0, now - float(at)) * bucket.rate
+                levels.append(min(bucket.capacity, float(level) + refill))
+        used = tuple(float(value or 0) for value in reply[1 + len(plan.buckets) :])
+        return tuple(levels), used
+
     async def _settle(
         self, buckets: tuple[tuple[Bucket, float], ...], budgets: tuple[tuple[Budget, float], ...]
     ) -> None:
@@ -242,3 +292,7 @@ class RedisLimits(LimitsEngine):
         found = self._clients.pop(asyncio.get_running_loop(), None)
         if found is not None:
             await found[0].aclose()
+        with self._reader_lock:
+            reader, self._reader = self._reader, None
+        if reader is not None:
+            reader.close()

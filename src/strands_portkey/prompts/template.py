@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..errors import InvalidRequestError
-from .render import Compiled, compile_template, render_text
+from .render import Compiled, Renderer, compile_template, render_text
 
 __all__ = ["ROLES", "CompiledMessage", "check_params", "compile_messages", "render_messages", "templates_of"]
 
@@ -101,7 +101,7 @@ def templates_of(messages: Sequence[CompiledMessage]) -> list[Compiled]:
 
 
 def _filled_part(
-    renderer: Any, part: Mapping[str, Any], compiled: Compiled | None, variables: Mapping[str, Any]
+    renderer: Renderer, part: Mapping[str, Any], compiled: Compiled | None, variables: Mapping[str, Any]
 ) -> Any:
     if compiled is None:
         return dict(part)
@@ -112,7 +112,7 @@ def _filled_part(
 
 
 def render_messages(
-    renderer: Any, messages: Sequence[CompiledMessage], variables: Mapping[str, Any]
+    renderer: Renderer, messages: Sequence[CompiledMessage], variables: Mapping[str, Any]
 ) -> list[dict[str, Any]]:
     """The messages with every template filled in (OpenAI chat shape)."""
     out: list[dict[str, Any]] = []

@@ -79,6 +79,8 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     message = {404: f"no route {request.url.path}", 405: f"{request.method} is not allowed here"}.get(
         status, "the server failed to process the request"
     )
+    if request.url.path.endswith("/messages"):  # Anthropic's route answers in Anthropic's shape
+        return json_response({"type": "error", "error": {"type": kind, "message": message}}, status)
     return json_response({"error": {"message": message, "type": kind, "param": None, "code": None}}, status)
 
 

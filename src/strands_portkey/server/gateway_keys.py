@@ -33,6 +33,7 @@ from .errors import UnauthorizedError
 if TYPE_CHECKING:
     from ..controlplane import ControlPlane
     from ..controlplane.api_keys import ApiKeys
+    from ..controlplane.saved_configs import SavedConfigEntry
 
 __all__ = [
     "ADMIN_KEY_ENV",
@@ -139,6 +140,13 @@ def check_registered_model(plane: ControlPlane | None, key: ApiKeyPrincipal, mod
         raise ResourceNotFoundError(f"model {model!r} does not exist or you do not have access to it")
 
 
+def _may_run(key: ApiKeyPrincipal, entry: SavedConfigEntry) -> bool:
+    """Admins run any saved config; others their organization's and those their allow-list names."""
+    if key.is_admin or entry.organization_id == key.organization_id:
+        return True
+    return key.allowed_configs is not None and entry.id in key.allowed_configs
+
+
 def saved_configs_of(
     plane: ControlPlane,
 ) -> Callable[[str, Principal], Awaitable[Mapping[str, Any] | None]]:
@@ -149,6 +157,8 @@ def saved_configs_of(
         if key is not None and not key.may_use_config(config_id):
             return None  # 404: the key learns nothing about configs outside its allow-list
         entry = plane.saved_configs.get(config_id, constructing=True)
-        return None if entry is None else dict(entry.config)
+        if entry is None or (key is not None and not _may_run(key, entry)):
+            return None  # another organization's config does not exist for this key
+        return dict(entry.config)
 
     return lookup

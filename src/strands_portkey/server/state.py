@@ -156,6 +156,7 @@ class Admitted:
     gateway: Gateway
     options: CallOptions
     reservation: Reservation
+    route_named: bool = False  # the request's headers named the route (they win over a prompt's)
 
 
 class ServerState:
@@ -210,7 +211,7 @@ class ServerState:
             from ..limits.redis import RedisLimits
 
             engine = RedisLimits(self.settings.redis_url, fail_open=self.settings.limits_fail_open)
-        authenticator = GatewayKeyAuth(ApiKeys(self.plane), self.settings.env)
+        authenticator = GatewayKeyAuth(ApiKeys(self.plane, limits=engine), self.settings.env)
         return authenticator, KeyLimiter(engine, self.estimate_cost), saved or saved_configs_of(self.plane)
 
     def _shared_state(self) -> SharedState | None:
@@ -262,7 +263,8 @@ class ServerState:
             authorize(key, INFERENCE_SCOPE, model)
             check_registered_model(self.plane, key, model)
         spec = read_route(headers, provider_key(headers, self.authenticator))
-        if key is not None and key.default_config and not spec.names_route and not is_slug(model):
+        headers_route = spec.names_route  # by the headers (before the key's default config is applied)
+        if key is not None and key.default_config and not headers_route and not is_slug(model):
             spec = replace(spec, saved_config=key.default_config)  # the key's config, unless one is named
         options = with_identity(read_call_options(headers, principal.metadata), principal.identity)
         gateway, slug_model = await self.pool.gateway(spec, model, principal)
@@ -271,7 +273,7 @@ class ServerState:
         reservation = await self.limiter.reserve(
             principal, LimitRequest(endpoint, model, size, max_tokens_of(body))
         )
-        return Admitted(principal, body, gateway, options, reservation)
+        return Admitted(principal, body, gateway, options, reservation, headers_route)
 
     async def settle(self, admitted: Admitted, outcome: Outcome) -> None:
         """Settle the reservation once; a limiter failure is logged, never turned into the answer."""

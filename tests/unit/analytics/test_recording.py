@@ -313,3 +313,27 @@ def test_a_failed_batch_is_counted_and_logged_and_the_writer_survives(
     writer.submit(_record())
     writer.close()
     assert writer.stats().written == 1
+
+
+def _user_of(metadata: dict[str, str]) -> str | None:
+    from strands_portkey.analytics.record import outcome_record
+    from strands_portkey.types import ChatRequest
+
+    request = ChatRequest.from_body(BODY)  # the body says user "alice"
+    record = outcome_record(
+        request,
+        RouteInfo(trace_id="t"),
+        metadata,
+        started_at=0.0,
+        latency_ms=1.0,
+        usage=None,
+        error=None,
+        streamed=False,
+    )
+    return record.user
+
+
+def test_on_the_server_the_gateway_keys_user_is_recorded_not_the_bodys() -> None:
+    assert _user_of({}) == "alice"  # in-process: the request's own user field
+    assert _user_of({"_user": "bob"}) == "alice"
+    assert _user_of({"_api_key_id": "ak-1", "_user": "bob"}) == "bob"  # the server: the key's user

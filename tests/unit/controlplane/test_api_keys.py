@@ -346,3 +346,39 @@ def test_keys_made_under_a_previous_master_key_still_authenticate(
     with pytest.raises(InvalidApiKeyError):  # a process with only the old master key cannot check it
         old.authenticate(fresh.key)
     assert base64.urlsafe_b64encode(new_master.key).decode() not in repr(rotated_ring)
+
+
+async def test_usage_reads_the_keys_counts_from_its_limits_engine(
+    open_plane: Callable[..., ControlPlane], clock: Clock, wall: Clock
+) -> None:
+    engine = MemoryLimits(clock=Clock(), wall_clock=Clock(NOW))
+    keys = ApiKeys(open_plane(), clock=clock, wall_clock=wall, spawn=inline, limits=engine)
+    created = keys.create(BODY)
+    key_id = created.api_key.id
+    await engine.reserve(keys.authenticate(created.key), Spend(tokens=10, cost=8.5))
+    usage = keys.usage(key_id)
+    assert (usage.key_id, usage.counted_in) == (key_id, "memory")
+    assert usage.rate_limits[0]["remaining"] == 59.0
+    assert usage.usage_limits[0] | {"resets_at": None} == {
+        "type": "cost",
+        "credit_limit": 10.0,
+        "alert_threshold": 8.0,
+        "periodic_reset": "monthly",
+        "period": "2026-03-01",
+        "used": 8.5,
+        "remaining": 1.5,
+        "resets_at": None,
+        "alerting": True,
+    }
+    with pytest.raises(ResourceNotFoundError):
+        keys.usage("ak-nothing")
+
+
+def test_usage_without_an_engine_shows_the_limits_uncounted(keys: ApiKeys) -> None:
+    created = keys.create(BODY)
+    usage = keys.usage(created.api_key.id).to_dict()
+    assert usage["counted_in"] is None
+    assert usage["rate_limits"] == [
+        {"type": "requests", "unit": "rpm", "value": 60, "remaining": None, "resets_in": None}
+    ]
+    assert (usage["usage_limits"][0]["used"], usage["usage_limits"][0]["credit_limit"]) == (None, 10.0)

@@ -240,3 +240,47 @@ def test_concurrent_reservations_never_overshoot_a_budget_by_more_than_one(
     assert sum(admitted) < limit + max(estimates)
     if sum(estimates) < limit:
         assert sorted(admitted) == sorted(estimates)  # nothing refused while the budget lasts
+
+
+async def test_usage_reads_what_the_next_request_is_judged_by_and_changes_nothing(
+    engine: MemoryLimits, clock: Clock
+) -> None:
+    limited = key(
+        [{"type": "requests", "unit": "rpm", "value": 60}, {"type": "tokens", "unit": "rph", "value": 3600}],
+        {"credit_limit": 2.0, "alert_threshold": 1.0, "periodic_reset": "monthly"},
+    )
+    fresh = engine.usage(limited)
+    assert [rate.remaining for rate in fresh.rate_limits] == [60.0, 3600.0]
+    assert fresh.usage_limits[0].used == 0.0
+    assert fresh.usage_limits[0].period == "2026-03-01"
+    assert fresh.usage_limits[0].resets_at == "2026-04-01T00:00:00.000Z"
+    held = await engine.reserve(limited, Spend(tokens=600, cost=1.5))
+    clock.now += 1.0  # one request per second and one token per second come back
+    now = engine.usage(limited)
+    assert engine.usage(limited) == now  # reading takes nothing
+    requests, tokens = now.rate_limits
+    assert requests.remaining == pytest.approx(60.0)
+    assert requests.resets_in == pytest.approx(0.0)
+    assert tokens.remaining == pytest.approx(3001.0)
+    assert tokens.resets_in == pytest.approx(599.0)
+    budget = now.usage_limits[0]
+    assert (budget.used, budget.remaining, budget.alerting) == (1.5, 0.5, True)
+    await engine.settle(held, Spend(tokens=100, cost=0.25))
+    settled = engine.usage(limited)
+    assert settled.usage_limits[0].used == 0.25
+    assert not settled.usage_limits[0].alerting
+    assert settled.rate_limits[1].remaining == pytest.approx(3501.0)
+    assert settled.to_dict()["usage_limits"][0]["credit_limit"] == 2.0
+
+
+async def test_usage_of_a_budget_reads_zero_once_its_period_ends(engine: MemoryLimits, wall: Clock) -> None:
+    daily = key(usage={"credit_limit": 5.0, "type": "tokens", "periodic_reset": "daily"})
+    await engine.reserve(daily, Spend(tokens=4))
+    assert engine.usage(daily).usage_limits[0].used == 4.0
+    wall.now += 3600.0  # past midnight UTC: a new day
+    after = engine.usage(daily).usage_limits[0]
+    assert (after.used, after.period) == (0.0, "2026-04-01")
+
+
+def test_usage_of_a_key_without_limits_is_empty(engine: MemoryLimits) -> None:
+    assert engine.usage(key()).to_dict() == {"rate_limits": [], "usage_limits": []}

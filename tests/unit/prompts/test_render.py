@@ -129,3 +129,39 @@ def test_bad_messages_name_the_field(messages: object, path: str) -> None:
     with pytest.raises(InvalidRequestError) as caught:
         compile_messages(messages)
     assert caught.value.path == path
+
+
+def test_values_that_are_not_strings_render_as_pystache_renders_them() -> None:
+    # A plain name is filled straight from the variables only when its value is a string; any
+    # other value goes through pystache's own rendering (numbers, booleans, callables, lists).
+    variables = {"n": 7, "f": 1.5, "yes": True, "call": lambda: "{{team}}!", "team": "Ops"}
+    compiled = compile_template("{{n}} {{f}} {{yes}} {{call}} {{{n}}} {{&f}}", "template")
+    assert render_text(make_renderer(resolve), compiled, variables) == "7 1.5 True Ops! 7 1.5"
+    assert render("{{#items}}<{{.}}>{{/items}}", {"items": [1, 2]}) == "<1><2>"
+
+
+def test_dotted_names_sections_and_partials_see_the_same_variables() -> None:
+    variables = {"user": {"name": "Ann"}, "team": "Ops", "vip": True}
+    text = "{{user.name}}{{#vip}} [{{team}}]{{/vip}}{{^vip}}no{{/vip}} {{>outer}}"
+    assert render(text, variables) == "Ann [Ops] [-- Ops]"
+    from types import MappingProxyType
+
+    assert render(text, MappingProxyType(variables)) == "Ann [Ops] [-- Ops]"  # type: ignore[arg-type]
+
+
+def test_an_indented_standalone_partial_is_indented_on_every_render() -> None:
+    line = compile_template("-- {{team}}\n", "template")
+    compiled = compile_template("Notes:\n  {{>line}}\n  {{>line}}\n", "template")
+    renderer = make_renderer(lambda ref: line)
+    for _ in range(2):
+        assert render_text(renderer, compiled, {"team": "Ops"}) == "Notes:\n  -- Ops\n  -- Ops\n"
+
+
+def test_partials_that_include_each_other_without_end_are_an_error_not_a_crash() -> None:
+    loops = {"loop": "x{{>loop}}", "deep": "{{#on}}{{>deep}}{{/on}}"}
+    compiled = {name: compile_template(text, name) for name, text in loops.items()}
+    renderer = make_renderer(compiled.__getitem__)
+    with pytest.raises(InvalidRequestError, match="nest more than 10 deep"):
+        render_text(renderer, compile_template("{{>loop}}", "template"), {})
+    with pytest.raises(InvalidRequestError, match="without end"):
+        render_text(renderer, compile_template("{{>deep}}", "template"), {"on": True})

@@ -19,6 +19,7 @@ import pytest
 from strands_portkey.controlplane import ControlPlane
 from strands_portkey.controlplane.api_keys import ApiKeys
 from strands_portkey.controlplane.configs_api import Configs
+from strands_portkey.controlplane.prompts_api import Prompts
 from strands_portkey.errors import InvalidRequestError
 from strands_portkey.limits import Limits, MemoryLimits, RateLimit, Spend, UsageLimit
 from strands_portkey.server.app import create_app
@@ -185,6 +186,30 @@ async def test_a_spent_budget_is_412_naming_the_limit(plane: ControlPlane) -> No
     assert "usage_limits[0] (tokens 12 in total)" in error["message"]
 
 
+async def test_on_prompt_routes_the_prompts_config_wins_over_the_keys_default_config(
+    plane: ControlPlane,
+) -> None:
+    seen: list[httpx.Request] = []
+    app = _app(plane, env={"OPENAI_API_KEY": "sk-env-7788"}, respond=lambda r: seen.append(r) or _answer(r))
+    configs = Configs(plane)
+    team = configs.create("team", {"provider": "openai", "override_params": {"model": "m1"}})
+    own = configs.create("own", {"provider": "openai", "override_params": {"model": "m2"}})
+    prompts = Prompts(plane)
+    prompts.create("routed", [{"role": "user", "content": "hi"}], model="gpt-4o", config_id=own.id)
+    prompts.create("plain", [{"role": "user", "content": "hi"}], model="gpt-4o")
+    key, _ = _key(app, default_config=team.id)
+    auth = {"x-portkey-api-key": key}
+    async with client(app) as c:
+        for path, headers in [
+            ("/v1/prompts/routed/completions", auth),  # the prompt's config, not the key's default
+            ("/v1/prompts/plain/completions", auth),  # no config of its own: the key's default
+            ("/v1/prompts/routed/completions", {**auth, "x-portkey-config": team.id}),  # headers win
+        ]:
+            answer = await c.post(path, json={}, headers=headers)
+            assert answer.status_code == 200, answer.text
+    assert [json.loads(r.content)["model"] for r in seen] == ["m2", "m1", "m1"]
+
+
 async def test_saved_configs_honour_allowed_configs_and_the_default_config(plane: ControlPlane) -> None:
     seen: list[httpx.Request] = []
     app = _app(plane, env={"OPENAI_API_KEY": "sk-env-7788"}, respond=lambda r: seen.append(r) or _answer(r))
@@ -314,3 +339,21 @@ async def test_a_prompts_model_is_checked_against_the_keys_allowed_models(plane:
     assert (big.status_code, small.status_code, render.status_code) == (403, 200, 403)
     assert "allowed_models" in big.json()["error"]["message"]
     assert calls == [1]  # the refused prompt never reached the upstream
+
+
+async def test_another_organizations_saved_config_does_not_exist_for_a_member(plane: ControlPlane) -> None:
+    seen: list[httpx.Request] = []
+    app = _app(plane, env={"OPENAI_API_KEY": "sk-env-7788"}, respond=lambda r: seen.append(r) or _answer(r))
+    team = Configs(plane).create("team", {"provider": "openai", "override_params": {"model": "m1"}})
+    outsider, _ = _key(app, user="eve", organization_id="globex")
+    listed, _ = _key(app, user="eve", organization_id="globex", allowed_configs=[team.id])
+    admin, _ = _key(app, user="root", organization_id="globex", role="admin")
+    body = {"model": "gpt-4o", "messages": HI}
+    answers = []
+    async with client(app) as c:
+        for key in (outsider, listed, admin):
+            headers = {"x-portkey-api-key": key, "x-portkey-config": team.id}
+            answers.append(await c.post("/v1/chat/completions", json=body, headers=headers))
+    assert [a.status_code for a in answers] == [404, 200, 200]
+    assert answers[0].json()["error"]["message"] == f"x-portkey-config: no saved config {team.id!r}"
+    assert len(seen) == 2

@@ -341,3 +341,16 @@ async def test_guardrails_deny_with_446_in_anthropics_shape_or_pass_with_246() -
     assert warned.json()["content"] == [{"type": "text", "text": "Bonjour"}]
     assert warned.json()["hook_results"]["before_request_hooks"][0]["verdict"] is False
     assert len(calls) == 1
+
+
+async def test_a_wrong_method_on_messages_answers_in_anthropics_shape() -> None:
+    from tests.unit.server.conftest import client, make_app
+
+    app = make_app(lambda request: None)
+    async with client(app) as c:
+        answer = await c.get("/v1/messages")
+    assert answer.status_code == 405
+    assert answer.json() == {
+        "type": "error",
+        "error": {"type": "invalid_request_error", "message": "GET is not allowed here"},
+    }

@@ -19,9 +19,11 @@ from typing import TYPE_CHECKING
 from fastapi import APIRouter, Depends, FastAPI
 from starlette.routing import Route
 
+from .body_limit import ADMIN_MAX_BODY_BYTES, BodyLimit
 from .caller import CallerDep, current_caller
 from .docs import install_docs
 from .errors import install_error_handlers
+from .openapi import install_openapi
 from .services import AdminServices
 
 if TYPE_CHECKING:
@@ -57,7 +59,9 @@ def _me_router() -> APIRouter:
 
 def admin_routers() -> list[APIRouter]:
     """Every resource's router, in the order their routes are matched."""
-    return [_me_router()]
+    from . import api_keys, configs, prompts
+
+    return [_me_router(), api_keys.router(), configs.router(), prompts.router()]
 
 
 def served_routes(app: FastAPI, routers: list[APIRouter] | None = None) -> set[tuple[str, str]]:
@@ -87,7 +91,9 @@ def admin_app(state: ServerState) -> FastAPI:
     app.state.server = state
     app.state.services = AdminServices(state)
     install_error_handlers(app)
+    app.add_middleware(BodyLimit, max_bytes=min(ADMIN_MAX_BODY_BYTES, state.settings.max_body_bytes))
     install_docs(app)
+    install_openapi(app)
     for router in admin_routers():
         app.include_router(router)
     return app

@@ -33,9 +33,33 @@ ROUTE_ROLES: Final[dict[tuple[str, str], Role]] = {
     # --- AI models (seed 000): /api/ai/models
     # --- provider keys (seed 000): /api/ai/provider-keys
     # --- analytics (seed 000): /api/ai/analytics
-    # --- gateway API keys: /api/keys
-    # --- saved configs: /api/configs
-    # --- prompts: /api/prompts
+    # --- gateway API keys: /api/keys (a member: its own keys, never wider than the calling key)
+    ("GET", "/api/keys"): "member",
+    ("POST", "/api/keys"): "member",
+    ("GET", "/api/keys/{key_id}"): "member",
+    ("PATCH", "/api/keys/{key_id}"): "member",
+    ("POST", "/api/keys/{key_id}/rotate"): "member",
+    ("POST", "/api/keys/{key_id}/revoke"): "member",
+    ("GET", "/api/keys/{key_id}/usage"): "member",
+    # --- saved configs: /api/configs (members read those of their organization or key; writes: admin)
+    ("GET", "/api/configs"): "member",
+    ("POST", "/api/configs"): "admin",
+    ("GET", "/api/configs/{config_id}"): "member",
+    ("PATCH", "/api/configs/{config_id}"): "admin",
+    ("GET", "/api/configs/{config_id}/versions"): "member",
+    ("DELETE", "/api/configs/{config_id}"): "admin",
+    # --- prompts: /api/prompts (members read and preview; writes are admin)
+    ("GET", "/api/prompts"): "member",
+    ("POST", "/api/prompts"): "admin",
+    ("GET", "/api/prompts/{prompt_id}"): "member",
+    ("DELETE", "/api/prompts/{prompt_id}"): "admin",
+    ("GET", "/api/prompts/{prompt_id}/versions"): "member",
+    ("POST", "/api/prompts/{prompt_id}/versions"): "admin",
+    ("PUT", "/api/prompts/{prompt_id}/labels/{label}"): "admin",
+    ("POST", "/api/prompts/{prompt_id}/publish"): "admin",
+    ("POST", "/api/prompts/{prompt_id}/rollback"): "admin",
+    ("GET", "/api/prompts/{prompt_id}/diff"): "member",
+    ("POST", "/api/prompts/{prompt_id}/render"): "member",
     # --- dashboard data: /api/dashboard, /api/requests
 }
 

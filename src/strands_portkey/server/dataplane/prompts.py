@@ -8,7 +8,7 @@ against this server. ``{id}`` is any prompt reference: ``pp-...``, ``name``, ``n
 headers), through the gateway the request's headers choose; the request records the prompt id and
 version for analytics. When the headers name no route, a version's ``config_id`` (a saved
 ``pc-...`` config, through the server's saved-config hook) or an ``@provider/model`` model routes
-it. Render answers ``{"success": true, "data": {model, messages, ...}}``.
+it, before the key's ``default_config``. Render answers ``{"success": true, "data": {model, messages, ...}}``.
 """
 
 from __future__ import annotations
@@ -55,8 +55,12 @@ def _rendered(
 async def _routed(
     state: ServerState, admitted: Admitted, body: dict[str, Any], config_id: str | None
 ) -> Admitted:
-    """Headers that name no route leave it to the prompt: its ``config_id``, else an ``@provider/model``."""
-    if admitted.gateway is not state.pool.default:
+    """Headers that name no route leave it to the prompt: its ``config_id``, else an ``@provider/model``.
+
+    The prompt's route also wins over the gateway key's ``default_config`` (a default for requests
+    that say nothing; a prompt version that names its config says something).
+    """
+    if admitted.route_named:
         return admitted  # the request's headers chose the route: they win, as on /chat/completions
     model = body.get("model")
     if config_id:

@@ -32,3 +32,13 @@ def test_every_documented_route_has_a_rule() -> None:
     paths = json.loads((ROOT / "docs" / "openapi.json").read_text(encoding="utf-8"))["paths"]
     documented = {(method.upper(), path) for path, item in paths.items() for method in item}
     assert documented - ROUTE_ROLES.keys() == set()
+
+
+def test_the_document_says_400_and_the_error_body_not_fastapis_422() -> None:
+    document = json.loads((ROOT / "docs" / "openapi.json").read_text(encoding="utf-8"))
+    operations = [op for item in document["paths"].values() for op in item.values()]
+    assert operations
+    assert all("422" not in op["responses"] for op in operations)
+    assert all(op["responses"]["400"]["content"]["application/json"]["schema"] for op in operations)
+    assert "HTTPValidationError" not in document["components"]["schemas"]
+    assert document["components"]["schemas"]["ErrorBody"]["required"] == ["error"]

@@ -146,18 +146,6 @@ def test_server_flag_with_nothing_listening_is_one_line(tmp_path: Path) -> None:
     one_error(cli(home, "--server", url, "db", "status"), 2, "--server")
 
 
-def test_server_flag_against_a_real_server_checks_the_key_first(tmp_path: Path) -> None:
-    home = tmp_path / "server"
-    with running_server(
-        home, env={"STRANDS_PORTKEY_MASTER_KEY": MASTER, "STRANDS_PORTKEY_ADMIN_KEY": ADMIN}, no_auth=False
-    ) as running:
-        refused = cli(tmp_path, "--server", running.url, "--api-key", "spk-wrong", "keys", "list", "--json")
-        one_error(refused, 4, "")
-        assert refused.stdout == ""
-        env_key = cli(tmp_path, "--server", running.url, "models", "list", "--json")  # no key at all
-        one_error(env_key, 4, "")
-
-
 class _Models(http.server.BaseHTTPRequestHandler):
     """An OpenAI-compatible host that lists one model (``GET /v1/models``) for a key ``k-good``."""
 
@@ -212,3 +200,68 @@ def test_keys_are_checked_with_the_provider_and_test_models_reports_each_model(
     results = {r["model"]: r["ok"] for r in json.loads(checked.stdout)["results"]}
     assert results == {"llama-3": True, "gone-model": False}
     assert "testing models: done in" in checked.stderr
+
+
+@pytest.fixture(scope="module")
+def remote_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A server with gateway keys on (the admin key ``ADMIN``); its URL."""
+    home = tmp_path_factory.mktemp("remote")
+    env = {"STRANDS_PORTKEY_MASTER_KEY": MASTER, "STRANDS_PORTKEY_ADMIN_KEY": ADMIN}
+    with running_server(home, env=env, no_auth=False) as running:
+        yield running.url
+
+
+def _remote(url: str, here: Path, *args: str, key: str = ADMIN) -> subprocess.CompletedProcess[str]:
+    """The CLI on another machine's point of view: ``here`` has no store; everything goes to ``url``."""
+    return cli(here, "--server", url, "--api-key", key, *args)
+
+
+def test_keys_through_a_real_server(remote_server: str, tmp_path: Path) -> None:
+    created = as_json(_remote(remote_server, tmp_path, "keys", "create", "--name", "ci", "--model", "gpt-4o",
+                              "--json"))  # fmt: skip
+    assert created["key"].startswith("spk-")
+    assert created["allowed_models"] == ["gpt-4o"]
+    listed = _remote(remote_server, tmp_path, "keys", "list", "--json")
+    assert created["id"] in [key["id"] for key in as_json(listed)]
+    assert created["key"] not in listed.stdout
+    rotated = as_json(_remote(remote_server, tmp_path, "keys", "rotate", created["id"], "--json"))
+    assert (rotated["id"], rotated["key"] != created["key"]) == (created["id"], True)
+    one_error(_remote(remote_server, tmp_path, "keys", "list", key=created["key"]), 4, "")  # the old secret
+    member = _remote(
+        remote_server, tmp_path, "keys", "create", "--name", "x", "--role", "admin", key=rotated["key"]
+    )
+    assert member.returncode in (2, 4), member.stderr  # a member key cannot mint an admin key
+    assert len([line for line in member.stderr.splitlines() if line.strip()]) == 1
+    revoked = as_json(_remote(remote_server, tmp_path, "keys", "revoke", created["id"], "--json"))
+    assert revoked["status"] == "revoked"
+    one_error(_remote(remote_server, tmp_path, "keys", "revoke", "ak-nope"), 3, "ak-nope")
+    bad_limits = ("--rate-limits", '[{"type": 1}]')
+    one_error(
+        _remote(remote_server, tmp_path, "keys", "create", "--name", "x", *bad_limits), 2, "rate_limits[0]"
+    )
+    assert not (tmp_path / "server.db").exists()  # nothing local was opened
+
+
+def test_saved_configs_through_a_real_server(remote_server: str, tmp_path: Path) -> None:
+    file = tmp_path / "config.json"
+    file.write_text(json.dumps({"strategy": {"mode": "fallback"}, "targets": [{"virtual_key": "a"}]}))
+    saved = as_json(
+        _remote(remote_server, tmp_path, "configs", "save", str(file), "--name", "remote", "--json")
+    )
+    two = [{"virtual_key": "a"}, {"virtual_key": "b"}]
+    file.write_text(json.dumps({"strategy": {"mode": "fallback"}, "targets": two}))
+    updated = as_json(
+        _remote(remote_server, tmp_path, "configs", "save", str(file), "--id", saved["id"], "--json")
+    )
+    assert updated["version"] == 2
+    listed = as_json(_remote(remote_server, tmp_path, "configs", "list", "--json"))
+    assert [(c["id"], c["version"]) for c in listed if c["name"] == "remote"] == [(saved["id"], 2)]
+    first = as_json(
+        _remote(remote_server, tmp_path, "configs", "show", saved["id"], "--version", "1", "--json")
+    )
+    assert len(first["config"]["targets"]) == 1
+    plan = as_json(_remote(remote_server, tmp_path, "configs", "explain", saved["id"], "--json"))["plan"]
+    assert [t["virtual_key"] for t in plan["targets"]] == ["a", "b"]
+    one_error(_remote(remote_server, tmp_path, "configs", "show", "pc-nope"), 3, "pc-nope")
+    one_error(_remote(remote_server, tmp_path, "configs", "validate", "pc-nope"), 3, "pc-nope")
+    assert not (tmp_path / "server.db").exists()

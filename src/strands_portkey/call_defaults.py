@@ -16,6 +16,7 @@ from .config.client_args import normalize_metadata
 from .errors import InvalidRequestError
 from .forwarding import ForwardHeaders
 from .pipeline.base import RequestContext
+from .telemetry import RequestTrace
 
 __all__ = ["CallDefaults"]
 
@@ -53,3 +54,18 @@ class CallDefaults:
             cache_bypass=cache_bypass,
             forward=forward,
         )
+
+    def attach(self, trace: RequestTrace | None, context: RequestContext, trace_id: str | None) -> None:
+        """Give ``context`` its telemetry, linking our trace id and the OpenTelemetry trace.
+
+        A request that names no trace id (nor do the defaults) takes the OpenTelemetry trace id
+        as its own, so the request record, ``x-portkey-trace-id`` and the trace are one id;
+        otherwise the span carries ours as ``strands_portkey.trace_id``.
+        """
+        if trace is None:
+            return
+        otel_id = trace.otel_trace_id
+        if otel_id is not None and not (trace_id or self.trace_id):
+            context.trace_id = context.route.trace_id = otel_id
+        trace.link(context.trace_id, context.metadata)
+        context.trace = trace

@@ -18,8 +18,9 @@ from .types import ChatChunk, ChatRequest, RouteInfo
 
 if TYPE_CHECKING:
     from .analytics.record import StreamRecorder
+    from .telemetry import RequestTrace
 
-__all__ = ["ChatStream", "RequestLike", "as_request", "with_route"]
+__all__ = ["ChatStream", "RequestLike", "as_request", "traced", "with_route"]
 
 RequestLike = ChatRequest | Mapping[str, Any]
 _T = TypeVar("_T")
@@ -44,6 +45,17 @@ async def with_route(awaitable: Awaitable[_T], context: RequestContext) -> _T:
     except GatewayError as error:
         _carry_route(error, context.route)
         raise
+
+
+async def traced(awaitable: Awaitable[_T], trace: RequestTrace, route: RouteInfo) -> _T:
+    """Await ``awaitable`` (a chat response or embeddings); end the request's telemetry however it ends."""
+    try:
+        response = await awaitable
+    except BaseException as error:
+        trace.finish(route, error)
+        raise
+    trace.finish(route, None, usage=getattr(response, "usage", None))
+    return response
 
 
 def as_request(request: RequestLike) -> ChatRequest:
@@ -75,7 +87,11 @@ class ChatStream:
         self._request = request
         self._context = context
         self._stream: ChunkStream | None = None
-        self._recorder = recorder  # analytics (issue 7): one record when the stream ends
+        # analytics (issue 7): one record when the stream ends; telemetry (issue 18): the span ends
+        watchers = (recorder, context.trace)
+        self._watchers: tuple[StreamRecorder | RequestTrace, ...] = tuple(
+            w for w in watchers if w is not None
+        )
 
     @property
     def route(self) -> RouteInfo:
@@ -90,11 +106,11 @@ class ChatStream:
                     self._handler.open_stream(self._request, self._context), self._context
                 )
             except BaseException as error:
-                if self._recorder is not None:
-                    self._recorder.finish(self._context.route, error, complete=False)
+                for watcher in self._watchers:
+                    watcher.finish(self._context.route, error, complete=False)
                 raise
-            if self._recorder is not None:
-                self._recorder.opened()
+            for watcher in self._watchers:
+                watcher.opened()
         return self
 
     async def __aenter__(self) -> ChatStream:
@@ -112,27 +128,27 @@ class ChatStream:
         if self._stream is None:
             await self.open()
         assert self._stream is not None
-        recorder = self._recorder
+        watchers = self._watchers
         try:
             async for chunk in self._stream:
-                if recorder is not None:
-                    recorder.chunk(chunk)
+                for watcher in watchers:
+                    watcher.chunk(chunk)
                 yield chunk
         except BaseException as error:
             if isinstance(error, GatewayError):
                 _carry_route(error, self._context.route)
-            if recorder is not None:
-                recorder.finish(self._context.route, error, complete=False)
+            for watcher in watchers:
+                watcher.finish(self._context.route, error, complete=False)
             raise
         else:
-            if recorder is not None:
-                recorder.finish(self._context.route, None, complete=True)
+            for watcher in watchers:
+                watcher.finish(self._context.route, None, complete=True)
         finally:
             await self.aclose()
 
     async def aclose(self) -> None:
         """Close the upstream connection (idempotent); a stream closed before its end is ``cancelled``."""
-        if self._recorder is not None:
-            self._recorder.finish(self._context.route, None, complete=False)
+        for watcher in self._watchers:
+            watcher.finish(self._context.route, None, complete=False)
         if self._stream is not None:
             await self._stream.aclose()

@@ -1,6 +1,7 @@
 """The control-plane faces of a gateway: ``gw.ai``, ``gw.providers``, ``gw.configs`` and the rest.
 
-Also ``gw.api_keys`` and ``gw.prompts``.
+Also ``gw.api_keys`` and ``gw.prompts``, following a saved config (``pc-...``) and the cost at the
+control plane's rates (for telemetry).
 
 A mixin, so the gateway module stays about routing requests. Each face is built on first use over
 the gateway's control plane (creating the local store then), never at construction.
@@ -8,8 +9,11 @@ the gateway's control plane (creating the local store then), never at constructi
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
+
+from .errors import ConfigurationError
 
 if TYPE_CHECKING:  # the control plane is imported on first use only
     from .controlplane import AINamespace, ControlPlane
@@ -18,8 +22,11 @@ if TYPE_CHECKING:  # the control plane is imported on first use only
     from .controlplane.prompts_api import Prompts
     from .controlplane.providers_api import Providers
     from .model_routes import ModelRouting
+    from .types import Usage
 
 __all__ = ["ControlPlaneFaces"]
+
+_log = logging.getLogger("strands_portkey.gateway")
 
 
 class ControlPlaneFaces:
@@ -32,9 +39,51 @@ class ControlPlaneFaces:
     _env: Mapping[str, str]
     _http_transport: Any
     _models: ModelRouting
+    _saved_config: tuple[str, int] | None  # a saved config followed (issue 15)
+    _control_plane: ControlPlane | None
 
     def _plane(self, *, create: bool) -> ControlPlane | None:
         raise NotImplementedError
+
+    # ------------------------------------------------------------------ saved configs (issue 15)
+
+    def _install(self, config: Mapping[str, Any] | str | None) -> None:
+        raise NotImplementedError
+
+    def _resolve_saved(
+        self, config: Mapping[str, Any] | str | None, client_args: Mapping[str, Any] | None
+    ) -> tuple[Mapping[str, Any] | str | None, Mapping[str, Any] | None]:
+        """A ``pc-...`` id: this store's current version (followed), else Portkey's hosted gateway."""
+        ref = config if client_args is None else client_args.get("config")
+        if not (isinstance(ref, str) and ref.startswith("pc-")) or (config is not None and client_args):
+            return config, client_args
+        from .controlplane.saved_configs import resolve_saved
+
+        config, client_args, self._saved_config = resolve_saved(self._plane(create=False), ref, client_args)
+        return config, client_args
+
+    def _follow_saved_config(self) -> None:
+        """Switch to a later version of the saved config in force (a dict lookup when unchanged)."""
+        assert self._saved_config is not None
+        assert self._control_plane is not None
+        found = self._control_plane.saved_configs.get(self._saved_config[0])
+        if found is None or found.version == self._saved_config[1]:  # deleted: the last one keeps running
+            return
+        self._saved_config = (found.id, found.version)  # tried once, even if it fails
+        try:
+            self._install(found.config)
+        except ConfigurationError as error:
+            _log.warning(
+                "saved config %s v%s not applied (the last one runs): %s", found.id, found.version, error
+            )
+
+    def _cost(self, provider: str, model: str, usage: Usage) -> float | None:
+        """USD for ``usage`` at the rates of the control plane, if one is open (telemetry's cost)."""
+        plane = self._control_plane
+        if plane is None:
+            return None
+        cost = plane.prices().cost(provider, model, usage)
+        return float(cost.usd) if cost is not None and cost.usd is not None else None
 
     def _control(self) -> tuple[AINamespace, Providers]:
         if self._control_api is None:

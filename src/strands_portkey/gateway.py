@@ -9,7 +9,6 @@ offending field, never in the middle of a request.
 from __future__ import annotations
 
 import asyncio
-import logging
 import os
 import random
 import time
@@ -22,9 +21,9 @@ from .analytics.record import StreamRecorder, recorded  # analytics (issue 7); n
 from .cache.semantic import SemanticCache, SemanticSettings
 from .cache.stores import CacheStore, MemoryStore
 from .call_defaults import CallDefaults
-from .chat_stream import ChatStream, RequestLike, as_request, with_route
+from .chat_stream import ChatStream, RequestLike, as_request, traced, with_route
 from .config.client_args import PortkeyAccess, portkey_access, resolve_client_args
-from .config.plan import LeafPlan, PlanNode, iter_leaves
+from .config.plan import LeafPlan, PlanNode, StrategyPlan, iter_leaves
 from .config.resolve import build_plan
 from .control_faces import ControlPlaneFaces
 from .embeddings import EmbeddingRequest, EmbeddingResponse
@@ -40,6 +39,7 @@ from .routing.balance import BalanceMode
 from .routing.executor import build_router
 from .shared_state import SharedState
 from .targets import ProviderRoute, TargetResolver
+from .telemetry import RequestTrace, Telemetry
 from .transport import AsyncHTTPTransport, Transport, TransportSettings
 from .types import ChatResponse
 from .upstream import UpstreamCall
@@ -55,7 +55,6 @@ if TYPE_CHECKING:  # control plane (issue 5): imported on first use only
 __all__ = ["ANALYTICS_ENV", "ChatStream", "Gateway"]
 
 _T = TypeVar("_T")
-_log = logging.getLogger("strands_portkey.gateway")
 
 
 class Gateway(ControlPlaneFaces):
@@ -94,6 +93,8 @@ class Gateway(ControlPlaneFaces):
         shared_state: Where round-robin positions (``balance="round_robin"`` and vault keys), 429
             cooldowns and 401/403 disables live, to share them with other gateways: a
             ``MemoryState`` (this process) or a ``RedisState`` (every worker). Default: here.
+        telemetry: Spans, metrics and trace propagation (default: the application's
+            OpenTelemetry setup, a no-op until an SDK is installed; no Prometheus counters).
     """
 
     def __init__(
@@ -114,6 +115,7 @@ class Gateway(ControlPlaneFaces):
         control_plane: ControlPlane | None = None,
         checks: CheckRegistry | None = None,
         shared_state: SharedState | None = None,
+        telemetry: Telemetry | None = None,
     ) -> None:
         if balance not in ("weighted", "round_robin"):
             raise ConfigurationError(
@@ -121,6 +123,7 @@ class Gateway(ControlPlaneFaces):
             )
         self._env = os.environ if env is None else env
         self._shared_state = shared_state  # issue 15: positions and cooldowns shared by processes
+        self._telemetry = telemetry or Telemetry()  # issue 18
         # --- control plane (issue 5) ---
         self._control_plane, self._owns_control_plane = control_plane, False
         self._http_transport = None if isinstance(transport, Transport) else transport
@@ -201,6 +204,7 @@ class Gateway(ControlPlaneFaces):
             clock=self._clock,
             resolve_model=self._models.leaf_model if names_model else None,
             forward_headers=leaf.forward_headers,
+            trace_propagation=leaf.trace_propagation,
         )
 
     def _leaf_handler(self, leaf: LeafPlan, call: UpstreamCall) -> Handler:
@@ -226,36 +230,9 @@ class Gateway(ControlPlaneFaces):
         if config is not None:  # built first: an invalid config changes nothing
             built = self._build(config)
         self._plan, self._leaves, self._handler = built
+        plan = self._plan
+        self._strategy = plan.mode if isinstance(plan, StrategyPlan) else "single" if plan else "registered"
         self._served = served_providers(call.target.provider for call in self._leaves.values())
-
-    # ------------------------------------------------------------------ saved configs (issue 15)
-
-    def _resolve_saved(
-        self, config: Mapping[str, Any] | str | None, client_args: Mapping[str, Any] | None
-    ) -> tuple[Mapping[str, Any] | str | None, Mapping[str, Any] | None]:
-        """A ``pc-...`` id: this store's current version (followed), else Portkey's hosted gateway."""
-        ref = config if client_args is None else client_args.get("config")
-        if not (isinstance(ref, str) and ref.startswith("pc-")) or (config is not None and client_args):
-            return config, client_args
-        from .controlplane.saved_configs import resolve_saved
-
-        config, client_args, self._saved_config = resolve_saved(self._plane(create=False), ref, client_args)
-        return config, client_args
-
-    def _follow_saved_config(self) -> None:
-        """Switch to a later version of the saved config in force (a dict lookup when unchanged)."""
-        assert self._saved_config is not None
-        assert self._control_plane is not None
-        found = self._control_plane.saved_configs.get(self._saved_config[0])
-        if found is None or found.version == self._saved_config[1]:  # deleted: the last one keeps running
-            return
-        self._saved_config = (found.id, found.version)  # tried once, even if it fails
-        try:
-            self._install(found.config)
-        except ConfigurationError as error:
-            _log.warning(
-                "saved config %s v%s not applied (the last one runs): %s", found.id, found.version, error
-            )
 
     # ------------------------------------------------------------------ control plane (issue 5)
 
@@ -294,6 +271,7 @@ class Gateway(ControlPlaneFaces):
         cache_force_refresh: bool | None = None,
         cache_bypass: bool = False,
         forward: ForwardHeaders | None = None,
+        genai_usage: bool = True,
     ) -> ChatResponse:
         """Answer ``request`` (an OpenAI-shaped body or a ChatRequest) whole; ``.route`` says how.
 
@@ -302,6 +280,7 @@ class Gateway(ControlPlaneFaces):
         targets with a ``cache`` config: a namespace partitioning entries, a forced refresh
         (``REFRESH``), or no cache at all for this request. ``forward``: the caller's headers, of
         which the request's names and each target's ``forward_headers`` go upstream as they came.
+        ``genai_usage=False``: the caller's own GenAI span carries token usage (Strands' ``chat``).
         """
         if self._saved_config is not None:
             self._follow_saved_config()
@@ -312,7 +291,10 @@ class Gateway(ControlPlaneFaces):
         chat_request, route, model_id, sink = self._models.resolve(
             named, context, self._handler, self._served
         )
+        trace = self._trace(context, "chat", named.model, trace_id, genai_usage)
         answer = with_route(route.chat(chat_request, context), context)
+        if trace is not None:
+            answer = traced(answer, trace, context.route)
         if sink is None:
             return await answer
         return await recorded(answer, named, context, sink, self._clock, model_id=model_id)
@@ -327,6 +309,7 @@ class Gateway(ControlPlaneFaces):
         cache_force_refresh: bool | None = None,
         cache_bypass: bool = False,
         forward: ForwardHeaders | None = None,
+        genai_usage: bool = True,
     ) -> ChatStream:
         """Answer ``request`` as a stream: ``async with gw.stream(body) as s: async for chunk in s``.
 
@@ -341,6 +324,7 @@ class Gateway(ControlPlaneFaces):
         chat_request, route, model_id, sink = self._models.resolve(
             named, context, self._handler, self._served
         )
+        self._trace(context, "chat", named.model, trace_id, genai_usage)
         recorder = None
         if sink is not None:
             recorder = StreamRecorder(sink, named, context.metadata, self._clock, model_id)
@@ -364,11 +348,29 @@ class Gateway(ControlPlaneFaces):
         """
         embedding = request if isinstance(request, EmbeddingRequest) else EmbeddingRequest.from_body(request)
         context = self._defaults.context(trace_id, metadata, None, None, True, forward=forward)
+        trace = self._trace(context, "embeddings", embedding.model, trace_id, True)
         answer = with_route(self._embed(embedding, context), context)
+        if trace is not None:
+            answer = traced(answer, trace, context.route)
         sink = self._models.hooks()[0]
         if sink is None:
             return await answer
         return await recorded(answer, embedding, context, sink, self._clock)
+
+    def _trace(
+        self, context: RequestContext, operation: str, model: str, trace_id: str | None, genai_usage: bool
+    ) -> RequestTrace | None:
+        """The request's telemetry (None when nothing listens), attached to ``context``."""
+        trace = self._telemetry.begin(
+            operation,
+            model,
+            strategy=self._strategy,
+            genai_usage=genai_usage,
+            cost=self._cost,
+            clock=self._clock,
+        )
+        self._defaults.attach(trace, context, trace_id)
+        return trace
 
     async def _embed(self, request: EmbeddingRequest, context: RequestContext) -> EmbeddingResponse:
         response = await self._handler.embed(request, context)

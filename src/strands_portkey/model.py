@@ -216,7 +216,7 @@ class PortkeyModel(Model):
         metadata: Mapping[str, str] | None,
     ) -> AsyncGenerator[StreamEvent, None]:
         started = time.perf_counter()
-        stream = self._gateway.stream(request, metadata=metadata)
+        stream = self._gateway.stream(request, metadata=metadata, genai_usage=False)
         self.last_route = stream.route
         await _until_cancelled(stream.open(), cancel_signal, stream)
         async with _closing_on_cancel(stream, cancel_signal):
@@ -232,7 +232,9 @@ class PortkeyModel(Model):
         self, request: ChatRequest, cancel_signal: threading.Event | None, metadata: Mapping[str, str] | None
     ) -> list[StreamEvent]:
         started = time.perf_counter()
-        response = await _until_cancelled(self._gateway.chat(request, metadata=metadata), cancel_signal, None)
+        response = await _until_cancelled(
+            self._gateway.chat(request, metadata=metadata, genai_usage=False), cancel_signal, None
+        )
         self.last_route = response.route
         return response_to_events(response, int((time.perf_counter() - started) * 1000))
 

@@ -21,6 +21,7 @@ from .forwarding import with_forwarded
 from .pipeline.base import RequestContext
 from .providers.base import Adapter, StreamParser, Target, embedding_adapter
 from .rotation import CredentialRotation
+from .telemetry import AttemptTrace
 from .transport import StreamHandle, Transport
 from .types import Attempt, ChatChunk, ChatRequest, ChatResponse
 from .wire import HttpRequest
@@ -73,7 +74,9 @@ class UpstreamStream:
         parser: StreamParser,
         on_error: Callable[[GatewayError], None],
         on_broken: Callable[[GatewayError], None] | None = None,
+        attempt: AttemptTrace | None = None,
     ):
+        self._attempt = attempt  # telemetry: the attempt's span ends with the stream
         self._handle = handle
         self._parser = parser
         self._on_error = on_error
@@ -101,22 +104,32 @@ class UpstreamStream:
         return self._chunks()
 
     async def _chunks(self) -> AsyncIterator[ChatChunk]:
-        parser = self._parser
+        parser, attempt = self._parser, self._attempt
         try:
             ahead, self._ahead = self._ahead, []
             for chunk in ahead:
+                if attempt is not None:
+                    attempt.chunk(chunk)
                 yield chunk
             if not self._ended:
                 async for data in self._body:
                     for chunk in parser.feed(data):
+                        if attempt is not None:
+                            attempt.chunk(chunk)
                         yield chunk
                 self._ended = True
                 for chunk in parser.close():
+                    if attempt is not None:
+                        attempt.chunk(chunk)
                     yield chunk
+            if attempt is not None:
+                attempt.succeed()
         except GatewayError as error:
             self._on_error(error)
             if self._on_broken is not None:
                 self._on_broken(error)
+            if attempt is not None:
+                attempt.fail(error)
             raise
         finally:
             await self.aclose()
@@ -125,6 +138,8 @@ class UpstreamStream:
         """Release the connection (idempotent)."""
         if not self._closed:
             self._closed = True
+            if self._attempt is not None:
+                self._attempt.close()  # ended already unless the caller stopped reading early
             await self._handle.aclose()
 
 
@@ -144,8 +159,10 @@ class UpstreamCall:
         rotation: CredentialRotation | None = None,
         resolve_model: Callable[[ChatRequest], ChatRequest] | None = None,
         forward_headers: tuple[str, ...] = (),
+        trace_propagation: bool = True,
     ) -> None:
         self.path = path
+        self._propagate = trace_propagation  # send the W3C traceparent here (when tracing)
         self.adapter = adapter
         self.target = target
         self._rotation = rotation
@@ -164,6 +181,17 @@ class UpstreamCall:
 
     def __repr__(self) -> str:
         return f"UpstreamCall(path={self.path!r}, target={self.target!r})"
+
+    def _attempt(
+        self, context: RequestContext, model: str, request: ChatRequest | None, http: HttpRequest
+    ) -> tuple[AttemptTrace | None, HttpRequest]:
+        """The attempt's telemetry (None when nothing listens), and ``http`` with its ``traceparent``."""
+        if context.trace is None:
+            return None, http
+        attempt = context.trace.attempt(self.target.provider, self.target.base_url, model, request, self.path)
+        if self._propagate and context.trace.propagate:
+            http = attempt.inject(http)
+        return attempt, http
 
     def _build(
         self, request: ChatRequest, context: RequestContext, stream: bool
@@ -226,15 +254,21 @@ class UpstreamCall:
         """Send once and return the parsed response, or raise the mapped error."""
         started = self._clock()
         prepared, http, credential_id = self._prepare(request, context, started, stream=False)
+        attempt, http = self._attempt(context, prepared.model, prepared, http)
         try:
             response = await self._transport.send(http, timeout=self._timeout)
             if not 200 <= response.status_code < 300:
                 raise self._error_for(response.status_code, response.headers, response.content, http.secrets)
             result = self.adapter.parse_response(response, prepared)
-        except GatewayError as error:
-            self._fail(context, started, error, http.secrets)
-            self._outcome(credential_id, _upstream_status(error), error)
+        except BaseException as error:
+            if isinstance(error, GatewayError):
+                self._fail(context, started, error, http.secrets)
+                self._outcome(credential_id, _upstream_status(error), error)
+            if attempt is not None:
+                attempt.fail(error)
             raise
+        if attempt is not None:
+            attempt.succeed(result)
         self._record(context, started, response.status_code, None)
         self._outcome(credential_id, response.status_code, None)
         context.route.model = result.model or prepared.model
@@ -264,15 +298,21 @@ class UpstreamCall:
         except GatewayError as error:
             self._fail(context, started, error, ())
             raise
+        attempt, http = self._attempt(context, prepared.model, None, http)
         try:
             response = await self._transport.send(http, timeout=self._timeout)
             if not 200 <= response.status_code < 300:
                 raise self._error_for(response.status_code, response.headers, response.content, http.secrets)
             result = embedder.parse_embedding_response(response, prepared)
-        except GatewayError as error:
-            self._fail(context, started, error, http.secrets)
-            self._outcome(credential_id, _upstream_status(error), error)
+        except BaseException as error:
+            if isinstance(error, GatewayError):
+                self._fail(context, started, error, http.secrets)
+                self._outcome(credential_id, _upstream_status(error), error)
+            if attempt is not None:
+                attempt.fail(error)
             raise
+        if attempt is not None:
+            attempt.succeed()
         self._record(context, started, response.status_code, None)
         self._outcome(credential_id, response.status_code, None)
         context.route.model = result.model or prepared.model
@@ -283,16 +323,22 @@ class UpstreamCall:
         """Send, check the status, and read up to the first chunk before returning."""
         started = self._clock()
         prepared, http, credential_id = self._prepare(request, context, started, stream=True)
+        attempt, http = self._attempt(context, prepared.model, prepared, http)
         try:
-            opening = self._open(prepared, http, context, started)
+            opening = self._open(prepared, http, context, started, attempt)
             stream = await (opening if self._timeout is None else asyncio.wait_for(opening, self._timeout))
         except asyncio.TimeoutError:
             error = RequestTimeoutError(f"no first chunk within the timeout of {self._timeout_label()}")
             self._fail(context, started, error, http.secrets)
+            if attempt is not None:
+                attempt.fail(error)
             raise error from None
-        except GatewayError as error:
-            self._fail(context, started, error, http.secrets)
-            self._outcome(credential_id, _upstream_status(error), error)
+        except BaseException as error:
+            if isinstance(error, GatewayError):
+                self._fail(context, started, error, http.secrets)
+                self._outcome(credential_id, _upstream_status(error), error)
+            if attempt is not None:
+                attempt.fail(error)
             raise
         self._outcome(credential_id, 200, None)
         return stream
@@ -301,7 +347,12 @@ class UpstreamCall:
         return f"{(self._timeout or 0) * 1000:.0f} ms"
 
     async def _open(
-        self, prepared: ChatRequest, http: HttpRequest, context: RequestContext, started: float
+        self,
+        prepared: ChatRequest,
+        http: HttpRequest,
+        context: RequestContext,
+        started: float,
+        attempt: AttemptTrace | None = None,
     ) -> UpstreamStream:
         handle = await self._transport.open_stream(http)
         try:
@@ -319,8 +370,11 @@ class UpstreamCall:
                 self.adapter.stream_parser(prepared),
                 on_error,
                 _broken_after_commit(context, committed),
+                attempt,
             )
             await stream.read_ahead()
+            if attempt is not None:
+                attempt.first_chunk()
         except BaseException:
             await handle.aclose()
             raise

@@ -87,21 +87,27 @@ def serve(
             help="Seconds in-flight requests may run after SIGTERM (whole seconds, at least 1).", min=0.0
         ),
     ] = 30.0,
-    log_level: Annotated[str, typer.Option(help="uvicorn's log level.")] = "info",
+    log_level: Annotated[str, typer.Option(help="Log level (uvicorn's and strands_portkey's).")] = "info",
     access_log: Annotated[
         bool,
         typer.Option(
             "--access-log",
-            help="Log one line per request (uvicorn's access log; off: it costs every request).",
+            help="Log one line per request: route, status, latency, cache status, cost (off: it costs).",
         ),
     ] = False,
+    log_format: Annotated[
+        str, typer.Option(help="'text' or 'json' (one JSON object per line, with trace and span ids).")
+    ] = "text",
 ) -> None:
     """Run the gateway as an HTTP server (OpenAI- and Portkey-compatible data plane)."""
     from ..errors import ConfigurationError
-    from ..server.app import DEFAULT_CONFIG_ENV, NO_AUTH_ENV, app_from_env
-    from ..server.runner import run
+    from ..server.access_log import ACCESS_LOG_ENV
+    from ..server.app import DEFAULT_CONFIG_ENV, NO_AUTH_ENV
+    from ..server.runner import LOG_FORMAT_ENV, LOG_LEVEL_ENV, run, worker_app
     from ..server.settings import REDIS_URL_ENV, SHUTDOWN_GRACE_ENV, load_config_file
 
+    if log_format not in ("text", "json"):
+        raise _fail(f"--log-format is 'text' or 'json', not {log_format!r}")
     if no_auth and not is_loopback(host):
         raise _fail(f"--no-auth serves anyone who can connect: bind a loopback address, not {host!r}")
     if workers > 1 and not os.environ.get(REDIS_URL_ENV):
@@ -118,8 +124,10 @@ def serve(
         _admin_key()
     os.environ[NO_AUTH_ENV] = "1" if no_auth else "0"
     os.environ[SHUTDOWN_GRACE_ENV] = str(shutdown_grace) if shutdown_grace > 0 else "0.001"
+    os.environ[ACCESS_LOG_ENV] = "1" if access_log else "0"
+    os.environ[LOG_FORMAT_ENV], os.environ[LOG_LEVEL_ENV] = log_format, log_level
     try:
-        app = app_from_env() if workers == 1 else None  # several workers: each builds its own
+        app = worker_app() if workers == 1 else None  # several workers: each builds its own
     except ConfigurationError as error:
         raise _fail(str(error)) from None
     auth = "[yellow]no authentication (loopback only)[/]" if no_auth else "gateway API keys"
@@ -132,6 +140,6 @@ def serve(
         port=port,
         workers=workers,
         shutdown_grace=shutdown_grace,
-        access_log=access_log,
+        access_log=False,  # ours replaces uvicorn's (it says more: cache status, cost, trace id)
         log_level=log_level,
     )

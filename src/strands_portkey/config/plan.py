@@ -69,6 +69,7 @@ class LeafPlan:
         retry: Retry policy (inherited whole unless the leaf has its own), None for no retries.
         cache: Cache policy (inherited whole unless the leaf has its own), None for no caching.
         forward_headers: Request headers to forward upstream (inherited).
+        trace_propagation: Send the W3C ``traceparent`` to this target when tracing (inherited).
         before_hooks / after_hooks: Hook definitions (inherited unless the leaf has its own).
         name / weight: How a conditional / loadbalance parent refers to this target.
         prompt_id: A stored prompt reference (``support-bot@staging``): the request is rendered
@@ -87,6 +88,7 @@ class LeafPlan:
     retry: RetryPlan | None = None
     cache: CachePlan | None = None
     forward_headers: tuple[str, ...] = ()
+    trace_propagation: bool = True
     before_hooks: tuple[HookConfig, ...] = field(default=(), repr=False)
     after_hooks: tuple[HookConfig, ...] = field(default=(), repr=False)
     name: str | None = None

@@ -74,6 +74,7 @@ class _Inherited:
     request_timeout_ms: float | None = None
     custom_host: str | None = None
     forward_headers: tuple[str, ...] = ()
+    trace_propagation: bool = True
     before_hooks: tuple[HookConfig, ...] = ()
     after_hooks: tuple[HookConfig, ...] = ()
 
@@ -139,6 +140,9 @@ def _inherit(node: TargetConfig, parent: _Inherited, path: str) -> _Inherited:
         forward_headers=(
             tuple(node.forward_headers) if node.forward_headers is not None else parent.forward_headers
         ),
+        trace_propagation=(
+            node.trace_propagation if node.trace_propagation is not None else parent.trace_propagation
+        ),
     )
 
 
@@ -170,6 +174,7 @@ def _leaf(node: TargetConfig, path: str, inherited: _Inherited) -> LeafPlan:
         retry=inherited.retry,
         cache=inherited.cache,
         forward_headers=inherited.forward_headers,
+        trace_propagation=inherited.trace_propagation,
         before_hooks=inherited.before_hooks,
         after_hooks=inherited.after_hooks,
         name=node.name,

@@ -106,6 +106,7 @@ class TargetConfig(_Node):
     virtual_key: str | None = None
     custom_host: str | None = None
     forward_headers: list[str] | None = None
+    trace_propagation: bool | None = None  # ours: send the W3C traceparent to this target (default yes)
     override_params: dict[str, Any] | None = None
     prompt_id: str | None = None  # a stored prompt (gw.prompts) this leaf renders the request from
     request_timeout: Positive | None = None

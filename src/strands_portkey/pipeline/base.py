@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from ..embeddings import EmbeddingRequest, EmbeddingResponse
 from ..errors import (
@@ -30,6 +30,9 @@ from ..errors import (
 )
 from ..forwarding import ForwardHeaders
 from ..types import ChatChunk, ChatRequest, ChatResponse, RouteInfo
+
+if TYPE_CHECKING:
+    from ..telemetry import RequestTrace
 
 __all__ = ["ChunkStream", "Handler", "RequestContext", "is_upstream_outcome"]
 
@@ -66,6 +69,7 @@ class RequestContext:
     cache_force_refresh: bool = False
     cache_bypass: bool = False
     forward: ForwardHeaders | None = None  # the caller's headers a leaf may forward upstream
+    trace: RequestTrace | None = None  # telemetry (issue 18): None when nothing listens
     route: RouteInfo = field(init=False)
 
     def __post_init__(self) -> None:

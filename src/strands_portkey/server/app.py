@@ -34,6 +34,7 @@ from .dataplane.openai import chat_completions, json_response
 from .dataplane.prompts import prompt_completions, prompt_render
 from .direct import ServerApp
 from .limits import Limiter, NoLimits
+from .metrics import metrics
 from .routes import SavedConfigs
 from .settings import ServerSettings, load_config_file
 from .state import ServerState
@@ -148,6 +149,7 @@ def create_app(
     routes: list[BaseRoute] = [
         Route("/health/live", _live, methods=["GET"]),
         Route("/health/ready", _ready, methods=["GET"]),
+        Route("/metrics", metrics, methods=["GET"]),
         *extra_routes,
         *data_plane_routes(),
         _AdminMount(_admin(state)),

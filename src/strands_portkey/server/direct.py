@@ -25,6 +25,8 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Match, Route
 from starlette.types import Message, Receive, Scope, Send
 
+from .access_log import logged
+
 __all__ = ["ServerApp", "direct_routes"]
 
 Endpoint = Callable[[Request], Awaitable[Response]]
@@ -68,7 +70,25 @@ class ServerApp(Starlette):
         self._error_handler = error_handler
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        """A plain route's request straight to its endpoint; anything else through Starlette."""
+        """A plain route's request straight to its endpoint; anything else through Starlette.
+
+        A request's W3C ``traceparent`` is continued: the gateway's spans join the caller's trace;
+        with ``STRANDS_PORTKEY_ACCESS_LOG=1`` each request writes an access line (see :mod:`.access_log`).
+        """
+        server = getattr(self.state, "server", None)
+        telemetry = getattr(server, "telemetry", None)
+        http = scope["type"] == "http"
+        token = telemetry.continue_incoming(scope["headers"]) if telemetry and http else None
+        try:
+            if http and server is not None and server.settings.access_log:
+                await logged(self._dispatch, scope, receive, send)
+            else:
+                await self._dispatch(scope, receive, send)
+        finally:
+            if token is not None and telemetry is not None:
+                telemetry.end_incoming(token)
+
+    async def _dispatch(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and not self.user_middleware and not scope.get("root_path"):
             endpoint = self._direct.get((scope["method"], scope["path"]))
             if endpoint is not None:

@@ -26,6 +26,7 @@ from .headers import RouteSpec
 if TYPE_CHECKING:
     from ..controlplane import ControlPlane
     from ..shared_state import SharedState
+    from ..telemetry import Telemetry
     from ..transport import Transport
     from .auth import Principal
 
@@ -78,8 +79,10 @@ class RoutePool:
         check_host: HostCheck | None = None,
         cache_store: CacheStore | None = None,
         shared_state: SharedState | None = None,
+        telemetry: Telemetry | None = None,
     ) -> None:
         self._size = max(1, size)
+        self._telemetry = telemetry  # one for every route gateway (issue 18)
         self._env = env
         self._transport = transport
         self._plane = control_plane
@@ -103,6 +106,7 @@ class RoutePool:
             control_plane=self._plane,
             cache_store=self._cache_store,
             shared_state=self._shared_state,
+            telemetry=self._telemetry,
         )
 
     async def gateway(self, spec: RouteSpec, model: str, principal: Principal) -> tuple[Gateway, str | None]:

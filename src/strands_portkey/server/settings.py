@@ -11,6 +11,8 @@ from typing import Any, cast
 
 from ..errors import ConfigurationError
 from ..transport import TransportSettings
+from ..wire import Secret
+from .access_log import ACCESS_LOG_ENV
 from .egress import TRUSTED_HOSTS_ENV, AddressPolicy, Resolver
 
 __all__ = [
@@ -30,6 +32,12 @@ REDIS_URL_ENV = "STRANDS_PORTKEY_REDIS_URL"
 SHUTDOWN_GRACE_ENV = "STRANDS_PORTKEY_SHUTDOWN_GRACE"
 HTTP_CLIENT_ENV = "STRANDS_PORTKEY_HTTP_CLIENT"
 LIMITS_FAIL_OPEN_ENV = "STRANDS_PORTKEY_LIMITS_FAIL_OPEN"
+METRICS_ENV = "STRANDS_PORTKEY_METRICS"
+"""``off``: no ``GET /metrics`` and no Prometheus counters (default: on)."""
+METRICS_TOKEN_ENV = "STRANDS_PORTKEY_METRICS_TOKEN"
+"""When set, ``GET /metrics`` needs ``Authorization: Bearer <token>`` (default: no key, as health)."""
+METRICS_KEY_LABELS_ENV = "STRANDS_PORTKEY_METRICS_KEY_LABELS"
+"""``1``: the budget-remaining gauge is labelled by gateway key id (off: no per-key series)."""
 _TRUE = {"1", "on", "true", "yes"}
 
 
@@ -89,6 +97,12 @@ class ServerSettings:
             ``[fast]`` extra, 256 connections); ``STRANDS_PORTKEY_HTTP_CLIENT`` picks the client.
         resolver: How upstream host names are resolved for the SSRF check (tests inject one).
         control_plane: A control plane to use instead of opening one (the server does not close it).
+        metrics: ``GET /metrics`` and the Prometheus counters (``STRANDS_PORTKEY_METRICS=off``).
+        metrics_token: A bearer token ``/metrics`` then requires (``STRANDS_PORTKEY_METRICS_TOKEN``).
+        metrics_key_labels: Label the budget gauge by key id (``STRANDS_PORTKEY_METRICS_KEY_LABELS``).
+        access_log: One access line per request (``STRANDS_PORTKEY_ACCESS_LOG=1``, ``serve --access-log``).
+        telemetry: A :class:`~strands_portkey.telemetry.Telemetry` for the route gateways
+            (default: the application's OpenTelemetry setup, plus Prometheus when ``metrics``).
     """
 
     default_config: Mapping[str, Any] | str | None = None
@@ -104,6 +118,11 @@ class ServerSettings:
     transport_settings: TransportSettings = field(default_factory=lambda: _transport_settings("auto"))
     resolver: Resolver | None = None
     control_plane: Any = None
+    metrics: bool = True
+    metrics_token: Secret | None = None
+    metrics_key_labels: bool = False
+    access_log: bool = False
+    telemetry: Any = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> ServerSettings:
@@ -117,6 +136,10 @@ class ServerSettings:
             "redis_url": env.get(REDIS_URL_ENV) or None,
             "transport_settings": _transport_settings(env.get(HTTP_CLIENT_ENV, "").strip() or "auto"),
             "limits_fail_open": env.get(LIMITS_FAIL_OPEN_ENV, "").strip().lower() in _TRUE,
+            "metrics": env.get(METRICS_ENV, "").strip().lower() not in {"0", "off", "false", "no"},
+            "metrics_token": Secret(token) if (token := env.get(METRICS_TOKEN_ENV, "").strip()) else None,
+            "metrics_key_labels": env.get(METRICS_KEY_LABELS_ENV, "").strip().lower() in _TRUE,
+            "access_log": env.get(ACCESS_LOG_ENV, "").strip().lower() in _TRUE,
         }
         values.update(overrides)
         return cls(**values)

@@ -38,6 +38,7 @@ from .gateway_keys import (
 from .headers import CallOptions, read_call_options, read_route
 from .key_limits import KeyLimiter
 from .limits import Limiter, LimitRequest, Outcome, Reservation
+from .metrics import observe_budget, server_telemetry
 from .routes import RoutePool, SavedConfigs
 from .settings import ServerSettings
 
@@ -181,6 +182,7 @@ class ServerState:
         self._redis: RedisStore | None = None
         self._shared: RedisState | None = None
         self.plane: ControlPlane | None = settings.control_plane or self._open_plane()
+        self.telemetry = settings.telemetry or server_telemetry(settings.metrics)  # issue 18
         if gateway_keys:
             self.authenticator, self.limiter, saved_configs = self._gateway_keys(saved_configs)
         self.pool = RoutePool(
@@ -193,6 +195,7 @@ class ServerState:
             check_host=self._check_host,
             cache_store=self._cache_store(),
             shared_state=self._shared_state(),
+            telemetry=self.telemetry,
         )
 
     def _gateway_keys(self, saved: SavedConfigs | None) -> tuple[Authenticator, Limiter, SavedConfigs]:
@@ -277,6 +280,7 @@ class ServerState:
 
     async def settle(self, admitted: Admitted, outcome: Outcome) -> None:
         """Settle the reservation once; a limiter failure is logged, never turned into the answer."""
+        observe_budget(self, admitted)  # issue 18: the budget gauge, when key labels are opted in
         try:
             await self.limiter.settle(admitted.reservation, outcome)
         except Exception as error:

@@ -300,6 +300,11 @@ class CredentialSelector:
 
     # ------------------------------------------------------------------ introspection
 
+    def providers(self) -> list[str]:
+        """The providers this selector holds keys for (the metrics list their keys' states)."""
+        with self._lock:
+            return sorted(self._by_provider)
+
     def status(self, provider: str) -> list[dict[str, object]]:
         """Each credential's rotation state (name, weight, effective weight, disabled, error).
 

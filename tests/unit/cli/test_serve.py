@@ -55,23 +55,57 @@ def test_a_config_file_that_is_not_an_object_is_refused(tmp_path, monkeypatch: p
     assert "JSON object" in result.output.replace("\n", " ")
 
 
-@pytest.mark.parametrize(("args", "logged"), [([], False), (["--access-log"], True)])
+@pytest.fixture
+def _logging_restored():
+    """``serve`` sets up the ``strands_portkey`` logger tree; put it back for the tests after this one."""
+    import logging
+
+    names = ("strands_portkey", "uvicorn", "uvicorn.error", "strands_portkey.server.access")
+    tree = [logging.getLogger(name) for name in names]
+    saved = [(logger.handlers[:], logger.level, logger.propagate) for logger in tree]
+    yield
+    for logger, (handlers, level, propagate) in zip(tree, saved, strict=True):
+        logger.handlers[:], logger.level, logger.propagate = handlers, level, propagate
+
+
+@pytest.mark.usefixtures("_logging_restored")
+@pytest.mark.parametrize(
+    ("args", "logged", "log_format"),
+    [([], False, "text"), (["--access-log"], True, "text"), (["--log-format", "json"], False, "json")],
+)
 def test_the_access_log_is_off_unless_asked_for(
-    args: list[str], logged: bool, tmp_path, monkeypatch: pytest.MonkeyPatch
+    args: list[str], logged: bool, log_format: str, tmp_path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import uvicorn
 
+    from strands_portkey.server.access_log import ACCESS_LOG_ENV
     from strands_portkey.server.app import DEFAULT_CONFIG_ENV, NO_AUTH_ENV
+    from strands_portkey.server.runner import LOG_FORMAT_ENV, LOG_LEVEL_ENV
     from strands_portkey.server.settings import SHUTDOWN_GRACE_ENV
 
-    for name in (NO_AUTH_ENV, SHUTDOWN_GRACE_ENV, DEFAULT_CONFIG_ENV):
+    for name in (
+        NO_AUTH_ENV,
+        SHUTDOWN_GRACE_ENV,
+        DEFAULT_CONFIG_ENV,
+        ACCESS_LOG_ENV,
+        LOG_FORMAT_ENV,
+        LOG_LEVEL_ENV,
+    ):
         monkeypatch.setenv(name, "")  # serve sets them; restored after the test
     monkeypatch.setenv("STRANDS_PORTKEY_HOME", str(tmp_path))
     monkeypatch.delenv("STRANDS_PORTKEY_DB_URL", raising=False)
     monkeypatch.delenv("STRANDS_PORTKEY_REDIS_URL", raising=False)
     started: dict[str, object] = {}
-    monkeypatch.setattr(uvicorn, "run", lambda app, **options: started.update(options))
+    monkeypatch.setattr(uvicorn, "run", lambda app, **options: started.update(options, app=app))
     result = CliRunner().invoke(build_app(), ["serve", "--no-auth", *args])
     assert result.exit_code == 0, result.output
-    assert started["access_log"] is logged
+    assert started["access_log"] is False  # uvicorn's own: ours replaces it
+    assert started["app"].state.server.settings.access_log is logged  # type: ignore[attr-defined]
+    assert ("log_config" in started) is (log_format == "json")  # JSON: our handlers, not uvicorn's
     assert started["port"] == 8787
+
+
+def test_an_unknown_log_format_is_refused() -> None:
+    result = CliRunner().invoke(build_app(), ["serve", "--no-auth", "--log-format", "xml"])
+    assert result.exit_code == 2
+    assert "--log-format" in result.output

@@ -12,6 +12,7 @@ from strands_portkey.server.app import create_app
 from strands_portkey.server.auth import Principal
 from strands_portkey.server.errors import UnauthorizedError
 from strands_portkey.server.settings import ServerSettings
+from strands_portkey.telemetry.logs import JsonFormatter
 from tests.unit.conftest import chunk, completion, sse
 from tests.unit.server.conftest import HI, RecordingLimiter, client, make_app
 
@@ -321,10 +322,13 @@ async def test_secrets_never_appear_in_responses_or_logs(caplog: pytest.LogCaptu
             await c.post("/v1/chat/completions", json={**BODY, "stream": True}, headers=OPENAI),
             await c.post("/v1/chat/completions", json=BODY, headers={**OPENAI, "x-portkey-config": "{bad"}),
         ]
+        exposition = await c.get("/metrics")  # telemetry (issue 18): metric labels
     for response in responses:
         assert "canary" not in response.text
         assert "canary" not in str(response.headers)
     assert "canary" not in caplog.text
+    assert "canary" not in "\n".join(JsonFormatter().format(record) for record in caplog.records)
+    assert "canary" not in exposition.text
     assert "canary" not in repr(app.state.server.pool._gateways)
 
 

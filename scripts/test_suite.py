@@ -86,6 +86,8 @@ def _missing_packages() -> dict[str, str]:
         missing["redis-server"] = "redis-server, for the shared cache tests"
     if shutil.which("prometheus") is None:
         missing["prometheus"] = "Prometheus, to scrape the server's /metrics"
+    if shutil.which("curl") is None or shutil.which("jq") is None:
+        missing["curl jq"] = "curl and jq, to run the AI providers spec's health check as written"
     return missing
 
 
@@ -99,7 +101,7 @@ def install_system_packages() -> list[str]:
     """apt-get install what is missing, where possible; lines naming what could not be installed."""
     missing = _missing_packages()
     if not missing:
-        _say("system packages: compiler, Node.js, PostgreSQL, redis-server and Prometheus are present")
+        _say("system packages: compiler, Node.js, PostgreSQL, redis-server, Prometheus, curl, jq are present")
         return []
     packages = " ".join(missing)
     prefix = _privilege()

@@ -25,9 +25,11 @@ import postgres_server  # scripts/ is on pytest's pythonpath
 from strands_portkey import Gateway
 from strands_portkey.catalog.models import Actor, can_use, create_model, query_models
 from strands_portkey.controlplane import AINamespace, ControlPlane
+from strands_portkey.controlplane.providers_api import Providers
 from strands_portkey.errors import ConflictError, CredentialsUnavailableError, StoreError
 from strands_portkey.store.db import VERSION_TABLE, Store
 from strands_portkey.store.tables import AIModelRow, Base, CredentialRow, ProviderRow
+from strands_portkey.store.windows import StoreWindows
 from strands_portkey.types import ChatRequest
 
 pytestmark = pytest.mark.integ
@@ -80,7 +82,7 @@ def test_migrations_up_from_empty(url: str) -> None:
     assert store.dialect == "postgresql"
     assert store.schema_revision() is None
     store.migrate()
-    assert store.schema_revision() == "0008"
+    assert store.schema_revision() == "0009"
     with store.engine.connect() as connection:
         context = MigrationContext.configure(connection, opts={"version_table": VERSION_TABLE})
         assert compare_metadata(context, Base.metadata) == []
@@ -265,3 +267,37 @@ def test_gateway_api_keys_and_saved_configs_on_postgres(
             assert created.key[16:].encode() not in path.read_bytes(), path
     worker_plane.close()
     admin_plane.close()
+
+
+def test_test_models_windows_and_jobs_on_postgres(url: str) -> None:
+    """The fixed-window count (racing threads never exceed the limit) and job records, on PostgreSQL."""
+    store = Store(url)
+    windows = StoreWindows(store)
+    outcomes: list[float | None] = []
+    lock = threading.Lock()
+
+    def run() -> None:
+        for _ in range(5):
+            outcome = windows.take("pg-user", limit=7, window_s=600)
+            with lock:
+                outcomes.append(outcome)
+
+    threads = [threading.Thread(target=run) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert (outcomes.count(None), len(outcomes)) == (7, 20)
+    assert all(wait is None or 590 <= wait <= 600 for wait in outcomes)
+    store.close()
+    plane = ControlPlane(url, env={}, master_key=MASTER, validate_credentials=False, refresh_interval=None)
+    try:
+        providers = Providers(plane)
+        providers.create({"name": "groq"})
+        providers.rates.create({"model": "m", "inputRate": 1, "outputRate": 1, "providers": ["groq"]})
+        job = providers.test_models(user="pg")
+        results = job.wait(timeout=30)
+        seen = providers.test_models_job(job.id)
+        assert (seen.status, seen.results) == ("done", results)
+    finally:
+        plane.close()

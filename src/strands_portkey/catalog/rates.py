@@ -31,6 +31,7 @@ __all__ = [
     "all_rates",
     "bulk_update",
     "compute_rate",
+    "count_rates",
     "create_rates",
     "find_rate",
     "parse_rate_body",
@@ -244,18 +245,15 @@ def create_rates(
     return rows
 
 
-def query_rates(
-    session: Session,
+def _filtered(
+    statement: Any,
     *,
-    provider: str | None = None,
-    model: str | None = None,
-    rate_type: str | None = None,
-    search: str | None = None,
-    offset: int = 0,
-    limit: int = 50,
-) -> list[ModelRateRow]:
-    """One page of rates ordered by provider, model, type."""
-    statement = select(ModelRateRow).join(ProviderRow)
+    provider: str | None,
+    model: str | None,
+    rate_type: str | None,
+    search: str | None,
+) -> Any:
+    """``statement`` (over rates joined to providers) narrowed by the listing's filters."""
     if provider is not None:
         statement = statement.where(or_(ProviderRow.id == provider, ProviderRow.name == provider))
     if model is not None:
@@ -268,10 +266,54 @@ def query_rates(
             or_(
                 func.lower(ModelRateRow.model).like(pattern),
                 func.lower(func.coalesce(ModelRateRow.description, "")).like(pattern),
+                func.lower(ProviderRow.name).like(pattern),
             )
         )
+    return statement
+
+
+def query_rates(
+    session: Session,
+    *,
+    provider: str | None = None,
+    model: str | None = None,
+    rate_type: str | None = None,
+    search: str | None = None,
+    offset: int = 0,
+    limit: int = 50,
+) -> list[ModelRateRow]:
+    """One page of rates ordered by provider, model, type.
+
+    ``search`` matches part of the model, the description or the provider's name (any case).
+    """
+    statement = _filtered(
+        select(ModelRateRow).join(ProviderRow),
+        provider=provider,
+        model=model,
+        rate_type=rate_type,
+        search=search,
+    )
     statement = statement.order_by(ProviderRow.name, ModelRateRow.model, ModelRateRow.type, ModelRateRow.id)
     return list(session.scalars(statement.offset(offset).limit(limit)))
+
+
+def count_rates(
+    session: Session,
+    *,
+    provider: str | None = None,
+    model: str | None = None,
+    rate_type: str | None = None,
+    search: str | None = None,
+) -> int:
+    """How many rates :func:`query_rates` pages through with the same filters."""
+    statement = _filtered(
+        select(func.count(ModelRateRow.id)).select_from(ModelRateRow).join(ProviderRow),
+        provider=provider,
+        model=model,
+        rate_type=rate_type,
+        search=search,
+    )
+    return int(session.scalar(statement) or 0)
 
 
 def find_rate(session: Session, rate_id: str, *, provider: str | None = None) -> ModelRateRow:

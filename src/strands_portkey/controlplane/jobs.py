@@ -10,46 +10,48 @@ many seconds to wait (``retry_after``).
 from __future__ import annotations
 
 import asyncio
+import logging
 import math
 import secrets
 import threading
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from ..catalog.rates import RateRecord
 from ..errors import CredentialsUnavailableError, LimitExceededError
+from ..limits.windows import WindowCounter
+from ..store.jobs import find_job, finish_job, start_job
 from .plane import ControlPlane
 from .validation import list_models
 
-__all__ = ["FixedWindowLimiter", "TestModelsJob", "run_test_models"]
+__all__ = ["JOB_KIND", "FixedWindowLimiter", "TestModelsJob", "run_test_models", "stored_job"]
+
+JOB_KIND = "test_models"
+_log = logging.getLogger("strands_portkey.controlplane")
 
 
 class FixedWindowLimiter:
-    """At most ``limit`` starts per ``window_s`` per user, the window opening at the user's first start."""
+    """At most ``limit`` starts per ``window_s`` per user, the window opening at the user's first start.
 
-    def __init__(self, *, limit: int = 5, window_s: float = 600.0, clock: Callable[[], float]) -> None:
+    The count lives in ``counter`` (:class:`~strands_portkey.limits.windows.WindowCounter`): in the
+    database by default, so every process sharing it (server workers, the CLI) shares the limit.
+    """
+
+    def __init__(self, counter: WindowCounter, *, limit: int = 5, window_s: float = 600.0) -> None:
+        self._counter = counter
         self._limit = limit
         self._window_s = window_s
-        self._clock = clock
-        self._windows: dict[str, tuple[float, int]] = {}
-        self._lock = threading.Lock()
 
     def acquire(self, user: str) -> None:
         """Count one start for ``user``, or raise :class:`LimitExceededError` with the wait."""
-        now = self._clock()
-        with self._lock:
-            opened, count = self._windows.get(user, (now, 0))
-            if now - opened >= self._window_s:
-                opened, count = now, 0
-            if count >= self._limit:
-                wait = math.ceil(self._window_s - (now - opened))
-                raise LimitExceededError(
-                    f"test_models may run {self._limit} times per {self._window_s / 60:g} minutes per user; "
-                    f"user {user!r} must wait {wait} s",
-                    retry_after=wait,
-                )
-            self._windows[user] = (opened, count + 1)
+        wait = self._counter.take(f"test_models:{user}", limit=self._limit, window_s=self._window_s)
+        if wait is not None:
+            seconds = max(1, math.ceil(wait))
+            raise LimitExceededError(
+                f"test_models may run {self._limit} times per {self._window_s / 60:g} minutes per user; "
+                f"user {user!r} must wait {seconds} s",
+                retry_after=seconds,
+            )
 
 
 @dataclass
@@ -112,24 +114,48 @@ def _result(rate: RateRecord, ok: bool, message: str) -> dict[str, Any]:
 
 
 def run_test_models(plane: ControlPlane, rates: list[RateRecord], user: str) -> TestModelsJob:
-    """Start the job on a background thread (its own event loop) and return its handle at once."""
+    """Start the job on a background thread (its own event loop) and return its handle at once.
+
+    The job is recorded in the store when it starts and when it ends, so any process sharing the
+    database can read it (:func:`stored_job`).
+    """
     job = TestModelsJob(id=f"job-{secrets.token_hex(6)}", user=user)
     by_provider: dict[str, list[RateRecord]] = {}
     for rate in rates:
         by_provider.setdefault(rate.provider, []).append(rate)
+    with plane.store.transaction() as session:
+        start_job(session, job.id, JOB_KIND, user)
 
     async def run() -> None:
         for provider, provider_rates in sorted(by_provider.items()):
             job.results.extend(await _test_provider(plane, provider, provider_rates))
 
     def main() -> None:
+        status, error = "failed", cast("str | None", "interrupted")
         try:
             asyncio.run(run())
-            job.status = "done"
-        except Exception as error:  # the job reports its failure instead of dying silently
-            job.status, job.error = "failed", f"{type(error).__name__}: {error}"
+            status, error = "done", None
+        except Exception as failure:  # the job reports its failure instead of dying silently
+            status, error = "failed", f"{type(failure).__name__}: {failure}"
+        try:
+            with plane.store.transaction() as session:
+                finish_job(session, job.id, status, list(job.results), error)
+        except Exception as failure:  # the store is down: the job's handle still says how it went
+            _log.warning("test_models job %s not recorded: %s", job.id, type(failure).__name__)
         finally:
+            job.status, job.error = status, error
             job._done.set()
 
     threading.Thread(target=main, name=job.id, daemon=True).start()
+    return job
+
+
+def stored_job(plane: ControlPlane, job_id: str) -> TestModelsJob:
+    """A ``test_models`` job as recorded in the store (started by any process); ended ones are done."""
+    with plane.store.reading() as session:
+        record = find_job(session, job_id, JOB_KIND)
+    job = TestModelsJob(id=record.id, user=record.user, status=record.status, results=record.results)
+    job.error = record.error
+    if record.status != "running":
+        job._done.set()
     return job

@@ -69,7 +69,7 @@ class ControlPlane(Revalidation):
         validate_credentials: Check keys against the provider on create/update (default True);
             False for offline use.
         transport: An httpx async transport for validation calls (tests: ``MockTransport``).
-        clock: Monotonic seconds (cooldowns, backoff, the test_models limit); injected in tests.
+        clock: Monotonic seconds (cooldowns, backoff, snapshot checks); injected in tests.
         sleep: Async sleep for the background re-validation loop; injected in tests.
         refresh_interval: Seconds between checks of the store revision, which pick up changes
             made by other processes (default 2.0; ``None`` or 0 turns the checks off: call

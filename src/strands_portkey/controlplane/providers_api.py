@@ -14,6 +14,7 @@ call                                            does
 ``health()``                                    ``{"providers": {name: {key: {"running": ...}}}, ...}``
 ``models(type=None)`` / ``chat_models()``       discovery in LiteLLM format / grouped by model
 ``test_models(user=...)``                       background check of every rated model (5 per 10 min)
+``test_models_job(job_id)``                     a started job's state and results, from the store
 ``rewrap()``                                    re-wrap stored keys under the current master key
 ==============================================  =====================================================
 """
@@ -21,6 +22,7 @@ call                                            does
 from __future__ import annotations
 
 import builtins
+import copy
 import datetime as dt
 from collections.abc import Mapping
 from typing import Any
@@ -29,9 +31,10 @@ from sqlalchemy import select
 
 from ..catalog.billing import UsageCost, UsageLike, usage_cost
 from ..catalog.discovery import chat_models, litellm_models
-from ..catalog.rates import rate_record
+from ..catalog.rates import RateRecord, rate_record
 from ..config.host_url import check_host_url
 from ..errors import InvalidRequestError, ResourceNotFoundError
+from ..limits.windows import WindowCounter
 from ..store.providers import (
     ProviderRecord,
     create_provider,
@@ -42,8 +45,9 @@ from ..store.providers import (
     update_provider,
 )
 from ..store.tables import ProviderRow
+from ..store.windows import StoreWindows
 from ..vault.keys import credential_record
-from .jobs import FixedWindowLimiter, TestModelsJob, run_test_models
+from .jobs import FixedWindowLimiter, TestModelsJob, run_test_models, stored_job
 from .plane import ControlPlane
 from .provider_keys import KeyService, _check_fields
 from .provider_routes import check_api_format, shown_format
@@ -51,6 +55,8 @@ from .rates_api import ModelRates, model_rate
 from .views import Provider, ProviderKey, ProviderKeyTestResult, iso, provider_key
 
 __all__ = ["Providers"]
+
+_LISTINGS = 64  # cached discovery listings (kinds x types x which providers serve)
 
 
 def _provider_view(row: ProviderRow) -> Provider:
@@ -72,11 +78,20 @@ def _provider_view(row: ProviderRow) -> Provider:
 class Providers:
     """``gw.providers`` over a :class:`ControlPlane`."""
 
-    def __init__(self, plane: ControlPlane) -> None:
+    def __init__(self, plane: ControlPlane, *, windows: WindowCounter | None = None) -> None:
+        """Providers over ``plane``; ``test_models``' starts counted in ``windows``.
+
+        ``windows`` defaults to the plane's database (shared by every process on it); the server
+        passes Redis when it has one.
+        """
         self._plane = plane
         self._keys = KeyService(plane)
         self.rates = ModelRates(plane)
-        self._limiter = FixedWindowLimiter(clock=plane.clock)
+        self._limiter = FixedWindowLimiter(windows or StoreWindows(plane.store))
+        self._catalog_of: object = None  # the rates snapshot the cached catalog was read at
+        self._cached_providers: dict[str, ProviderRecord] = {}
+        self._cached_rates: builtins.list[RateRecord] = []
+        self._listings: dict[tuple[str, str | None, frozenset[str]], builtins.list[dict[str, Any]]] = {}
 
     def __repr__(self) -> str:
         return f"Providers({self._plane.store!r})"
@@ -202,20 +217,74 @@ class Providers:
         }
         return providers, serving
 
+    def discovery(self, kind: str, type: str | None = None) -> builtins.list[dict[str, Any]]:
+        """The cached ``models`` (``kind="models"``, by ``type``) or ``chat_models`` listing (read only).
+
+        Served from memory while nothing it depends on moved: the rates snapshot (replaced on
+        every change of providers, keys or rates, here or, within ``refresh_interval``, in another
+        process) and which providers have a key in rotation. The same list object comes back
+        while it is current, so a caller may cache what it derives from it (the REST route keeps
+        the JSON bytes and their ETag).
+        """
+        book = self._plane.prices()  # refreshes from the store when another process changed it
+        providers, serving = self._cached_catalog(book)
+        key = (kind, type, frozenset(serving))
+        found = self._listings.get(key)
+        if found is None:
+            rates = self._cached_rates
+            found = (
+                litellm_models(rates, providers, serving, type=type)
+                if kind == "models"
+                else chat_models(rates, providers, serving)
+            )
+            if len(self._listings) >= _LISTINGS:
+                self._listings.clear()
+            self._listings[key] = found
+        return found
+
+    def cached_discovery(self, kind: str, type: str | None = None) -> builtins.list[dict[str, Any]] | None:
+        """:meth:`discovery` when its answer is already in memory (no database read), else None.
+
+        For an event loop: it may answer from here and hand only a miss to a worker thread.
+        """
+        if self._catalog_of is None or self._plane.prices() is not self._catalog_of:
+            return None
+        _, serving = self._cached_catalog(self._catalog_of)
+        return self._listings.get((kind, type, frozenset(serving)))
+
+    def _cached_catalog(self, book: object) -> tuple[dict[str, ProviderRecord], set[str]]:
+        if self._catalog_of is not book:
+            providers, _ = self._catalog()
+            self._cached_providers, self._cached_rates = providers, self.rates.records()
+            self._listings = {}
+            self._catalog_of = book
+        selector = self._plane.selector
+        serving = {
+            record.name
+            for record in self._cached_providers.values()
+            if any(not state["disabled"] for state in selector.status(record.name))
+        }
+        return self._cached_providers, serving
+
     def models(self, *, type: str | None = None) -> builtins.list[dict[str, Any]]:
         """Rated models of enabled providers in LiteLLM format (``type``: chat, embedding, ...)."""
-        providers, serving = self._catalog()
-        return litellm_models(self.rates.records(), providers, serving, type=type)
+        return copy.deepcopy(self.discovery("models", type))
 
     def chat_models(self) -> builtins.list[dict[str, Any]]:
         """Chat models grouped by model name, with the providers serving each."""
-        providers, serving = self._catalog()
-        return chat_models(self.rates.records(), providers, serving)
+        return copy.deepcopy(self.discovery("chat"))
 
     def test_models(self, *, user: str = "default") -> TestModelsJob:
         """Start checking every rated model in the background (5 runs per 10 minutes per user)."""
         self._limiter.acquire(user)
         return run_test_models(self._plane, self.rates.records(), user)
+
+    def test_models_job(self, job_id: str) -> TestModelsJob:
+        """A ``test_models`` job by id (started here or by another process on the same store).
+
+        ``status`` is ``running``, ``done`` or ``failed``; ``results`` are filled once it ended.
+        """
+        return stored_job(self._plane, job_id)
 
     # ------------------------------------------------------------------ master key
 

@@ -22,6 +22,7 @@ from ..catalog.rates import (
     RateRecord,
     all_rates,
     bulk_update,
+    count_rates,
     create_rates,
     find_rate,
     parse_rate_body,
@@ -127,6 +128,29 @@ class ModelRates:
                 return [model_rate(rate_record(row)) for row in rows]
 
         return SyncPaginator(fetch, limit)
+
+    def page(
+        self,
+        *,
+        provider: str | None = None,
+        model: str | None = None,
+        type: str | None = None,
+        search: str | None = None,
+        limit: int = 50,
+        offset: int = 0,
+    ) -> tuple[builtins.list[ModelRate], int]:
+        """One page of the rates :meth:`list` iterates, and how many match in all (one read).
+
+        What a REST listing answers (``data`` and ``total``); ``offset`` skips that many.
+        """
+        if isinstance(limit, bool) or not isinstance(limit, int) or not 0 < limit <= _MAX_PAGE:
+            raise InvalidRequestError(f"expected a page size from 1 to {_MAX_PAGE}", path="limit")
+        if isinstance(offset, bool) or not isinstance(offset, int) or offset < 0:
+            raise InvalidRequestError("expected a whole number >= 0", path="offset")
+        filters: dict[str, Any] = {"provider": provider, "model": model, "rate_type": type, "search": search}
+        with self._plane.store.reading() as session:
+            rows = query_rates(session, **filters, offset=offset, limit=limit)
+            return [model_rate(rate_record(row)) for row in rows], count_rates(session, **filters)
 
     def create(self, body: Mapping[str, Any]) -> builtins.list[ModelRate]:
         """The same rate for every provider in ``body["providers"]`` (ids or names), all or none."""

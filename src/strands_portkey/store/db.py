@@ -28,9 +28,11 @@ from sqlalchemy.exc import ArgumentError, DBAPIError, IntegrityError, SQLAlchemy
 from sqlalchemy.orm import Session, sessionmaker
 
 from ..errors import ConflictError, ControlPlaneError, StoreError, scrub
+from .jobs import JobRow
 from .paths import DB_FILE_NAME, data_dir
 from .prompt_tables import PromptRow
 from .tables import StoreRevisionRow
+from .windows import ActionWindowRow
 
 __all__ = ["DB_URL_ENV", "Store", "default_url"]
 
@@ -41,7 +43,7 @@ _log = logging.getLogger("strands_portkey.store")
 
 # Tables declared outside tables.py, imported here so Base.metadata (what migrations are checked
 # against) always holds them.
-_OTHER_TABLES = (PromptRow.__tablename__,)
+_OTHER_TABLES = (PromptRow.__tablename__, ActionWindowRow.__tablename__, JobRow.__tablename__)
 
 
 def default_url(env: Mapping[str, str]) -> str:

@@ -14,9 +14,10 @@ from strands_portkey.errors import (
     LimitExceededError,
     ResourceNotFoundError,
 )
+from strands_portkey.store.windows import StoreWindows
 from strands_portkey.types import Usage
 
-from .conftest import GOOD, GOOD2, Clock, FakeProvider
+from .conftest import GOOD, GOOD2, MASTER, Clock, FakeProvider
 
 RATE = {"model": "gpt-4o", "type": "chatCompletion", "inputRate": 3, "outputRate": 15}
 
@@ -289,7 +290,7 @@ def test_discovery_litellm_format_and_grouped(plane: ControlPlane) -> None:
 def test_test_models_job_and_rate_limit(
     plane: ControlPlane, clock: Clock, fake_provider: FakeProvider
 ) -> None:
-    providers = Providers(plane)
+    providers = Providers(plane, windows=StoreWindows(plane.store, clock=clock))
     providers.create({"name": "openai"})
     providers.create({"name": "groq"})
     providers.create_credential("openai", {"name": "k", "value": GOOD})
@@ -315,3 +316,82 @@ def test_test_models_job_and_rate_limit(
     assert caught.value.status_code == 429
     clock.now += 180
     providers.test_models(user="ann").wait(timeout=10)
+
+
+def test_a_page_of_rates_with_its_total_filtered_and_searched(plane: ControlPlane) -> None:
+    providers = Providers(plane)
+    for name in ("openai", "groq", "azure"):
+        providers.create({"name": name})
+    providers.rates.create({**RATE, "providers": ["openai", "groq", "azure"]})
+    providers.rates.create({**RATE, "model": "gpt-4o-mini", "providers": ["openai"]})
+    providers.rates.create({**RATE, "model": "llama-3", "description": "Meta", "providers": ["groq"]})
+    rates = providers.rates
+    everything, total = rates.page(limit=2)
+    assert total == 5
+    assert [(r.provider, r.model) for r in everything] == [("azure", "gpt-4o"), ("groq", "gpt-4o")]
+    rest, _ = rates.page(limit=2, offset=2)
+    assert [(r.provider, r.model) for r in rest] == [("groq", "llama-3"), ("openai", "gpt-4o")]
+    groq_id = providers.retrieve("groq").id
+    assert [r.model for r in rates.page(provider=groq_id)[0]] == ["gpt-4o", "llama-3"]
+    assert rates.page(model="gpt-4o")[1] == 3
+    assert [r.model for r in rates.page(search="META")[0]] == ["llama-3"]
+    assert [r.provider for r in rates.page(search="azu")[0]] == ["azure"]
+    assert rates.page(provider="nobody") == ([], 0)
+    with pytest.raises(InvalidRequestError) as caught:
+        rates.page(limit=1001)
+    assert caught.value.path == "limit"
+    with pytest.raises(InvalidRequestError) as caught:
+        rates.page(offset=-1)
+    assert caught.value.path == "offset"
+
+
+def test_discovery_is_served_from_memory_until_something_it_shows_changes(
+    plane: ControlPlane, db_url: str
+) -> None:
+    providers = Providers(plane)
+    _openai(providers)
+    providers.create_credential("openai", {"name": "k", "value": GOOD})
+    providers.rates.create({**RATE, "providers": ["openai"]})
+    assert providers.cached_discovery("models") is None  # nothing built yet
+    first = providers.discovery("models")
+    assert providers.cached_discovery("models") is first
+    assert providers.discovery("models") is first  # no rebuild while nothing moved
+    assert providers.models() == first
+    assert providers.models() is not first  # callers get their own copy
+    providers.rates.create({**RATE, "model": "gpt-4o-mini", "providers": ["openai"]})
+    assert providers.cached_discovery("models") is None
+    assert [m["model"] for m in providers.discovery("models")] == ["gpt-4o", "gpt-4o-mini"]
+    plane.report(plane.resolve_virtual_key("k").id, 401)  # type: ignore[union-attr]
+    assert providers.cached_discovery("models") is None  # which providers serve is part of the key
+    assert {m["status"] for m in providers.discovery("models")} == {"unavailable"}
+    other = ControlPlane(db_url, env=plane.env, master_key=MASTER, validate_credentials=False)
+    try:
+        Providers(other).rates.create({**RATE, "model": "o1", "providers": ["openai"]})
+    finally:
+        other.close()
+    plane.refresh()  # what maybe_refresh does once the other process's change is seen
+    assert "o1" in [m["model"] for m in providers.discovery("models")]
+
+
+def test_a_test_models_job_is_recorded_for_every_process(plane: ControlPlane, db_url: str) -> None:
+    providers = Providers(plane)
+    providers.create({"name": "groq"})
+    providers.rates.create({**RATE, "providers": ["groq"]})
+    job = providers.test_models(user="ann")
+    results = job.wait(timeout=10)
+    other = ControlPlane(db_url, env=plane.env, master_key=MASTER, validate_credentials=False)
+    try:
+        seen = Providers(other).test_models_job(job.id)
+    finally:
+        other.close()
+    assert (seen.status, seen.user, seen.results, seen.error, seen.done) == (
+        "done",
+        "ann",
+        results,
+        None,
+        True,
+    )
+    assert results[0]["ok"] is False
+    with pytest.raises(ResourceNotFoundError) as caught:
+        providers.test_models_job("job-unknown")
+    assert "job-unknown" in caught.value.message

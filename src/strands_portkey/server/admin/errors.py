@@ -72,6 +72,9 @@ async def _validation(request: Request, exc: Exception) -> Response:
 async def _gateway_error(request: Request, exc: Exception) -> Response:
     reply = error_reply(exc, "openai")
     body = {**reply.body, "error": {**reply.body["error"], "kind": kind_of(exc)}}
+    wait = reply.headers.get("retry-after")
+    if reply.status == 429 and wait is not None:  # the seed's clients read the wait from the body
+        body["retryAfter"] = int(wait)
     return json_response(body, reply.status, dict(reply.headers))
 
 

@@ -30,6 +30,26 @@ ROUTE_ROLES: Final[dict[tuple[str, str], Role]] = {
     # --- who am I
     ("GET", "/api/me"): "member",
     # --- AI providers (seed 002): /api/ai-providers
+    ("GET", "/api/ai-providers"): "member",
+    ("POST", "/api/ai-providers"): "admin",
+    ("GET", "/api/ai-providers/{id}"): "member",
+    ("PUT", "/api/ai-providers/{id}"): "admin",
+    ("DELETE", "/api/ai-providers/{id}"): "admin",
+    ("POST", "/api/ai-providers/{providerId}/credentials"): "admin",
+    ("PUT", "/api/ai-providers/{providerId}/credentials/{credentialId}"): "admin",
+    ("DELETE", "/api/ai-providers/{providerId}/credentials/{credentialId}"): "admin",
+    ("GET", "/api/ai-providers/{providerId}/credentials/{credentialId}/check"): "admin",
+    ("GET", "/api/ai-providers/model-rates"): "member",
+    ("POST", "/api/ai-providers/model-rates"): "admin",
+    ("GET", "/api/ai-providers/model-rates/{rateId}"): "member",
+    ("PUT", "/api/ai-providers/{providerId}/model-rates/{rateId}"): "admin",
+    ("DELETE", "/api/ai-providers/{providerId}/model-rates/{rateId}"): "admin",
+    ("POST", "/api/ai-providers/bulk-rate-update"): "admin",
+    ("GET", "/api/ai-providers/models"): "public",
+    ("GET", "/api/ai-providers/chat/models"): "public",
+    ("GET", "/api/ai-providers/health"): "public",
+    ("GET", "/api/ai-providers/test-models"): "admin",
+    ("GET", "/api/ai-providers/test-models/{jobId}"): "admin",
     # --- AI models (seed 000): /api/ai/models
     # --- provider keys (seed 000): /api/ai/provider-keys
     # --- analytics (seed 000): /api/ai/analytics

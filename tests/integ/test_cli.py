@@ -265,3 +265,37 @@ def test_saved_configs_through_a_real_server(remote_server: str, tmp_path: Path)
     one_error(_remote(remote_server, tmp_path, "configs", "show", "pc-nope"), 3, "pc-nope")
     one_error(_remote(remote_server, tmp_path, "configs", "validate", "pc-nope"), 3, "pc-nope")
     assert not (tmp_path / "server.db").exists()
+
+
+def test_providers_and_rates_through_a_real_server(remote_server: str, tmp_path: Path) -> None:
+    host = "https://llm.invalid/v1"  # never reached: the provider has no key
+    created = as_json(
+        _remote(remote_server, tmp_path, "providers", "add", "remote-llm", "--base-url", host, "--json")
+    )
+    assert created["base_url"] == host
+    shown = as_json(_remote(remote_server, tmp_path, "providers", "show", "remote-llm", "--json"))
+    assert (shown["name"], shown["credentials"]) == ("remote-llm", [])
+    health = as_json(_remote(remote_server, tmp_path, "providers", "health", "--json"))
+    assert health["providers"]["remote-llm"] == {}  # no key yet
+    rate = ("--provider", "remote-llm", "--input-rate", "0.001", "--output-rate", "0.002", "--json")
+    as_json(_remote(remote_server, tmp_path, "rates", "add", "llama-3", *rate))
+    rates = as_json(_remote(remote_server, tmp_path, "rates", "list", "--provider", "remote-llm", "--json"))
+    assert [r["model"] for r in rates] == ["llama-3"]
+    models = as_json(_remote(remote_server, tmp_path, "providers", "models", "--json"))
+    assert "remote-llm/llama-3" in [m["key"] for m in models]
+    repriced = as_json(_remote(remote_server, tmp_path, "rates", "bulk-update", "--profit-margin", "10",
+                               "--credit-price", "0.01", "--json"))  # fmt: skip
+    assert "updated" in repriced
+    checked = _remote(remote_server, tmp_path, "providers", "test-models", "--json")
+    assert checked.returncode == 1, checked.stderr  # no key to ask the provider with: not available
+    assert [(r["model"], r["ok"]) for r in json.loads(checked.stdout)["results"]] == [("llama-3", False)]
+    assert "testing models: done in" in checked.stderr
+    (tmp_path / "prices.json").write_text("{}")
+    prices = str(tmp_path / "prices.json")
+    one_error(_remote(remote_server, tmp_path, "rates", "import-litellm", prices), 1, "cannot do this yet")
+    one_error(_remote(remote_server, tmp_path, "providers", "show", "nope"), 3, "nope")
+    assert (
+        as_json(_remote(remote_server, tmp_path, "providers", "rm", "remote-llm", "--json"))["deleted"]
+        is True
+    )
+    assert not (tmp_path / "server.db").exists()

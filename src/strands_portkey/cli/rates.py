@@ -7,6 +7,7 @@ not configured are skipped and counted). ``bulk-update`` re-prices every rate wi
 
 from __future__ import annotations
 
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -16,6 +17,17 @@ from ._common import USAGE, AsJson, cell, console, emit, fail, open_faces, parse
 from ._progress import progress
 
 __all__ = ["rates_app"]
+
+
+def _number(text: str, option: str) -> int | float:
+    """A number given on the command line, as JSON sends it (the server's API takes numbers)."""
+    try:
+        value = Decimal(text.strip())
+    except InvalidOperation:
+        fail(f"{option}: expected a number, got {text!r}", USAGE)
+    if not value.is_finite():
+        fail(f"{option}: expected a number, got {text!r}", USAGE)
+    return int(value) if value == value.to_integral_value() else float(text)
 
 
 def list_rates(
@@ -57,7 +69,12 @@ def add(  # noqa: PLR0917 (typer: one parameter per option)
 ) -> None:
     """Create the same rate at one or more providers (one transaction)."""
     body: dict[str, Any] = {"providers": provider, "model": model, "type": type}
-    body.update({"inputRate": input_rate, "outputRate": output_rate})
+    body.update(
+        {
+            "inputRate": _number(input_rate, "--input-rate"),
+            "outputRate": _number(output_rate, "--output-rate"),
+        }
+    )
     more = parse_json(extra, "--extra")
     if more is not None and not isinstance(more, dict):
         fail("--extra: expected a JSON object", USAGE)
@@ -80,11 +97,14 @@ def import_litellm(
     entries = read_json_file(file)  # a broken file fails here, in one line, before any progress
     if not isinstance(entries, dict):
         fail(f"{file}: expected a JSON object of model entries, got {type(entries).__name__}", USAGE)
-    with progress(f"importing {file.name}") as bar, open_faces() as faces:
-        bar.note(f"writing the rates of {len(entries)} entries (one transaction)")
-        report = faces.providers.rates.import_litellm(
-            str(file), providers=provider or None, profit_margin=profit_margin, credit_price=credit_price
-        )
+    margin, price = _number(profit_margin, "--profit-margin"), _number(credit_price, "--credit-price")
+    with open_faces() as faces:
+        importer = (
+            faces.providers.rates.import_litellm
+        )  # not there (a remote client): refused before any progress
+        with progress(f"importing {file.name}") as bar:
+            bar.note(f"writing the rates of {len(entries)} entries (one transaction)")
+            report = importer(str(file), providers=provider or None, profit_margin=margin, credit_price=price)
     line = (
         f"{report.created} created, {report.updated} updated, "
         f"{report.skipped} skipped (provider not configured)"
@@ -98,8 +118,9 @@ def bulk_update(
     as_json: AsJson = False,
 ) -> None:
     """Re-price every rate that has unit costs (rate = cost x (1 + margin) / credit price)."""
+    margin, price = _number(profit_margin, "--profit-margin"), _number(credit_price, "--credit-price")
     with open_faces() as faces:
-        result = faces.providers.rates.bulk_update(profit_margin=profit_margin, credit_price=credit_price)
+        result = faces.providers.rates.bulk_update(profit_margin=margin, credit_price=price)
     emit(result, as_json, lambda r: console(stderr=True).print(f"re-priced {r['updated']} rate(s)"))
 
 

@@ -27,6 +27,8 @@ def _filters(window: Window, prompt_id: str | None) -> list[ColumnElement[bool]]
         where.append(R.created_at >= window.start)
     if window.end is not None:
         where.append(R.created_at < window.end)
+    if window.user is not None:
+        where.append(R.user == window.user)
     return where
 
 

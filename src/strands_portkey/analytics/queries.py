@@ -2,8 +2,9 @@
 
 Two sources answer them. When a query's window falls on whole hours (every ``YYYY-MM-DD`` date
 does, and no dates at all), sums come from ``request_rollups`` -- at most one row per hour, model
-and provider -- so they stay fast at millions of records. Other windows read ``request_records``
-directly. Both give the same numbers (the unit tests check each path against the same fixture).
+and provider -- so they stay fast at millions of records. Other windows, and one user's requests
+(a member's view on the server; the rollups have no user), read ``request_records`` directly.
+Both give the same numbers (the unit tests check each path against the same fixture).
 Percentiles always read the records, through an index that carries ``latency_ms``.
 
 Definitions:
@@ -82,6 +83,7 @@ class _Source:
     model_id: Any
     provider: Any
     sums: dict[str, ColumnElement[Any]]
+    user: Any = None  # the records' user column (the rollups have none: a user's window reads records)
 
 
 def _records() -> _Source:
@@ -103,7 +105,7 @@ def _records() -> _Source:
         sums[name] = func.coalesce(func.sum(getattr(R, name)), 0)
     for name in ("cost_usd", "cost_credits"):
         sums[name] = func.coalesce(func.sum(getattr(R, name)), 0.0)
-    return _Source(R.created_at, R.model_id, R.provider, sums)
+    return _Source(R.created_at, R.model_id, R.provider, sums, R.user)
 
 
 def _rollups() -> _Source:
@@ -124,7 +126,7 @@ def _ceil_hour(when: dt.datetime) -> dt.datetime:
 
 def _parts(window: Window, raw: bool) -> list[tuple[Window, _Source]]:
     """The window split into whole hours (read from rollups) and the partial hours at its edges."""
-    if raw:
+    if raw or window.user is not None:
         return [(window, _records())]
     inner_start = None if window.start is None else _ceil_hour(window.start)
     inner_end = None if window.end is None else _floor_hour(window.end)
@@ -147,6 +149,8 @@ def _where(statement: _S, window: Window, source: _Source) -> _S:
         statement = statement.where(source.model_id == window.model_id)
     if window.provider is not None:
         statement = statement.where(source.provider == window.provider)
+    if window.user is not None:
+        statement = statement.where(source.user == window.user)
     return statement
 
 
@@ -186,7 +190,9 @@ def percentiles(session: Session, window: Window, count: int, points: tuple[floa
         return [0.0 for _ in points]
     # walk the latency order of the narrowest index (no sort); SQLite is told which index to use
     index = "ix_request_records_latency"
-    if window.provider is not None:
+    if window.user is not None:
+        index = "ix_request_records_user_latency"
+    elif window.provider is not None:
         index = "ix_request_records_provider_latency"
     elif window.model_id is not None:
         index = "ix_request_records_model_latency"
@@ -195,6 +201,7 @@ def percentiles(session: Session, window: Window, count: int, points: tuple[floa
         literal_column("model_id", String()),
         literal_column("provider", String()),
         {},
+        literal_column('"user"', String()),
     )
     latency = literal_column("latency_ms", Float())
     values = []

@@ -40,6 +40,8 @@ class Window:
     end_label: str | None
     model_id: str | None = None
     provider: str | None = None
+    user: str | None = None
+    """Only this user's requests (a member's view on the server); ``None``: everyone's."""
 
     @property
     def period(self) -> str:

@@ -18,10 +18,11 @@ Importing it loads SQLAlchemy and ``cryptography``; ``Gateway`` imports it only 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from ..analytics.sinks import DEFAULT_FLUSH_INTERVAL, check_flush_interval
+from ..catalog.models import Actor
 from ..store.db import DB_URL_ENV, default_url
 from ..transport import AsyncHTTPTransport
 from .plane import ControlPlane
@@ -41,18 +42,46 @@ FLUSH_INTERVAL_ENV = "STRANDS_PORTKEY_ANALYTICS_FLUSH_INTERVAL"
 
 
 class AINamespace:
-    """``gw.ai``: the AI resources of the spec: ``models``, ``provider_keys``, ``analytics``."""
+    """``gw.ai``: the AI resources of the spec: ``models``, ``provider_keys``, ``analytics``.
 
-    def __init__(self, plane: ControlPlane) -> None:
+    In process it acts as the user of ``STRANDS_PORTKEY_USER``: models by the permission rules,
+    every provider key and every request's analytics. :meth:`acting_as` gives the same resources
+    acting for another caller (the server's admin routes, per gateway key).
+    """
+
+    def __init__(
+        self,
+        plane: ControlPlane,
+        *,
+        actor: Actor | None = None,
+        on_hidden: Callable[[str, str], None] | None = None,
+    ) -> None:
         from .analytics_api import Analytics  # issue 7
         from .models_api import AIModels
 
-        self.provider_keys = ProviderKeys(plane)
-        self.analytics = Analytics(plane)
-        self.models = AIModels(plane, plane.registered_models)
+        def hidden(kind: str) -> Callable[[str], None] | None:
+            return None if on_hidden is None else (lambda ref: on_hidden(kind, ref))
+
+        self.actor = actor
+        self.provider_keys = ProviderKeys(plane, actor=actor, on_hidden=hidden("provider key"))
+        self.analytics = Analytics(plane, user=None if actor is None or actor.admin else actor.user)
+        self.models = AIModels(
+            plane, plane.registered_models, actor=actor, analytics=self.analytics, on_hidden=hidden("model")
+        )
+        self._plane = plane
 
     def __repr__(self) -> str:
         return "AINamespace(models, provider_keys, analytics)"
+
+    def acting_as(self, actor: Actor, *, on_hidden: Callable[[str, str], None] | None = None) -> AINamespace:
+        """The same resources acting as ``actor`` (the server's admin routes, per gateway key).
+
+        An admin (``actor.admin``) sees and changes everything; anyone else sees the models it may
+        use, changes its own, manages its own provider keys, and sees the analytics of its own
+        requests. ``on_hidden(kind, id)`` is told of every object the actor asked for but may not
+        see (which answers "not found").
+        """
+        return AINamespace(self._plane, actor=actor, on_hidden=on_hidden)
 
 
 def open_control_plane(

@@ -8,6 +8,7 @@ Argument errors are :class:`~strands_portkey.errors.InvalidRequestError` naming 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -47,13 +48,29 @@ _METRICS: dict[str, Callable[[dict[str, Any]], int | float]] = {
 
 
 class Analytics:
-    """Queries over the request records of one control plane's store."""
+    """Queries over the request records of one control plane's store.
 
-    def __init__(self, plane: ControlPlane) -> None:
+    With ``user`` set, every answer covers only that user's requests (a member's view on the
+    server); by default, everyone's.
+    """
+
+    def __init__(self, plane: ControlPlane, *, user: str | None = None) -> None:
         self._plane = plane
+        self._user = user
 
     def __repr__(self) -> str:
-        return f"Analytics(store={self._plane.store!r})"
+        scope = "" if self._user is None else f", user={self._user!r}"
+        return f"Analytics(store={self._plane.store!r}{scope})"
+
+    def _window(
+        self,
+        start_date: DateLike,
+        end_date: DateLike,
+        model_id: str | None = None,
+        provider: str | None = None,
+    ) -> Window:
+        window = parse_window(start_date, end_date, model_id, provider)
+        return window if self._user is None else replace(window, user=self._user)
 
     def _read(self) -> Any:
         self._plane.records.flush()
@@ -70,7 +87,7 @@ class Analytics:
     ) -> UsageStats:
         """Requests and tokens; ``breakdown`` per bucket of ``granularity`` (default daily)."""
         bucket = check_choice(granularity, "granularity", GRANULARITIES, "daily")
-        window = parse_window(start_date, end_date, model_id, provider)
+        window = self._window(start_date, end_date, model_id, provider)
         with self._read() as session:
             total = queries.totals(session, window)
             rows = queries.series(session, window, bucket)
@@ -103,7 +120,7 @@ class Analytics:
     ) -> CostBreakdown:
         """Total cost in USD (and credits); ``by_model`` / ``by_provider`` per ``group_by`` (both if None)."""
         grouping = check_optional(group_by, "group_by", GROUPINGS)
-        window = parse_window(start_date, end_date, model_id, provider)
+        window = self._window(start_date, end_date, model_id, provider)
         with self._read() as session:
             total = queries.totals(session, window)
             by_model = _costs(session, window, "model_id") if grouping != "provider" else []
@@ -132,7 +149,7 @@ class Analytics:
         provider: str | None = None,
     ) -> PerformanceStats:
         """Mean and p50/p95/p99 latency (nearest rank), error rate, throughput (requests per second)."""
-        window = parse_window(start_date, end_date, model_id, provider)
+        window = self._window(start_date, end_date, model_id, provider)
         with self._read() as session:
             total = queries.totals(session, window)
             total["first"], total["last"] = queries.span(session, window)
@@ -166,7 +183,7 @@ class Analytics:
         """``metric`` (default requests) per bucket of ``granularity`` (default daily)."""
         chosen = check_choice(metric, "metric", METRICS, "requests")
         bucket = check_choice(granularity, "granularity", GRANULARITIES, "daily")
-        window = parse_window(start_date, end_date, model_id, provider)
+        window = self._window(start_date, end_date, model_id, provider)
         with self._read() as session:
             rows = queries.series(session, window, bucket)
         value = _METRICS[chosen]
@@ -183,7 +200,7 @@ class Analytics:
 
     def providers(self, *, start_date: DateLike = None, end_date: DateLike = None) -> ProviderStats:
         """Per provider: requests, errors, error rate, mean latency, tokens and cost."""
-        window = parse_window(start_date, end_date)
+        window = self._window(start_date, end_date)
         with self._read() as session:
             groups = sorted(
                 (_provider_entry(sums) for sums in queries.groups(session, window, "provider")),
@@ -205,7 +222,7 @@ class Analytics:
         Two versions side by side: requests, errors, ``error_rate``, ``avg_latency_ms``,
         ``p50_latency_ms``, ``total_tokens`` and ``cost`` of each.
         """
-        window = parse_window(start_date, end_date)
+        window = self._window(start_date, end_date)
         with self._read() as session:
             found = None if prompt_id is None else _prompt_id(session, prompt_id)
             versions = prompt_versions(session, window, found)

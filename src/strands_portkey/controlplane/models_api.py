@@ -11,10 +11,10 @@ within the plane's ``refresh_interval``, on changes made by other processes.
 from __future__ import annotations
 
 import builtins
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select
 
@@ -22,6 +22,8 @@ from ..catalog.deploy import deploy_spec
 from ..catalog.models import (
     Actor,
     actor_from_env,
+    check_filters,
+    count_models,
     create_model,
     find_model,
     parse_model_body,
@@ -35,6 +37,9 @@ from ..store.tables import AIModelRow
 from .plane import ControlPlane
 from .registered import RegisteredModels
 from .views import SyncPaginator, iso
+
+if TYPE_CHECKING:
+    from .analytics_api import Analytics
 
 __all__ = [
     "AIModel",
@@ -132,12 +137,31 @@ def ai_model(row: AIModelRow) -> AIModel:
 
 
 class AIModels:
-    """``gw.ai.models``: registered models, acting as the user of ``STRANDS_PORTKEY_USER``."""
+    """``gw.ai.models``: registered models, acting as ``actor`` (default: ``STRANDS_PORTKEY_USER``).
 
-    def __init__(self, plane: ControlPlane, registered: RegisteredModels) -> None:
+    ``analytics`` answers :meth:`metrics` (the same caller's view); ``on_hidden`` is told the id
+    of a model the actor asked for but may not see (which answers "not found").
+    """
+
+    def __init__(
+        self,
+        plane: ControlPlane,
+        registered: RegisteredModels,
+        *,
+        actor: Actor | None = None,
+        analytics: Analytics | None = None,
+        on_hidden: Callable[[str], None] | None = None,
+    ) -> None:
         self._plane = plane
         self._registered = registered
-        self.actor: Actor = actor_from_env(plane.env)
+        self.actor: Actor = actor_from_env(plane.env) if actor is None else actor
+        self._analytics = analytics
+        self._on_hidden = on_hidden
+
+    def _find(self, session: Any, ref: str, *, owner_only: bool = False) -> AIModelRow:
+        if not isinstance(ref, str) or not ref:
+            raise InvalidRequestError(f"expected a model id or name, got {ref!r}", path="model_id")
+        return find_model(session, ref, self.actor, owner_only=owner_only, on_hidden=self._on_hidden)
 
     def __repr__(self) -> str:
         return f"AIModels(user={self.actor.user!r})"
@@ -155,23 +179,25 @@ class AIModels:
         """Models this user may use, by name, ``limit`` per page (filters combine)."""
         if isinstance(limit, bool) or not isinstance(limit, int) or limit <= 0:
             raise InvalidRequestError(f"expected a positive integer, got {limit!r}", path="limit")
+        check_filters(search=search, type=type, status=status, provider=provider, model_type=model_type)
+        filters = {
+            "search": search,
+            "type": type,
+            "status": status,
+            "provider": provider,
+            "model_type": model_type,
+        }
 
         def fetch(offset: int, size: int) -> builtins.list[AIModel]:
             with self._plane.store.reading() as session:
-                rows = query_models(
-                    session,
-                    self.actor,
-                    search=search,
-                    type=type,
-                    status=status,
-                    provider=provider,
-                    model_type=model_type,
-                    offset=offset,
-                    limit=size,
-                )
+                rows = query_models(session, self.actor, offset=offset, limit=size, **filters)
                 return [ai_model(row) for row in rows]
 
-        return SyncPaginator(fetch, limit)
+        def count() -> int:
+            with self._plane.store.reading() as session:
+                return count_models(session, self.actor, **filters)
+
+        return SyncPaginator(fetch, limit, count=count)
 
     def overview(self) -> AIModelOverview:
         """Counts of the models this user may use, by status and by type."""
@@ -195,9 +221,7 @@ class AIModels:
 
     def _write(self, ref: str | None, change: Any) -> AIModel:
         with self._plane.store.changing() as session:
-            row = change(
-                session, None if ref is None else find_model(session, ref, self.actor, owner_only=True)
-            )
+            row = change(session, None if ref is None else self._find(session, ref, owner_only=True))
             model = ai_model(row)
         self._registered.refresh()
         return model
@@ -210,7 +234,7 @@ class AIModels:
     def retrieve(self, model_id: str) -> AIModel:
         """A model by id (or name) that this user may use."""
         with self._plane.store.reading() as session:
-            return ai_model(find_model(session, model_id, self.actor))
+            return ai_model(self._find(session, model_id))
 
     def update(self, model_id: str, body: Mapping[str, Any]) -> AIModel:
         """Change a model's fields (owner only)."""
@@ -220,7 +244,7 @@ class AIModels:
     def delete(self, model_id: str) -> dict[str, Any]:
         """Remove a model from the registry (owner only); a deployed one's replicas are stopped."""
         with self._plane.store.changing() as session:
-            row = find_model(session, model_id, self.actor, owner_only=True)
+            row = self._find(session, model_id, owner_only=True)
             found = row.id
             session.delete(row)
         self._registered.refresh()
@@ -285,7 +309,7 @@ class AIModels:
         from .analytics_api import Analytics
 
         model = self.retrieve(model_id)
-        analytics = Analytics(self._plane)
+        analytics = self._analytics or Analytics(self._plane)
         usage = analytics.usage(model_id=model.id)
         perf = analytics.performance(model_id=model.id)
         return {
@@ -347,7 +371,7 @@ class AIModels:
 
     def _self_hosted(self, model_id: str, action: str, *, owner_only: bool = True) -> AIModelRow:
         with self._plane.store.reading() as session:
-            row = find_model(session, model_id, self.actor, owner_only=owner_only)
+            row = self._find(session, model_id, owner_only=owner_only)
         if row.type == "third-party":
             raise InvalidRequestError(
                 f"model {row.id} is third-party (served by {row.provider}); "

@@ -20,10 +20,11 @@ limit=50)``
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
-from ..errors import ConfigurationError, CredentialRejectedError, InvalidRequestError
+from ..catalog.models import Actor, actor_from_env
+from ..errors import ConfigurationError, CredentialRejectedError, InvalidRequestError, ResourceNotFoundError
 from ..providers import get_adapter, host_spec
 from ..store.providers import find_provider, get_or_create_provider
 from ..store.tables import CredentialRow, ProviderRow
@@ -234,14 +235,56 @@ class KeyService:
 
 
 class ProviderKeys:
-    """``gw.ai.provider_keys``: the spec's provider-keys API over the local vault."""
+    """``gw.ai.provider_keys``: the spec's provider-keys API over the local vault.
 
-    def __init__(self, plane: ControlPlane) -> None:
+    Acts as ``actor`` (default: the user of ``STRANDS_PORTKEY_USER``, as an admin: on one's own
+    machine every key is one's own). New keys belong to the actor unless an admin names another
+    ``owner``. An actor without ``admin`` (a member's key on the server) sees and manages only
+    the keys it owns; another user's key is "not found" (``on_hidden`` is told its id).
+    """
+
+    def __init__(
+        self,
+        plane: ControlPlane,
+        *,
+        actor: Actor | None = None,
+        on_hidden: Callable[[str], None] | None = None,
+    ) -> None:
         self._plane = plane
         self._keys = KeyService(plane)
+        base = actor_from_env(plane.env)
+        self.actor: Actor = Actor(base.user, base.organization_id, admin=True) if actor is None else actor
+        self._on_hidden = on_hidden
 
     def __repr__(self) -> str:
         return f"ProviderKeys({self._plane.store!r})"
+
+    def _own(self, key_id: str) -> str:
+        """The id of the key ``key_id`` (id or name) names, if the actor may see it; else not found."""
+        if not isinstance(key_id, str) or not key_id:
+            raise InvalidRequestError(f"expected a key id or name, got {key_id!r}", path="key_id")
+        with self._plane.store.reading() as session:
+            row = self._plane.vault.find(session, key_id)
+            if self.actor.admin or row.owner == self.actor.user:
+                return row.id
+            if self._on_hidden is not None:
+                self._on_hidden(row.id)
+        raise ResourceNotFoundError(f"key_id: no provider key with id or name {key_id!r}")
+
+    def _owned(self, body: Mapping[str, Any], *, creating: bool) -> dict[str, Any]:
+        """``body`` with the owner set: the actor (and its organization) unless an admin names one."""
+        fields = dict(body)
+        if not self.actor.admin:
+            for key, mine in (("owner", self.actor.user), ("organization_id", self.actor.organization_id)):
+                if key in fields and fields[key] != mine:
+                    raise InvalidRequestError(
+                        f"a member's provider keys are its own: {key} must be {mine!r} (or left out)",
+                        path=f"body.{key}",
+                    )
+        if creating:
+            fields.setdefault("owner", self.actor.user)
+            fields.setdefault("organization_id", self.actor.organization_id)
+        return fields
 
     def list(
         self,
@@ -258,41 +301,52 @@ class ProviderKeys:
             )
         if isinstance(limit, bool) or not isinstance(limit, int) or not 0 < limit <= _MAX_PAGE:
             raise InvalidRequestError(f"expected a page size from 1 to {_MAX_PAGE}", path="limit")
+        for name, value in (("provider", provider), ("search", search)):
+            if value is not None and not isinstance(value, str):
+                raise InvalidRequestError(f"expected a string, got {value!r}", path=name)
         plane = self._plane
+        filters = {
+            "provider": provider,
+            "status": status,
+            "search": search,
+            "owner": None if self.actor.admin else self.actor.user,
+        }
 
         def fetch(offset: int, size: int) -> list[ProviderKey]:
             if offset == 0:
                 plane.flush_usage()
             with plane.store.reading() as session:
-                rows: list[CredentialRow] = plane.vault.query(
-                    session, provider=provider, status=status, search=search, offset=offset, limit=size
-                )
+                rows: list[CredentialRow] = plane.vault.query(session, offset=offset, limit=size, **filters)
                 return [provider_key(credential_record(row)) for row in rows]
 
-        return SyncPaginator(fetch, limit)
+        def count() -> int:
+            with plane.store.reading() as session:
+                return plane.vault.count(session, **filters)
+
+        return SyncPaginator(fetch, limit, count=count)
 
     def create(self, body: Mapping[str, Any], *, validate: bool | None = None) -> ProviderKey:
-        """Store a key (``name``, ``provider``, ``api_key`` ...); returns it masked."""
-        body = _check_fields(body, "body")
+        """Store a key (``name``, ``provider``, ``api_key`` ...) owned by the actor; returns it masked."""
+        body = self._owned(_check_fields(body, "body"), creating=True)
         return self._keys.create(_provider_name(body, "body"), body, validate=validate, path="body")
 
     def retrieve(self, key_id: str) -> ProviderKey:
         """A key by id or name."""
-        return self._keys.retrieve(key_id)
+        return self._keys.retrieve(self._own(key_id))
 
     def update(self, key_id: str, body: Mapping[str, Any], *, validate: bool | None = None) -> ProviderKey:
         """Change name, description, weight, ... or the key itself (re-validated)."""
-        body = _check_fields(body, "body")
+        body = self._owned(_check_fields(body, "body"), creating=False)
         if "provider" in body:
             raise InvalidRequestError(
                 "a key cannot move to another provider: create a new one", path="body.provider"
             )
-        return self._keys.update(key_id, body, validate=validate, path="body")
+        return self._keys.update(self._own(key_id), body, validate=validate, path="body")
 
     def delete(self, key_id: str) -> dict[str, Any]:
         """Delete a key: ``{"id": ..., "deleted": True}``."""
-        return self._keys.delete(key_id)
+        return self._keys.delete(self._own(key_id))
 
     def test(self, key_id: str) -> ProviderKeyTestResult:
         """Check a key against its provider now (and re-activate it when it passes)."""
-        return self._keys.test(key_id)
+        return self._keys.test(self._own(key_id))

@@ -44,17 +44,42 @@ def _value(hint: Any, value: Any) -> Any:
     return value
 
 
+@functools.cache
+def _needs_work(hint: Any) -> bool:
+    """Whether :func:`_value` can change a value of ``hint`` (else the JSON value is taken as is)."""
+    origin = typing.get_origin(hint)
+    if dataclasses.is_dataclass(hint) or origin is tuple:
+        return True
+    if origin is list or origin is typing.Union or str(origin) == "<class 'types.UnionType'>":
+        return any(_needs_work(arg) for arg in typing.get_args(hint) if arg is not type(None))
+    return False
+
+
+@functools.cache
+def _plan(cls: type) -> tuple[tuple[str, Any, bool, bool], ...]:
+    """Per field, once per class: its name, its hint, whether it needs converting, whether required."""
+    hints = _hints(cls)
+    return tuple(
+        (
+            field.name,
+            hints.get(field.name, Any),
+            _needs_work(hints.get(field.name, Any)),
+            field.default is dataclasses.MISSING and field.default_factory is dataclasses.MISSING,
+        )
+        for field in dataclasses.fields(cls)
+    )
+
+
 def decode(cls: type[T], data: Any) -> T:
     """``cls`` (a dataclass) from its JSON object ``data``."""
     if not isinstance(data, dict):
         raise MalformedResponseError(f"expected a JSON object for {cls.__name__}, got {type(data).__name__}")
-    hints = _hints(cls)  # type: ignore[arg-type]
     kwargs: dict[str, Any] = {}
-    for field in dataclasses.fields(cls):  # type: ignore[arg-type]
-        if field.name in data:
-            kwargs[field.name] = _value(hints.get(field.name, Any), data[field.name])
-        elif field.default is dataclasses.MISSING and field.default_factory is dataclasses.MISSING:
-            raise MalformedResponseError(f"the server's {cls.__name__} has no {field.name!r}")
+    for name, hint, convert, required in _plan(typing.cast(type, cls)):
+        if name in data:
+            kwargs[name] = _value(hint, data[name]) if convert else data[name]
+        elif required:
+            raise MalformedResponseError(f"the server's {cls.__name__} has no {name!r}")
     return cls(**kwargs)
 
 

@@ -215,6 +215,7 @@ class RequestRecordRow(Base):
         Index("ix_request_records_latency", "latency_ms", "created_at"),
         Index("ix_request_records_model_latency", "model_id", "latency_ms", "created_at"),
         Index("ix_request_records_provider_latency", "provider", "latency_ms", "created_at"),
+        Index("ix_request_records_user_latency", "user", "latency_ms", "created_at"),  # 0010
         Index("ix_request_records_prompt", "prompt_id", "prompt_version", "created_at"),
     )
 

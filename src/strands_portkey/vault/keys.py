@@ -148,21 +148,21 @@ class KeyVault:
         return row
 
     @staticmethod
-    def query(
-        session: Session,
+    def _filtered(
+        statement: Any,
         *,
         provider: str | None = None,
         status: str | None = None,
         search: str | None = None,
-        offset: int = 0,
-        limit: int = 50,
-    ) -> list[CredentialRow]:
-        """One page of credentials, oldest first, filtered."""
-        statement = select(CredentialRow).join(ProviderRow)
+        owner: str | None = None,
+    ) -> Any:
+        statement = statement.join(ProviderRow, CredentialRow.provider_id == ProviderRow.id)
         if provider is not None:
             statement = statement.where(or_(ProviderRow.name == provider, ProviderRow.id == provider))
         if status is not None:
             statement = statement.where(CredentialRow.active.is_(status == "active"))
+        if owner is not None:
+            statement = statement.where(CredentialRow.owner == owner)
         if search:
             pattern = f"%{search.lower()}%"
             statement = statement.where(
@@ -172,8 +172,24 @@ class KeyVault:
                     func.lower(ProviderRow.name).like(pattern),
                 )
             )
+        return statement
+
+    @staticmethod
+    def query(
+        session: Session, *, offset: int = 0, limit: int = 50, **filters: str | None
+    ) -> list[CredentialRow]:
+        """One page of credentials, oldest first (``filters``: provider, status, search, owner)."""
+        statement = KeyVault._filtered(select(CredentialRow), **filters)
         statement = statement.order_by(CredentialRow.created_at, CredentialRow.id).offset(offset).limit(limit)
         return list(session.scalars(statement))
+
+    @staticmethod
+    def count(session: Session, **filters: str | None) -> int:
+        """How many credentials match the filters of :meth:`query`."""
+        return int(
+            session.scalar(KeyVault._filtered(select(func.count()).select_from(CredentialRow), **filters))
+            or 0
+        )
 
     # ------------------------------------------------------------------ writes
 

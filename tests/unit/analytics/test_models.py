@@ -142,8 +142,13 @@ def test_permissions_matrix(plane: ControlPlane, as_user: Any) -> None:
     )
     # private: only the owner sees it
     assert [len(u.ai.models.list().to_list()) for u in (alice, bob, carol, dave)] == [1, 0, 0, 0]
-    with pytest.raises(PermissionDeniedError, match="alice"):
+    # one they may not see is "not found", exactly as a missing one (no existence leak)
+    with pytest.raises(ResourceNotFoundError) as hidden:
         bob.ai.models.retrieve(model.id)
+    with pytest.raises(ResourceNotFoundError) as missing:
+        bob.ai.models.retrieve("model-missing")
+    assert "alice" not in str(hidden.value)
+    assert str(hidden.value).replace(model.id, "X") == str(missing.value).replace("model-missing", "X")
     # shared with bob by name
     alice.ai.models.update_permissions(model.id, shared_with=["bob"])
     assert [len(u.ai.models.list().to_list()) for u in (alice, bob, carol, dave)] == [1, 1, 0, 0]

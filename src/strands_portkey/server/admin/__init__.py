@@ -59,10 +59,19 @@ def _me_router() -> APIRouter:
 
 def admin_routers() -> list[APIRouter]:
     """Every resource's router, in the order their routes are matched."""
-    from . import api_keys, configs, prompts
+    from . import ai_models, analytics, api_keys, configs, prompts, provider_keys
     from .ai_providers import router as ai_providers
 
-    return [_me_router(), api_keys.router(), configs.router(), prompts.router(), ai_providers()]
+    return [
+        _me_router(),
+        ai_models.router(),
+        provider_keys.router(),
+        analytics.router(),
+        api_keys.router(),
+        configs.router(),
+        prompts.router(),
+        ai_providers(),
+    ]
 
 
 def served_routes(app: FastAPI, routers: list[APIRouter] | None = None) -> set[tuple[str, str]]:

@@ -50,9 +50,34 @@ ROUTE_ROLES: Final[dict[tuple[str, str], Role]] = {
     ("GET", "/api/ai-providers/health"): "public",
     ("GET", "/api/ai-providers/test-models"): "admin",
     ("GET", "/api/ai-providers/test-models/{jobId}"): "admin",
-    # --- AI models (seed 000): /api/ai/models
-    # --- provider keys (seed 000): /api/ai/provider-keys
-    # --- analytics (seed 000): /api/ai/analytics
+    # --- AI models (seed 000): /api/ai/models (a member: the models it may use; changes its own)
+    ("GET", "/api/ai/models"): "member",
+    ("GET", "/api/ai/models/overview"): "member",
+    ("POST", "/api/ai/models"): "member",
+    ("GET", "/api/ai/models/{model_id}"): "member",
+    ("PUT", "/api/ai/models/{model_id}"): "member",
+    ("DELETE", "/api/ai/models/{model_id}"): "member",
+    ("POST", "/api/ai/models/{model_id}/deploy"): "member",
+    ("POST", "/api/ai/models/{model_id}/start"): "member",
+    ("POST", "/api/ai/models/{model_id}/stop"): "member",
+    ("GET", "/api/ai/models/{model_id}/status"): "member",
+    ("GET", "/api/ai/models/{model_id}/metrics"): "member",
+    ("GET", "/api/ai/models/{model_id}/logs"): "member",
+    ("GET", "/api/ai/models/{model_id}/permissions"): "member",
+    ("PUT", "/api/ai/models/{model_id}/permissions"): "member",
+    # --- provider keys (seed 000): /api/ai/provider-keys (a member: its own keys)
+    ("GET", "/api/ai/provider-keys"): "member",
+    ("POST", "/api/ai/provider-keys"): "member",
+    ("GET", "/api/ai/provider-keys/{key_id}"): "member",
+    ("PUT", "/api/ai/provider-keys/{key_id}"): "member",
+    ("DELETE", "/api/ai/provider-keys/{key_id}"): "member",
+    ("POST", "/api/ai/provider-keys/{key_id}/test"): "member",
+    # --- analytics (seed 000): /api/ai/analytics (a member: its own requests)
+    ("GET", "/api/ai/analytics/usage"): "member",
+    ("GET", "/api/ai/analytics/costs"): "member",
+    ("GET", "/api/ai/analytics/performance"): "member",
+    ("GET", "/api/ai/analytics/time-series"): "member",
+    ("GET", "/api/ai/analytics/providers"): "member",
     # --- gateway API keys: /api/keys (a member: its own keys, never wider than the calling key)
     ("GET", "/api/keys"): "member",
     ("POST", "/api/keys"): "member",

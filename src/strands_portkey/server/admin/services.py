@@ -19,6 +19,8 @@ from starlette.requests import Request
 from ...errors import StoreError
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from ...controlplane import AINamespace, ControlPlane
     from ...controlplane.api_keys import ApiKeys
     from ...controlplane.api_keys_view import CallerApiKeys
@@ -72,6 +74,17 @@ class AdminServices:
         from ...controlplane import AINamespace
 
         return AINamespace(self.plane)
+
+    def ai_for(self, caller: Caller, *, on_hidden: Callable[[str, str], None] | None = None) -> AINamespace:
+        """``gw.ai`` acting for ``caller`` (an admin sees everything).
+
+        A member sees its own and shared models, its own provider keys and the analytics of its
+        own requests; ``on_hidden`` is told of objects it asked for but may not see.
+        """
+        from ...catalog.models import Actor
+
+        actor = Actor(caller.actor.user, caller.actor.organization_id, admin=caller.is_admin)
+        return self.ai.acting_as(actor, on_hidden=on_hidden)
 
     @cached_property
     def providers(self) -> Providers:

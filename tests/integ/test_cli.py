@@ -299,3 +299,42 @@ def test_providers_and_rates_through_a_real_server(remote_server: str, tmp_path:
         is True
     )
     assert not (tmp_path / "server.db").exists()
+
+
+def test_provider_keys_models_and_analytics_through_a_real_server(remote_server: str, tmp_path: Path) -> None:
+    add = ("provider-keys", "add", "groq", "--name", "gq-remote", "--key", "-", "--json")
+    added = as_json(
+        cli(tmp_path, "--server", remote_server, "--api-key", ADMIN, *add, stdin="gsk-remote-0123456789\n")
+    )
+    listed = _remote(remote_server, tmp_path, "provider-keys", "list", "--provider", "groq", "--json")
+    assert [key["id"] for key in as_json(listed)] == [added["id"]]
+    assert "gsk-remote-0123456789" not in listed.stdout
+    one_error(_remote(remote_server, tmp_path, "provider-keys", "test", "nope"), 3, "nope")
+    assert (
+        as_json(_remote(remote_server, tmp_path, "provider-keys", "rm", "gq-remote", "--json"))["deleted"]
+        is True
+    )
+    body = '{"name": "remote-mini", "provider": "openai", "vendor_model_id": "gpt-4o-mini"}'
+    model = as_json(_remote(remote_server, tmp_path, "models", "add", body, "--json"))
+    assert (
+        as_json(_remote(remote_server, tmp_path, "models", "show", "remote-mini", "--json"))["id"]
+        == model["id"]
+    )
+    assert model["id"] in [
+        m["id"] for m in as_json(_remote(remote_server, tmp_path, "models", "list", "--json"))
+    ]
+    assert (
+        as_json(_remote(remote_server, tmp_path, "models", "status", "remote-mini", "--json"))["status"]
+        == "active"
+    )
+    one_error(_remote(remote_server, tmp_path, "models", "deploy", "remote-mini"), 2, "third-party")
+    one_error(_remote(remote_server, tmp_path, "models", "show", "aim-nope"), 3, "aim-nope")
+    usage = as_json(_remote(remote_server, tmp_path, "analytics", "usage", "--json"))
+    assert usage["total_requests"] >= 0
+    assert "providers" in as_json(_remote(remote_server, tmp_path, "analytics", "providers", "--json"))
+    one_error(
+        _remote(remote_server, tmp_path, "analytics", "usage", "--granularity", "fortnightly"),
+        2,
+        "granularity",
+    )
+    assert not (tmp_path / "server.db").exists()

@@ -338,3 +338,44 @@ def test_provider_keys_models_and_analytics_through_a_real_server(remote_server:
         "granularity",
     )
     assert not (tmp_path / "server.db").exists()
+
+
+def test_a_self_hosted_model_on_a_server_deploy_logs_follow_stop(remote_server: str, tmp_path: Path) -> None:
+    replica = [
+        sys.executable,
+        "-c",
+        "print('hello from the server replica', flush=True); import time; time.sleep(60)",
+    ]
+    body = {"name": "remote-echo", "type": "self-hosted", "provider": "local", "vendor_model_id": "echo",
+            "config": {"command": replica}}  # fmt: skip
+    as_json(_remote(remote_server, tmp_path, "models", "add", json.dumps(body), "--json"))
+    deployed = as_json(_remote(remote_server, tmp_path, "models", "deploy", "remote-echo", "--json"))
+    assert deployed["status"] == "deploying"  # on a server the command returns at once
+    follow = subprocess.Popen(
+        [*command(), "--server", remote_server, "--api-key", ADMIN, "models", "logs", "remote-echo", "-f"],
+        env=server_env(tmp_path, {"COLUMNS": "120"}),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline, logs = time.monotonic() + 20, ""
+        while "hello from the server replica" not in logs and time.monotonic() < deadline:
+            logs = json.dumps(
+                as_json(_remote(remote_server, tmp_path, "models", "logs", "remote-echo", "--json"))
+            )
+            time.sleep(0.5)
+        assert "hello from the server replica" in logs
+        assert (
+            as_json(_remote(remote_server, tmp_path, "models", "stop", "remote-echo", "--json"))["status"]
+            == "stopped"
+        )
+        out, err = follow.communicate(timeout=30)  # -f ends by itself once the model stops
+    finally:
+        if follow.poll() is None:
+            follow.kill()
+            follow.wait()
+    assert follow.returncode == 0, err
+    assert "replica-0 | " in out
+    assert "hello from the server replica" in out
+    assert "the model is not running" in err

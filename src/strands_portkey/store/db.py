@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import importlib.util
 import logging
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -92,7 +92,13 @@ class Store:
         self._password = self.url.password if isinstance(self.url.password, str) else None
         if self.url.get_backend_name() == "sqlite" and self.url.database not in (None, "", ":memory:"):
             Path(self.url.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
-        self.engine: Engine = create_engine(self.url, **self._engine_options())
+        try:
+            self.engine: Engine = create_engine(self.url, **self._engine_options())
+        except ArgumentError:  # no SQLAlchemy dialect of that name (e.g. a typo in the scheme)
+            raise StoreError(
+                f"{DB_URL_ENV}: {self.shown_url!r}: no database driver for {self.url.drivername!r} "
+                "(use sqlite:///path/file.db or postgresql://user:pw@host/db)"
+            ) from None
         if self.dialect == "sqlite":
             event.listen(self.engine, "connect", _enable_sqlite_pragmas)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
@@ -122,20 +128,48 @@ class Store:
         detail = scrub(detail, [self._password] if self._password else [])
         return StoreError(f"database {self.shown_url}: {action} failed: {type(error).__name__}: {detail}")
 
-    def migrate(self) -> None:
-        """Upgrade the schema to the latest Alembic revision (idempotent)."""
+    def migrate(self, *, on_step: Callable[[str, str], None] | None = None) -> None:
+        """Upgrade the schema to the latest Alembic revision (idempotent), in one transaction.
+
+        ``on_step(revision, message)`` is called before each pending migration runs (the CLI's
+        progress); without it the upgrade goes to ``head`` in one call.
+        """
         from alembic import command
         from alembic.config import Config
 
         config = Config()
         config.set_main_option("script_location", str(_MIGRATIONS))
+        steps = [revision for revision, _ in self.pending_migrations()] if on_step is not None else ["head"]
+        messages = dict(self.pending_migrations()) if on_step is not None else {}
         try:
             with self.engine.begin() as connection:
                 config.attributes["connection"] = connection
                 config.attributes["version_table"] = VERSION_TABLE
-                command.upgrade(config, "head")
+                for target in steps:
+                    if on_step is not None:
+                        on_step(target, messages[target])
+                    command.upgrade(config, target)
         except SQLAlchemyError as error:
             raise self._failure("migration", error) from None
+
+    def pending_migrations(self) -> list[tuple[str, str]]:
+        """``(revision, first line of its message)`` of each migration not applied yet, oldest first."""
+        from alembic.config import Config
+        from alembic.script import ScriptDirectory
+
+        config = Config()
+        config.set_main_option("script_location", str(_MIGRATIONS))
+        scripts = ScriptDirectory.from_config(config)
+        try:
+            current = self.schema_revision()
+        except SQLAlchemyError as error:
+            raise self._failure("revision read", error) from None
+        pending = scripts.iterate_revisions("head", current or "base")
+        scripts_in_order = reversed(list(pending))
+        return [
+            (script.revision, ((script.doc or "").strip().splitlines() or [""])[0])
+            for script in scripts_in_order
+        ]
 
     def schema_revision(self) -> str | None:
         """The Alembic revision the database is at (``None`` before any migration)."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -313,15 +313,21 @@ class KeyVault:
             dict(row.identifiers or {}),
         )
 
-    def rewrap_all(self, session: Session) -> int:
-        """Re-wrap every data key not under the primary master key; the number re-wrapped."""
+    def rewrap_all(self, session: Session, *, on_progress: Callable[[int, int], None] | None = None) -> int:
+        """Re-wrap every data key not under the primary master key; the number re-wrapped.
+
+        ``on_progress(done, total)`` is called after each key is looked at (the CLI's progress bar).
+        """
         count = 0
-        for row in session.scalars(select(CredentialRow)):
+        rows = list(session.scalars(select(CredentialRow)))
+        for done, row in enumerate(rows, start=1):
             envelope = _envelope(row)
             if self._keyring.needs_rewrap(envelope):
                 fresh = self._keyring.rewrap(envelope, aad=_aad(row.id, row.credential_type), what=_what(row))
                 row.master_key_id, row.wrapped_key = fresh.master_key_id, fresh.wrapped_key
                 count += 1
+            if on_progress is not None:
+                on_progress(done, len(rows))
         session.flush()
         return count
 

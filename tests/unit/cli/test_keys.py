@@ -1,67 +1,51 @@
-"""``strands-portkey keys``: create prints the key once, list shows it masked, revoke stops it."""
+"""``strands-portkey keys``: create prints the key once, list shows it masked, rotate and revoke."""
 
 from __future__ import annotations
 
-import base64
-import json
-from pathlib import Path
-
 import pytest
-from typer.testing import CliRunner
 
-from strands_portkey.cli import build_app
 from strands_portkey.cli.keys import bootstrap_admin_key, open_api_keys
 
-MASTER = base64.urlsafe_b64encode(bytes(range(32))).decode()
+from .conftest import Run, assert_one_error
 
 
-@pytest.fixture(autouse=True)
-def _store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("STRANDS_PORTKEY_HOME", str(tmp_path))
-    monkeypatch.setenv("STRANDS_PORTKEY_DB_URL", f"sqlite:///{tmp_path / 'cli.db'}")
-    monkeypatch.setenv("STRANDS_PORTKEY_MASTER_KEY", MASTER)
-
-
-def test_create_list_revoke() -> None:
-    runner = CliRunner()
-    created = runner.invoke(
-        build_app(),
-        [
-            "keys",
-            "create",
-            "--name",
-            "ci",
-            "--model",
-            "gpt-4o-mini",
-            "--rate-limits",
-            '[{"type": "requests", "unit": "rpm", "value": 60}]',
-        ],
-    )
-    assert created.exit_code == 0, created.output
-    key = created.stdout.strip().splitlines()[-1]
+def test_create_list_rotate_revoke(run: Run) -> None:
+    created = run(
+        "keys", "create", "--name", "ci", "--model", "gpt-4o-mini",
+        "--rate-limits", '[{"type": "requests", "unit": "rpm", "value": 60}]',
+    )  # fmt: skip
+    assert created.code == 0, created.stderr
+    key = created.stdout.strip()
     assert key.startswith("spk-")
-    listed = runner.invoke(build_app(), ["keys", "list", "--json"])
-    rows = [json.loads(line) for line in listed.stdout.splitlines()]
+    assert "shown this once" in created.stderr
+    listed = run("keys", "list", "--json")
+    rows = listed.json()
     assert [(r["name"], r["allowed_models"], r["masked_key"]) for r in rows] == [
         ("ci", ["gpt-4o-mini"], f"spk-…{key[-4:]}")
     ]
     assert key not in listed.stdout
-    revoked = runner.invoke(build_app(), ["keys", "revoke", rows[0]["id"]])
-    assert revoked.exit_code == 0
-    again = runner.invoke(build_app(), ["keys", "list", "--json", "--status", "revoked"])
-    assert [json.loads(line)["id"] for line in again.stdout.splitlines()] == [rows[0]["id"]]
+    rotated = run("keys", "rotate", rows[0]["id"], "--json").json()
+    assert rotated["id"] == rows[0]["id"]
+    assert rotated["key"].startswith("spk-")
+    assert rotated["key"] != key
+    revoked = run("keys", "revoke", rows[0]["id"], "--json")
+    assert (revoked.code, revoked.json()["status"]) == (0, "revoked")
+    again = run("keys", "list", "--json", "--status", "revoked").json()
+    assert [row["id"] for row in again] == [rows[0]["id"]]
 
 
-def test_bad_input_names_the_field_and_exits_2() -> None:
-    result = CliRunner().invoke(
-        build_app(), ["keys", "create", "--name", "x", "--rate-limits", '[{"type": "requests"}]']
+def test_bad_input_names_the_field(run: Run) -> None:
+    assert_one_error(
+        run("keys", "create", "--name", "x", "--rate-limits", '[{"type": "requests"}]'), 2, "rate_limits[0]"
     )
-    assert result.exit_code == 2
-    assert "rate_limits[0]" in result.output
-    unknown = CliRunner().invoke(build_app(), ["keys", "revoke", "ak-nope"])
-    assert (unknown.exit_code, "ak-nope" in unknown.output) == (2, True)
+    assert_one_error(run("keys", "create", "--name", "x", "--usage-limits", "{nope"), 2, "--usage-limits")
 
 
+def test_unknown_key_is_not_found(run: Run) -> None:
+    assert_one_error(run("keys", "revoke", "ak-nope"), 3, "ak-nope")
+
+
+@pytest.mark.usefixtures("store")
 def test_bootstrap_creates_one_admin_key_only_in_an_empty_store() -> None:
     with open_api_keys() as api_keys:
         first = bootstrap_admin_key(api_keys)

@@ -241,3 +241,26 @@ async def test_the_async_client_talks_to_the_real_server(server: Any) -> None:
     key = gateway_key(server)
     async with AsyncClient("http://gateway.test", key, transport=httpx.ASGITransport(app=server)) as client:
         assert (await client.me())["role"] == "admin"
+
+
+def test_a_client_never_closed_is_closed_when_collected(server: Any) -> None:
+    import gc
+
+    client = client_for(server, gateway_key(server))
+    client.me()
+    portal = client._portal
+    thread = portal._thread
+    assert thread is not None
+    assert thread.is_alive()
+    del client
+    gc.collect()
+    thread.join(timeout=5)
+    assert not thread.is_alive()
+    assert portal._loop is None
+
+
+def test_close_twice_is_harmless(server: Any) -> None:
+    client = client_for(server, gateway_key(server))
+    client.me()
+    client.close()
+    client.close()

@@ -14,6 +14,7 @@ import shutil
 import subprocess
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
@@ -145,13 +146,24 @@ def test_prometheus_sees_exactly_the_traffic_of_both_workers(
     pair: ServerProcess, prometheus: Prometheus, upstream: ScriptedUpstream
 ) -> None:
     headers = {"x-portkey-config": _config(upstream)}
-    for n in range(CHATS + STREAMS):
-        body = {"model": "gpt-4o", "messages": HI, "stream": n >= CHATS}
-        # a new connection each time, so the requests are spread over both workers
+
+    def send(n: int) -> None:
+        body = {"model": "gpt-4o", "messages": HI, "stream": n % (CHATS + STREAMS) >= CHATS}
         response = httpx.post(f"{pair.url}/v1/chat/completions", json=body, headers=headers, timeout=30)
         assert response.status_code == 200, response.text
 
-    total = CHATS + STREAMS
+    rounds = 0
+    # Which worker accepts a connection is the kernel's choice, and an idle pair of workers may
+    # leave one of them every connection made one after another; requests sent at the same time
+    # keep one worker busy while the other accepts. Rounds go on until both workers have written
+    # samples (bounded: a spread this uneven would be a failure).
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        while rounds < 20 and (rounds == 0 or len(list((pair.home / "metrics").glob("counter_*.db"))) < 2):
+            rounds += 1
+            list(pool.map(send, range(CHATS + STREAMS)))
+
+    chats, streams = CHATS * rounds, STREAMS * rounds
+    total = chats + streams
     assert prometheus.wait_for('up{job="gateway"}', 1.0) == 1.0
     requests = 'sum(strands_portkey_requests_total{status_class="2xx",option_path="config.targets[1]"})'
     assert prometheus.wait_for(requests, total) == total
@@ -159,11 +171,11 @@ def test_prometheus_sees_exactly_the_traffic_of_both_workers(
     failed = 'sum(gen_ai_client_operation_duration_seconds_count{error_type="ServerError"})'
     assert prometheus.wait_for(failed, total) == total
     assert (
-        prometheus.wait_for("sum(gen_ai_client_operation_time_to_first_chunk_seconds_count)", STREAMS)
-        == STREAMS
+        prometheus.wait_for("sum(gen_ai_client_operation_time_to_first_chunk_seconds_count)", streams)
+        == streams
     )
     assert (
-        prometheus.wait_for('sum(gen_ai_client_token_usage_count{gen_ai_token_type="input"})', CHATS) == CHATS
+        prometheus.wait_for('sum(gen_ai_client_token_usage_count{gen_ai_token_type="input"})', chats) == chats
     )
 
     # every worker wrote its own samples; each scrape (of whichever worker) sums them all

@@ -238,7 +238,7 @@ def test_concurrent_reservations_never_overshoot_a_budget_by_more_than_one(
     for thread in threads:
         thread.join()
     assert sum(admitted) < limit + max(estimates)
-    if sum(estimates) < limit:
+    if sum(estimates) < limit - 1e-6:  # clear of float rounding: threads add in any order
         assert sorted(admitted) == sorted(estimates)  # nothing refused while the budget lasts
 
 

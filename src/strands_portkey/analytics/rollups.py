@@ -16,6 +16,7 @@ from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
 from ..store.tables import RequestRecordRow, RequestRollupRow
+from .dashboard_rollups import store_dashboard
 
 __all__ = ["SUMMED", "rollup", "store_rows"]
 
@@ -92,7 +93,8 @@ def _upsert(session: Session, sums: list[dict[str, Any]]) -> None:
 
 
 def store_rows(session: Session, rows: list[dict[str, Any]]) -> None:
-    """Insert ``rows`` and add their sums to the rollups (in the caller's transaction)."""
+    """Insert ``rows`` and add their sums to both rollups (in the caller's transaction)."""
     if rows:
         session.execute(insert(RequestRecordRow), rows)
         _upsert(session, rollup(rows))
+        store_dashboard(session, rows)

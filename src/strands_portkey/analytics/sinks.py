@@ -33,6 +33,7 @@ from ..catalog.billing import PriceBook
 from ..errors import ConfigurationError
 from ..store.db import Store
 from ..types import Usage
+from .detail import identity_columns, rescued, route_detail, verdict
 from .record import RequestRecord
 from .rollups import store_rows
 
@@ -88,6 +89,17 @@ def _cost(record: RequestRecord, usage: Usage, prices: PriceBook) -> tuple[float
     return None, None
 
 
+def _saved(record: RequestRecord, usage: Usage, prices: PriceBook) -> float | None:
+    """What a cache hit would have cost at the provider (None for a miss, or when no rate is stored)."""
+    if record.route.cache_status not in _FREE:
+        return None
+    for model in (record.route.model, record.requested_model):
+        cost = prices.cost(record.route.provider, model, usage) if model else None
+        if cost is not None and cost.usd is not None:
+            return float(cost.usd)
+    return None
+
+
 def to_row(record: RequestRecord, prices: PriceBook) -> dict[str, Any]:
     """The ``request_records`` row of a record (never a secret: the credential's id only)."""
     route, usage = record.route, record.usage or _NO_USAGE
@@ -121,6 +133,11 @@ def to_row(record: RequestRecord, prices: PriceBook) -> dict[str, Any]:
         "cache_status": route.cache_status,
         "streamed": record.streamed,
         **_prompt_columns(record.metadata),
+        **identity_columns(record.metadata),
+        "saved_usd": _saved(record, usage, prices),
+        "route_detail": route_detail(route),
+        "rescued": rescued(route, record.status),
+        "guard_verdict": verdict(route),
     }
 
 

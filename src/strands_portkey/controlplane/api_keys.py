@@ -210,6 +210,23 @@ class ApiKeys:
             raise InvalidApiKeyError(f"gateway API key {entry.principal.id} has expired")
         return entry.principal
 
+    def active(self, key_id: str) -> tuple[ApiKeyPrincipal, str] | None:
+        """Key ``key_id``'s principal and a fingerprint of its current secret, while it is usable.
+
+        For sessions opened with a key (the dashboard's sign-in): they keep the id and the
+        fingerprint, never the key, and end when this answers None or another fingerprint
+        (the key was revoked, expired, deleted or rotated). From the snapshot, like
+        :meth:`authenticate`.
+        """
+        self._freshen()
+        for entry in self._entries.values():
+            if entry.principal.id != key_id:
+                continue
+            if entry.revoked or (entry.expires_at is not None and entry.expires_at <= self._wall_clock()):
+                return None
+            return entry.principal, entry.digest[:8].hex()
+        return None
+
     # ------------------------------------------------------------------ the API
 
     def _now(self) -> dt.datetime:

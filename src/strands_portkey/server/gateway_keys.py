@@ -115,10 +115,19 @@ class GatewayKeyAuth:
             key = self.api_keys.authenticate(presented.value)
         except InvalidApiKeyError as error:
             raise UnauthorizedError(error.message) from None
+        return self.principal_of(key)
+
+    def principal_of(self, key: ApiKeyPrincipal) -> Principal:
+        """The principal of a key found in the snapshot (one per snapshot entry, reused)."""
         found = self._principals.get(key.id)
         if found is None or found.key is not key:  # the snapshot was reloaded: a new principal
             found = self._principals[key.id] = _principal(key)
         return found
+
+    @property
+    def admin_principal(self) -> Principal:
+        """The principal of ``STRANDS_PORTKEY_ADMIN_KEY`` (whether or not it is set)."""
+        return self._admin
 
 
 def authorize(key: ApiKeyPrincipal, scope: str, model: str) -> None:

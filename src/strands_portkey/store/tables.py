@@ -217,6 +217,10 @@ class RequestRecordRow(Base):
         Index("ix_request_records_provider_latency", "provider", "latency_ms", "created_at"),
         Index("ix_request_records_user_latency", "user", "latency_ms", "created_at"),  # 0010
         Index("ix_request_records_prompt", "prompt_id", "prompt_version", "created_at"),
+        Index("ix_request_records_key_user", "key_user", "created_at"),
+        Index("ix_request_records_model_time", "model_id", "created_at"),
+        Index("ix_request_records_provider_time", "provider", "created_at"),
+        Index("ix_request_records_trace", "trace_id"),
     )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
@@ -247,6 +251,14 @@ class RequestRecordRow(Base):
     streamed: Mapped[bool] = mapped_column()
     prompt_id: Mapped[str | None] = mapped_column(String(40))  # a request made through a prompt (0008)
     prompt_version: Mapped[int | None] = mapped_column(Integer)
+    # who made it and how it was served, for the dashboard (0011; None on older rows)
+    api_key_id: Mapped[str | None] = mapped_column(String(40))
+    key_user: Mapped[str | None] = mapped_column(String(200))
+    organization_id: Mapped[str | None] = mapped_column(String(200))
+    saved_usd: Mapped[float | None] = mapped_column(Float)
+    route_detail: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    rescued: Mapped[bool | None] = mapped_column()  # succeeded on a fallback after another leaf failed
+    guard_verdict: Mapped[str | None] = mapped_column(String(10))  # none, passed, failed, denied
 
 
 class RequestRollupRow(Base):

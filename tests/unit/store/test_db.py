@@ -19,7 +19,7 @@ def test_migrations_up_from_empty_match_the_tables(tmp_path: Path) -> None:
     store = Store(f"sqlite:///{tmp_path / 'a.db'}", migrate=False)
     assert store.schema_revision() is None
     store.migrate()
-    assert store.schema_revision() == "0010"
+    assert store.schema_revision() == "0011"
     assert {"providers", "credentials", "model_rates"} <= set(inspect(store.engine).get_table_names())
     with store.engine.connect() as connection:
         context = MigrationContext.configure(connection, opts={"version_table": VERSION_TABLE})
@@ -146,7 +146,7 @@ def test_v0005_adds_api_format_and_keeps_existing_providers_and_their_keys(tmp_p
             )
         )
     store.migrate()
-    assert store.schema_revision() == "0010"
+    assert store.schema_revision() == "0011"
     with store.reading() as session:
         row = session.scalars(select(ProviderRow)).one()
         assert (row.name, row.api_format, [c.name for c in row.credentials]) == ("my-vllm", None, ["k"])

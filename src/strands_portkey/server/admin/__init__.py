@@ -21,6 +21,7 @@ from starlette.routing import Route
 
 from .body_limit import ADMIN_MAX_BODY_BYTES, BodyLimit
 from .caller import CallerDep, current_caller
+from .dashboard import data, pages
 from .docs import install_docs
 from .errors import install_error_handlers
 from .openapi import install_openapi
@@ -71,6 +72,8 @@ def admin_routers() -> list[APIRouter]:
         configs.router(),
         prompts.router(),
         ai_providers(),
+        data.router(),
+        pages.router(),
     ]
 
 

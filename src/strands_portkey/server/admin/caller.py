@@ -6,6 +6,9 @@ headers, the same :class:`~strands_portkey.server.auth.Authenticator`), and chec
 Handlers that need the caller declare ``caller: CallerDep``; FastAPI runs
 the dependency once per request either way.
 
+Without a key header, a dashboard session cookie (:mod:`.dashboard.session`) stands for its key;
+a state-changing request then also needs the session's CSRF token.
+
 A server started with ``no_auth`` (a loopback development server) treats every caller as an
 admin acting as the local user (``STRANDS_PORTKEY_USER``).
 """
@@ -23,6 +26,7 @@ from ...catalog.models import Actor, actor_from_env
 from ...errors import ControlPlaneError, PermissionDeniedError
 from ..auth import ANONYMOUS, NoAuth, Principal, caller_key
 from ..state import ServerState, plain_headers
+from .dashboard.session import require_csrf, session_of
 from .roles import Role, role_of
 
 __all__ = ["Caller", "CallerDep", "current_caller", "server_state"]
@@ -71,9 +75,16 @@ async def current_caller(request: Request) -> Caller:
     headers = plain_headers(request)
     if isinstance(state.authenticator, NoAuth):
         return Caller(ANONYMOUS, "admin", actor_from_env(state.settings.env))
-    if needed == "public" and caller_key(headers, state.authenticator) is None:
+    no_key = caller_key(headers, state.authenticator) is None
+    session = session_of(request, state) if no_key else None  # the dashboard's cookie
+    if session is not None:
+        if needed != "public":  # a public route needs no authority, and checks its own forms
+            require_csrf(request, session)
+        principal = session.principal
+    elif needed == "public" and no_key:
         return Caller(ANONYMOUS, "public", actor_from_env({}))
-    principal = await state.authenticator.authenticate(headers)
+    else:
+        principal = await state.authenticator.authenticate(headers)
     caller = _caller_of(principal)
     if needed == "admin" and not caller.is_admin:
         _log.info("refused %s %s to member key %s: admin only", request.method, path, principal.key_id)

@@ -106,6 +106,23 @@ ROUTE_ROLES: Final[dict[tuple[str, str], Role]] = {
     ("GET", "/api/prompts/{prompt_id}/diff"): "member",
     ("POST", "/api/prompts/{prompt_id}/render"): "member",
     # --- dashboard data: /api/dashboard, /api/requests
+    ("GET", "/api/dashboard/overview"): "member",
+    ("GET", "/api/requests"): "member",
+    ("GET", "/api/requests/{request_id}"): "member",
+    ("POST", "/api/dashboard/config-tree"): "member",
+    # --- dashboard pages: /ui (public: without a session they redirect to /ui/login)
+    ("GET", "/ui"): "public",
+    ("GET", "/ui/login"): "public",
+    ("POST", "/ui/login"): "public",
+    ("POST", "/ui/logout"): "public",
+    ("GET", "/ui/session"): "member",
+    ("GET", "/ui/static/{name:path}"): "public",
+    ("GET", "/ui/overview"): "public",
+    ("GET", "/ui/requests"): "public",
+    ("GET", "/ui/requests/{request_id}"): "public",
+    ("GET", "/ui/providers"): "public",
+    ("GET", "/ui/models"): "public",
+    ("GET", "/ui/configs"): "public",
 }
 
 

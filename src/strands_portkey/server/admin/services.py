@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from ...controlplane.providers_api import Providers
     from ..state import ServerState
     from .caller import Caller
+    from .dashboard.view import DashboardView
 
 __all__ = ["AdminServices", "ServicesDep", "hidden_logger", "services_of"]
 
@@ -148,6 +149,12 @@ class AdminServices:
         from ...controlplane.prompts_api import Prompts
 
         return Prompts(self.plane, actor=caller.actor)
+
+    def dashboard_for(self, caller: Caller) -> DashboardView:
+        """The dashboard's reads as ``caller`` may see them (a member: its own requests)."""
+        from .dashboard.view import DashboardView
+
+        return DashboardView(self.plane, caller)
 
 
 def services_of(request: Request) -> AdminServices:

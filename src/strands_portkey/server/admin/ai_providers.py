@@ -6,7 +6,7 @@ Members read providers and rates; writes are for admins; discovery (``/models``,
 ``/chat/models``) and ``/health`` are public, as the seed's operational guide polls ``/health``
 without a key (it shows credential names and whether each is running, nothing else). JSON uses
 the seed's camelCase (:mod:`~strands_portkey.controlplane.provider_json`); credentials are only
-ever shown masked. Bodies are at most 1 MiB (:class:`~.bounded.BoundedRoute`).
+ever shown masked. Bodies are at most 1 MiB (the admin app's :class:`~.body_limit.BodyLimit`).
 """
 
 from __future__ import annotations
@@ -31,7 +31,6 @@ from .ai_provider_bodies import (
     RateUpdateBody,
 )
 from .bodies import Limit, Offset, fields_set
-from .bounded import BoundedRoute
 from .caller import CallerDep
 from .services import AdminServices, ServicesDep
 
@@ -81,7 +80,7 @@ class _Listing:
 
 def router() -> APIRouter:
     """The routes of ``/api/ai-providers``."""
-    r = APIRouter(tags=["ai-providers"], route_class=BoundedRoute)
+    r = APIRouter(tags=["ai-providers"])
     listings = _Listing()
     _discovery_routes(r, listings)
     _rate_routes(r)

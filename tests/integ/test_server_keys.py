@@ -106,7 +106,7 @@ def test_serve_creates_a_first_admin_key_once_and_it_works(tmp_path: Path) -> No
         models = httpx.get(f"{running.url}/v1/models", headers={"authorization": f"Bearer {printed[0]}"})
         assert models.status_code == 200
     listed = _cli(tmp_path, "list", "--json")
-    rows = [json.loads(line) for line in listed.stdout.splitlines()]
+    rows = json.loads(listed.stdout)  # one JSON array (`keys list --json`)
     assert [(row["role"], row["status"]) for row in rows] == [("admin", "active")]
     assert printed[0] not in listed.stdout
     assert rows[0]["masked_key"] == f"spk-…{printed[0][-4:]}"

@@ -82,7 +82,7 @@ def test_migrations_up_from_empty(url: str) -> None:
     assert store.dialect == "postgresql"
     assert store.schema_revision() is None
     store.migrate()
-    assert store.schema_revision() == "0010"
+    assert store.schema_revision() == "0011"
     with store.engine.connect() as connection:
         context = MigrationContext.configure(connection, opts={"version_table": VERSION_TABLE})
         assert compare_metadata(context, Base.metadata) == []

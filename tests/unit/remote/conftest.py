@@ -9,9 +9,7 @@ that user). A test that uses ``face`` therefore proves both faces behave alike.
 
 from __future__ import annotations
 
-import base64
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -19,42 +17,19 @@ import pytest
 
 from strands_portkey import Client, Gateway
 from strands_portkey.controlplane import ControlPlane
-from strands_portkey.server.app import create_app
-from strands_portkey.server.settings import ServerSettings
-from tests.unit.server.conftest import public_resolver
+from tests.unit.server.admin import conftest as admin_fixtures
 
-MASTER = base64.urlsafe_b64encode(bytes(range(32))).decode()
+MASTER = admin_fixtures.MASTER
+plane = admin_fixtures.plane  # the admin API tests' fixtures: one store and one app for both
+app = admin_fixtures.app
+
 BASE_URL = "http://gateway.test"
 
 
 @pytest.fixture
-def plane(tmp_path: Path) -> Iterator[ControlPlane]:
-    plane = ControlPlane(
-        f"sqlite:///{tmp_path / 'remote.db'}",
-        env={"STRANDS_PORTKEY_HOME": str(tmp_path), "STRANDS_PORTKEY_USER": "ana"},
-        validate_credentials=False,
-        refresh_interval=None,
-        master_key=MASTER,
-    )
-    yield plane
-    plane.close()
-
-
-def _no_upstream(request: httpx.Request) -> httpx.Response:
-    raise AssertionError(f"unexpected upstream call {request.url}")
-
-
-@pytest.fixture
-def server(plane: ControlPlane) -> Any:
-    """The server app (gateway keys on) over ``plane``."""
-    settings = ServerSettings(
-        env={"STRANDS_PORTKEY_HOME": "/nonexistent/strands-portkey-unit-home"},
-        open_store=False,
-        upstream_transport=httpx.MockTransport(_no_upstream),
-        resolver=public_resolver,
-        control_plane=plane,
-    )
-    return create_app(settings, gateway_keys=True)
+def server(app: Any) -> Any:
+    """The server app (gateway keys on) over ``plane``: the admin API tests' own ``app``."""
+    return app
 
 
 def gateway_key(server: Any, *, user: str = "ana", organization: str = "local", role: str = "admin") -> str:
